@@ -1,0 +1,5 @@
+"""Allow ``python -m comptoir``."""
+
+from comptoir.cli import main
+
+main()

@@ -1,0 +1,174 @@
+"""Assemble the Litestar application: plugins, routers, static files and the admin mount."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from advanced_alchemy.extensions.litestar import (
+    AsyncSessionConfig,
+    SQLAlchemyAsyncConfig,
+    SQLAlchemyPlugin,
+)
+from litestar import Litestar, asgi
+from litestar.config.compression import CompressionConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware.session.server_side import ServerSideSessionConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.stores.base import Store
+from litestar.stores.memory import MemoryStore
+from litestar.stores.redis import RedisStore
+from litestar.types import Receive, Scope, Send
+
+from comptoir import __version__
+from comptoir.auth.api import AuthController
+from comptoir.auth.guards import (
+    SESSION_COOKIE,
+    authorize,
+    current_principal,
+    declared_access,
+    public,
+)
+from comptoir.catalog.api import CatalogController
+from comptoir.config.admin import build_admin
+from comptoir.config.api import ConfigController
+from comptoir.config.engine import bind_piccolo, make_piccolo_engine
+from comptoir.db.engine import create_engine, make_sessionmaker
+from comptoir.errors import exception_handlers
+from comptoir.events.dispatcher import OutboxDispatcher, deliver_webhook
+from comptoir.inventory.api import InventoryController
+from comptoir.settings import Settings, load_settings
+from comptoir.system.api import SystemController
+from comptoir.web import spa
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("comptoir")
+
+CONTROLLERS: list[Any] = [
+    SystemController,
+    AuthController,
+    ConfigController,
+    CatalogController,
+    InventoryController,
+]
+
+
+def _stores(settings: Settings, redis: Any) -> dict[str, Store]:
+    if redis is None:
+        return {"sessions": MemoryStore(), "rate_limit": MemoryStore()}
+    prefix = settings.redis_prefix
+    return {
+        "sessions": RedisStore(redis, namespace=f"{prefix}:sessions", handle_client_shutdown=False),
+        "rate_limit": RedisStore(redis, namespace=f"{prefix}:ratelimit",
+                                 handle_client_shutdown=False),
+    }
+
+
+def _check_every_route_declares_access(app: Litestar) -> None:
+    undeclared = []
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if route.path.startswith("/schema") or handler.handler_name == "options_handler":
+                continue
+            if declared_access(handler) is None:
+                undeclared.append(f"{route.path} ({handler.handler_name})")
+    if undeclared:
+        raise RuntimeError("routes without an access declaration: " + ", ".join(undeclared))
+
+
+def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True) -> Litestar:
+    settings = settings or load_settings()
+    engine = create_engine(settings)
+    sessionmaker = make_sessionmaker(engine)
+    piccolo_engine = make_piccolo_engine(settings)
+    bind_piccolo(piccolo_engine)
+
+    redis = None
+    if settings.redis_url:
+        from redis.asyncio import Redis
+
+        redis = Redis.from_url(settings.redis_url)
+
+    dispatcher = OutboxDispatcher(
+        sessionmaker, {"webhook": deliver_webhook}, poll_seconds=settings.outbox_poll_seconds
+    )
+    admin_app = build_admin()
+
+    @asgi("/admin", is_mount=True, copy_scope=True, opt=public(), include_in_schema=False)
+    async def admin(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("raw_path", b"").rstrip(b"?") == b"/admin":
+            await send({"type": "http.response.start", "status": 308,
+                        "headers": [(b"location", b"/admin/"), (b"content-length", b"0")]})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await admin_app(scope, receive, send)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if settings.is_postgres:
+            await piccolo_engine.start_connection_pool(min_size=1, max_size=5)
+        if run_dispatcher:
+            dispatcher.start()
+        try:
+            yield
+        finally:
+            await dispatcher.stop()
+            if settings.is_postgres:
+                await piccolo_engine.close_connection_pool()
+            if redis is not None:
+                await redis.aclose()
+            await engine.dispose()
+
+    sqlalchemy = SQLAlchemyPlugin(
+        config=SQLAlchemyAsyncConfig(
+            engine_instance=engine,
+            session_dependency_key="db_session",
+            before_send_handler="autocommit",
+            session_config=AsyncSessionConfig(expire_on_commit=False),
+            create_all=False,
+        )
+    )
+    secure_cookies = settings.base_url.startswith("https://")
+    app = Litestar(
+        route_handlers=[*CONTROLLERS, admin, *spa.route_handlers(settings)],
+        plugins=[sqlalchemy],
+        guards=[authorize],
+        dependencies={"principal": Provide(current_principal, sync_to_thread=False)},
+        middleware=[
+            ServerSideSessionConfig(
+                key=SESSION_COOKIE, store="sessions", max_age=12 * 3600, samesite="lax",
+                secure=secure_cookies, httponly=True, exclude=["^/admin"],
+            ).middleware
+        ],
+        stores=_stores(settings, redis),
+        exception_handlers=exception_handlers,
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024,
+                                             exclude=["^/admin"]),
+        openapi_config=OpenAPIConfig(
+            title="Comptoir",
+            version=__version__,
+            description="Order management for omnichannel retail.",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin()],
+        ),
+        lifespan=[lifespan],
+        state=State(
+            {
+                "settings": settings,
+                "engine": engine,
+                "sessionmaker": sessionmaker,
+                "redis": redis,
+                "dispatcher": dispatcher,
+            }
+        ),
+        request_max_body_size=10 * 1024 * 1024,
+        logging_config=None,
+    )
+    _check_every_route_declares_access(app)
+    return app
+

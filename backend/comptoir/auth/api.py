@@ -1,0 +1,64 @@
+"""Staff sign-in, sign-out and "who am I"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import Cookie
+
+from comptoir.auth import service
+from comptoir.auth.guards import ALL, CSRF_COOKIE, STAFF, allow, public
+from comptoir.auth.schemas import LoginIn, MeOut, Principal
+from comptoir.errors import Unauthorized
+
+__all__ = ["AuthController"]
+
+
+def _client_ip(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _me(principal: Principal, csrf: str | None) -> MeOut:
+    return MeOut(
+        kind=principal.kind, id=principal.id, name=principal.name, role=principal.role,
+        location=principal.location, channel=principal.channel, csrf_token=csrf,
+    )
+
+
+class AuthController(Controller):
+    path = "/api/auth"
+    tags = ["auth"]
+
+    @post("/login", opt=public(), status_code=200, summary="Sign a staff member in")
+    async def login(self, request: Request[Any, Any, Any], data: LoginIn) -> Response[MeOut]:
+        store = request.app.stores.get("rate_limit")
+        keys = [f"login:ip:{_client_ip(request)}", f"login:user:{data.username.lower()}"]
+        await service.check_login_allowed(store, keys)
+        try:
+            session_data = await service.authenticate_staff(data.username, data.password)
+        except Unauthorized:
+            await service.register_login_failure(store, keys)
+            raise
+        request.clear_session()
+        request.set_session(session_data)
+        principal = Principal(
+            kind="staff", id=str(session_data["uid"]), name=session_data["username"],
+            role=session_data["role"], location=session_data["location"],
+        )
+        return Response(
+            _me(principal, session_data["csrf"]),
+            cookies=[Cookie(key=CSRF_COOKIE, value=session_data["csrf"], httponly=False,
+                            samesite="strict", path="/")],
+        )
+
+    @post("/logout", opt=allow(STAFF), status_code=204, summary="Sign out")
+    async def logout(self, request: Request[Any, Any, Any]) -> Response[None]:
+        request.clear_session()
+        return Response(None, status_code=204, cookies=[Cookie(key=CSRF_COOKIE, value="",
+                                                               max_age=0, path="/")])
+
+    @get("/me", opt=allow(ALL), summary="Who is signed in")
+    async def me(self, request: Request[Any, Any, Any], principal: Principal) -> MeOut:
+        csrf = request.session.get("csrf") if principal.kind == "staff" else None
+        return _me(principal, csrf)

@@ -1,0 +1,216 @@
+"""Signing staff in, issuing and checking API keys, and slowing down password guessing."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from typing import Any
+
+import anyio
+from litestar.connection import ASGIConnection
+from litestar.stores.base import Store
+from piccolo.apps.user.tables import BaseUser
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from comptoir.auth.models import ApiKey
+from comptoir.auth.schemas import Principal
+from comptoir.config.models import Location, Role, StaffProfile
+from comptoir.errors import InvalidInput, TooManyRequests, Unauthorized
+
+__all__ = [
+    "authenticate_staff",
+    "create_api_key",
+    "create_staff",
+    "hash_api_key",
+    "principal_for_connection",
+    "register_login_failure",
+]
+
+KEY_PREFIX = "cmp_"
+LOGIN_WINDOW_SECONDS = 300
+LOGIN_MAX_FAILURES_PER_USER = 10
+LOGIN_MAX_FAILURES_PER_IP = 50
+_KEY_CACHE_SECONDS = 30.0
+_key_cache: dict[str, tuple[float, Principal | None]] = {}
+
+
+def hash_api_key(key: str) -> str:
+    # Keys carry 256 bits of randomness: a fast hash is enough, unlike passwords.
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+async def create_api_key(
+    session: AsyncSession,
+    *,
+    name: str,
+    role: str,
+    channel: str | None = None,
+    location: str | None = None,
+) -> tuple[ApiKey, str]:
+    """Make a key; return its row and the key itself, which is never stored."""
+    from comptoir.config import service as config
+
+    if role not in {r.value for r in Role}:
+        raise InvalidInput(f"Unknown role '{role}': admin, manager, associate or channel.",
+                           code="unknown_role")
+    if role == "channel" and not channel:
+        raise InvalidInput("A channel key needs --channel CODE.", code="channel_required")
+    if channel is not None and await config.get_channel(channel) is None:
+        raise InvalidInput(f"Unknown channel '{channel}'.", code="unknown_channel")
+    if location is not None and await config.get_location(location) is None:
+        raise InvalidInput(f"Unknown location '{location}'.", code="unknown_location")
+    if role == "associate" and not location:
+        raise InvalidInput("An associate key needs --location CODE.", code="location_required")
+    secret = secrets.token_urlsafe(32)
+    prefix = secrets.token_hex(4)
+    key = f"{KEY_PREFIX}{prefix}_{secret}"
+    row = ApiKey(
+        name=name, role=role, channel=channel, location=location, prefix=prefix,
+        key_hash=hash_api_key(key),
+    )
+    session.add(row)
+    await session.flush()
+    return row, key
+
+
+async def _principal_for_key(
+    sessionmaker: async_sessionmaker[AsyncSession], key: str
+) -> Principal | None:
+    digest = hash_api_key(key)
+    now = time.monotonic()
+    cached = _key_cache.get(digest)
+    if cached is not None and now - cached[0] < _KEY_CACHE_SECONDS:
+        return cached[1]
+    async with sessionmaker() as session:
+        row = await session.scalar(select(ApiKey).where(ApiKey.key_hash == digest))
+    principal = None
+    if row is not None and row.active:
+        principal = Principal(
+            kind="api_key", id=str(row.id), name=row.name, role=row.role,  # type: ignore[arg-type]
+            location=row.location, channel=row.channel,
+        )
+    if len(_key_cache) > 10_000:
+        _key_cache.clear()
+    _key_cache[digest] = (now, principal)
+    return principal
+
+
+def forget_api_keys() -> None:
+    """Drop cached key look-ups (after a key is revoked in this process)."""
+    _key_cache.clear()
+
+
+async def principal_for_connection(
+    connection: ASGIConnection[Any, Any, Any, Any],
+) -> Principal | None:
+    """The caller: an API key in ``Authorization: Bearer``, else the session's staff member."""
+    authorization = connection.headers.get("authorization", "")
+    if authorization:
+        scheme, _, key = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not key.strip():
+            raise Unauthorized("Use 'Authorization: Bearer <API key>'.", code="bad_authorization")
+        principal = await _principal_for_key(connection.app.state.sessionmaker, key.strip())
+        if principal is None:
+            raise Unauthorized("This API key is unknown or revoked.", code="bad_api_key")
+        return principal
+    if not connection.scope.get("session"):
+        return None
+    data = connection.session
+    if "uid" not in data:
+        return None
+    return Principal(
+        kind="staff", id=str(data["uid"]), name=data["username"], role=data["role"],
+        location=data.get("location"),
+    )
+
+
+_TIMING_PAD = "pbkdf2_sha256$600000$timingpad$00"
+
+
+def _verify_password(password: str, stored: str) -> bool:
+    try:
+        _algorithm, iterations, salt, _hashed = BaseUser.split_stored_password(stored)
+    except ValueError:
+        return False
+    candidate = BaseUser.hash_password(password, salt, int(iterations))
+    return hmac.compare_digest(candidate, stored)
+
+
+async def authenticate_staff(username: str, password: str) -> dict[str, Any]:
+    """Check a staff member's credentials; return what their session holds."""
+    user = await BaseUser.select(
+        BaseUser.id, BaseUser.username, BaseUser.password, BaseUser.active, BaseUser.admin,
+        BaseUser.superuser,
+    ).where(BaseUser.username == username).first()
+    # Hash even for an unknown user, so timing does not tell which usernames exist.
+    stored = user["password"] if user else _TIMING_PAD
+    ok = await anyio.to_thread.run_sync(_verify_password, password, stored)
+    if user is None or not ok:
+        raise Unauthorized("Wrong username or password.", code="bad_credentials")
+    if not user["active"]:
+        raise Unauthorized("This account is disabled.", code="account_disabled")
+    profile = await StaffProfile.select(
+        StaffProfile.role, StaffProfile.location.code.as_alias("location_code")
+    ).where(StaffProfile.user == user["id"]).first()
+    if profile is None:
+        if not user["superuser"]:
+            raise Unauthorized("This account has no staff profile.", code="no_staff_profile")
+        profile = {"role": "admin", "location_code": None}
+    return {
+        "uid": user["id"],
+        "username": user["username"],
+        "role": profile["role"],
+        "location": profile["location_code"],
+        "csrf": secrets.token_urlsafe(24),
+    }
+
+
+async def register_login_failure(store: Store, keys: list[str]) -> None:
+    for key in keys:
+        raw = await store.get(key)
+        count = int(raw or 0) + 1
+        await store.set(key, str(count), expires_in=LOGIN_WINDOW_SECONDS)
+
+
+async def check_login_allowed(store: Store, keys: list[str]) -> None:
+    """Refuse a sign-in after too many recent failures for its IP address or its username."""
+    for key in keys:
+        raw = await store.get(key)
+        limit = LOGIN_MAX_FAILURES_PER_IP if key.startswith("login:ip:") else (
+            LOGIN_MAX_FAILURES_PER_USER)
+        if raw is not None and int(raw) >= limit:
+            raise TooManyRequests(
+                "Too many failed sign-ins; wait a few minutes and try again.",
+                code="too_many_attempts",
+                headers={"Retry-After": str(LOGIN_WINDOW_SECONDS)},
+            )
+
+
+async def create_staff(
+    *, username: str, password: str, role: str, email: str = "", location: str | None = None
+) -> int:
+    """Create a staff member (piccolo user + profile); admins may also use /admin."""
+    if role not in {"admin", "manager", "associate"}:
+        raise InvalidInput(f"Unknown staff role '{role}': admin, manager or associate.",
+                           code="unknown_role")
+    if role == "associate" and not location:
+        raise InvalidInput("An associate needs a home location.", code="location_required")
+    if len(password) < 8:
+        raise InvalidInput("A password has at least 8 characters.", code="weak_password")
+    if await BaseUser.exists().where(BaseUser.username == username):
+        raise InvalidInput(f"The username '{username}' is taken.", code="username_taken")
+    location_id = None
+    if location is not None:
+        row = await Location.select(Location.id).where(Location.code == location).first()
+        if row is None:
+            raise InvalidInput(f"Unknown location '{location}'.", code="unknown_location")
+        location_id = row["id"]
+    user = await BaseUser.create_user(
+        username=username, password=password, email=email or f"{username}@comptoir.invalid",
+        active=True, admin=role == "admin", superuser=role == "admin",
+    )
+    await StaffProfile(user=user.id, role=role, location=location_id).save()
+    return int(user.id)

@@ -1,0 +1,1 @@
+"""Products and their variants (SKUs): names, barcodes, options, prices, weights."""

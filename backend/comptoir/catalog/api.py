@@ -1,0 +1,7 @@
+"""Catalog endpoints (to be completed)."""
+
+from litestar import Controller
+
+
+class CatalogController(Controller):
+    path = "/api"

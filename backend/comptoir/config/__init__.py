@@ -1,0 +1,1 @@
+"""Configuration: Piccolo tables edited in piccolo-admin (locations, channels, tax, staff…)."""

@@ -1,0 +1,125 @@
+"""Configuration tables (Piccolo). Operational data lives in SQLAlchemy tables elsewhere."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from piccolo.apps.user.tables import BaseUser
+from piccolo.columns import (
+    Boolean,
+    DoublePrecision,
+    ForeignKey,
+    Integer,
+    Text,
+    Varchar,
+)
+from piccolo.table import Table
+
+__all__ = [
+    "Company",
+    "Location",
+    "LocationKind",
+    "Role",
+    "SalesChannel",
+    "ShippingRate",
+    "StaffProfile",
+    "TaxRate",
+]
+
+
+class LocationKind(str, Enum):
+    warehouse = "warehouse"
+    store = "store"
+    third_party = "3pl"
+
+
+class ChannelKind(str, Enum):
+    web = "web"
+    marketplace = "marketplace"
+    pos = "pos"
+    phone = "phone"
+    mobile = "mobile"
+
+
+class Role(str, Enum):
+    admin = "admin"
+    manager = "manager"
+    associate = "associate"
+    channel = "channel"
+
+
+class DeliveryMethod(str, Enum):
+    ship = "ship"
+    pickup = "pickup"
+
+
+class Location(Table, tablename="config_location"):
+    """A place that holds stock: a warehouse, a store or a third-party logistics provider."""
+
+    code = Varchar(length=40, unique=True, index=True)
+    name = Varchar(length=120)
+    kind = Varchar(length=12, choices=LocationKind, default=LocationKind.store)
+    address_line1 = Varchar(length=200, default="")
+    address_line2 = Varchar(length=200, default="")
+    postal_code = Varchar(length=20, default="")
+    city = Varchar(length=120, default="")
+    country = Varchar(length=2, default="FR")
+    latitude = DoublePrecision(null=True, default=None)
+    longitude = DoublePrecision(null=True, default=None)
+    timezone = Varchar(length=60, default="Europe/Paris")
+    ships = Boolean(default=True)
+    serves_pickups = Boolean(default=False)
+    daily_order_capacity = Integer(null=True, default=None)
+    pickup_hold_days = Integer(default=7)
+    opening_hours = Text(default="")
+    active = Boolean(default=True)
+
+
+class SalesChannel(Table, tablename="config_channel"):
+    """Where orders come from: web shop, marketplace, store POS, phone, mobile app."""
+
+    code = Varchar(length=40, unique=True, index=True)
+    name = Varchar(length=120)
+    kind = Varchar(length=12, choices=ChannelKind, default=ChannelKind.web)
+    currency = Varchar(length=3, default="EUR")
+    prices_include_tax = Boolean(default=True)
+    active = Boolean(default=True)
+
+
+class Company(Table, tablename="config_company"):
+    """The retailer's legal details, printed on invoices."""
+
+    legal_name = Varchar(length=200)
+    address_line1 = Varchar(length=200, default="")
+    address_line2 = Varchar(length=200, default="")
+    postal_code = Varchar(length=20, default="")
+    city = Varchar(length=120, default="")
+    country = Varchar(length=2, default="FR")
+    vat_number = Varchar(length=40, default="")
+    email = Varchar(length=200, default="")
+    phone = Varchar(length=40, default="")
+
+
+class TaxRate(Table, tablename="config_tax_rate"):
+    """The VAT rate of a country, in basis points (2000 = 20 %)."""
+
+    country = Varchar(length=2, unique=True)
+    rate_bp = Integer(default=2000)
+    name = Varchar(length=60, default="TVA")
+
+
+class ShippingRate(Table, tablename="config_shipping_rate"):
+    """The fee a channel charges for a delivery method, in minor units of its currency."""
+
+    channel = ForeignKey(SalesChannel)
+    method = Varchar(length=12, choices=DeliveryMethod, default=DeliveryMethod.ship)
+    fee = Integer(default=0)
+    free_from = Integer(null=True, default=None)
+
+
+class StaffProfile(Table, tablename="config_staff_profile"):
+    """What a staff member may do in Comptoir: their role and home location."""
+
+    user = ForeignKey(BaseUser, unique=True)
+    role = Varchar(length=12, choices=Role, default=Role.associate)
+    location = ForeignKey(Location, null=True, default=None)

@@ -1,0 +1,119 @@
+"""Reading configuration, cached for a few seconds so hot paths do not query it each time."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from comptoir.config.models import Company, Location, SalesChannel, ShippingRate, TaxRate
+from comptoir.config.schemas import ChannelOut, CompanyOut, LocationOut, ShippingRateOut
+
+__all__ = [
+    "DEFAULT_VAT_BP",
+    "company",
+    "get_channel",
+    "get_location",
+    "invalidate",
+    "list_channels",
+    "list_locations",
+    "vat_rate_bp",
+]
+
+CACHE_SECONDS = 5.0
+DEFAULT_VAT_BP = 2000  # France, 20 %: the rate when a country has none configured
+
+
+class _Snapshot:
+    def __init__(
+        self,
+        locations: dict[str, LocationOut],
+        channels: dict[str, ChannelOut],
+        tax: dict[str, int],
+        company: CompanyOut | None,
+    ) -> None:
+        self.locations = locations
+        self.channels = channels
+        self.tax = tax
+        self.company = company
+        self.loaded_at = time.monotonic()
+
+
+_snapshot: _Snapshot | None = None
+_lock = asyncio.Lock()
+
+
+def invalidate() -> None:
+    """Forget the cached configuration (after a change made by this process)."""
+    global _snapshot
+    _snapshot = None
+
+
+def _fields(row: dict[str, Any], struct: type[Any]) -> dict[str, Any]:
+    return {name: row[name] for name in struct.__struct_fields__ if name in row}
+
+
+async def _load() -> _Snapshot:
+    location_rows = await Location.select().order_by(Location.code)
+    channel_rows = await SalesChannel.select().order_by(SalesChannel.code)
+    rate_rows = await ShippingRate.select(
+        ShippingRate.channel.code.as_alias("channel_code"),
+        ShippingRate.method,
+        ShippingRate.fee,
+        ShippingRate.free_from,
+    )
+    tax_rows = await TaxRate.select()
+    company_row = await Company.select().first()
+    rates: dict[str, list[ShippingRateOut]] = {}
+    for r in rate_rows:
+        rates.setdefault(r["channel_code"], []).append(
+            ShippingRateOut(method=r["method"], fee=r["fee"], free_from=r["free_from"])
+        )
+    return _Snapshot(
+        locations={r["code"]: LocationOut(**_fields(r, LocationOut)) for r in location_rows},
+        channels={
+            r["code"]: ChannelOut(**_fields(r, ChannelOut), shipping_rates=rates.get(r["code"], []))
+            for r in channel_rows
+        },
+        tax={r["country"].upper(): r["rate_bp"] for r in tax_rows},
+        company=CompanyOut(**_fields(company_row, CompanyOut)) if company_row else None,
+    )
+
+
+async def _current() -> _Snapshot:
+    global _snapshot
+    snap = _snapshot
+    if snap is not None and time.monotonic() - snap.loaded_at < CACHE_SECONDS:
+        return snap
+    async with _lock:
+        snap = _snapshot
+        if snap is None or time.monotonic() - snap.loaded_at >= CACHE_SECONDS:
+            snap = _snapshot = await _load()
+    return snap
+
+
+async def list_locations(*, active_only: bool = False) -> list[LocationOut]:
+    snap = await _current()
+    return [loc for loc in snap.locations.values() if loc.active or not active_only]
+
+
+async def get_location(code: str) -> LocationOut | None:
+    return (await _current()).locations.get(code)
+
+
+async def list_channels(*, active_only: bool = False) -> list[ChannelOut]:
+    snap = await _current()
+    return [ch for ch in snap.channels.values() if ch.active or not active_only]
+
+
+async def get_channel(code: str) -> ChannelOut | None:
+    return (await _current()).channels.get(code)
+
+
+async def vat_rate_bp(country: str) -> int:
+    """The VAT rate of ``country`` in basis points, France's 20 % when none is configured."""
+    return (await _current()).tax.get(country.upper(), DEFAULT_VAT_BP)
+
+
+async def company() -> CompanyOut | None:
+    return (await _current()).company

@@ -1,0 +1,9 @@
+"""Import every domain's tables so ``Base.metadata`` knows them all (Alembic, tests)."""
+
+from comptoir.auth import models as auth_models
+from comptoir.catalog import models as catalog_models
+from comptoir.db.base import Base
+from comptoir.events import models as events_models
+from comptoir.inventory import models as inventory_models
+
+__all__ = ["Base", "auth_models", "catalog_models", "events_models", "inventory_models"]

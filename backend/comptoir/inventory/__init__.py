@@ -1,0 +1,1 @@
+"""Stock per SKU and location, its movement ledger, and reservations."""

@@ -1,0 +1,294 @@
+"""Stock rules: movements keep on_hand equal to the ledger; reservations never oversell.
+
+Every change is one conditional UPDATE checked by its row count, so two requests racing for
+the last unit cannot both win, on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from comptoir.catalog import service as catalog
+from comptoir.config import service as config
+from comptoir.db.base import utcnow
+from comptoir.db.engine import is_postgres
+from comptoir.errors import Conflict, InvalidInput, NotFound
+from comptoir.events.service import record_event
+from comptoir.inventory.models import MOVEMENT_KINDS, InventoryLevel, InventoryMovement
+
+__all__ = [
+    "adjust",
+    "count",
+    "ensure_level",
+    "get_level",
+    "list_levels",
+    "list_movements",
+    "release",
+    "reserve",
+    "set_safety_stock",
+]
+
+
+async def _check_sku_and_location(session: AsyncSession, sku: str, location: str) -> None:
+    if await config.get_location(location) is None:
+        raise InvalidInput(f"Unknown location '{location}'.", code="unknown_location")
+    if not await catalog.sku_exists(session, sku):
+        raise InvalidInput(f"Unknown SKU '{sku}'.", code="unknown_sku")
+
+
+async def ensure_level(session: AsyncSession, sku: str, location: str) -> None:
+    """Make sure the (sku, location) level row exists, without racing another creator."""
+    insert = pg_insert if is_postgres(session) else sqlite_insert
+    await session.execute(
+        insert(InventoryLevel)
+        .values(id=uuid.uuid4(), sku=sku, location=location, on_hand=0, reserved=0,
+                safety_stock=0, updated_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["sku", "location"])
+    )
+
+
+async def get_level(session: AsyncSession, sku: str, location: str) -> InventoryLevel | None:
+    return await session.scalar(
+        select(InventoryLevel)
+        .where(InventoryLevel.sku == sku, InventoryLevel.location == location)
+        .execution_options(populate_existing=True)
+    )
+
+
+async def _level_changed(
+    session: AsyncSession, level: InventoryLevel, actor: str, movement: InventoryMovement | None
+) -> None:
+    data = {
+        "sku": level.sku,
+        "location": level.location,
+        "on_hand": level.on_hand,
+        "reserved": level.reserved,
+        "safety_stock": level.safety_stock,
+        "available": level.available,
+    }
+    if movement is not None:
+        data.update(kind=movement.kind, quantity=movement.quantity, reason=movement.reason)
+    await record_event(
+        session, topic="inventory", type="inventory.changed",
+        subject=f"{level.sku}@{level.location}", data=data, actor=actor,
+    )
+
+
+async def adjust(
+    session: AsyncSession,
+    *,
+    sku: str,
+    location: str,
+    delta: int,
+    reason: str,
+    actor: str,
+    kind: str = "adjustment",
+    reference: str | None = None,
+) -> tuple[InventoryLevel, InventoryMovement]:
+    """Add ``delta`` (positive or negative) to on_hand and record it in the ledger."""
+    if kind not in MOVEMENT_KINDS:
+        raise InvalidInput(f"Unknown movement kind '{kind}'.", code="unknown_movement_kind")
+    if delta == 0:
+        raise InvalidInput("An adjustment of 0 changes nothing.", code="zero_delta")
+    await _check_sku_and_location(session, sku, location)
+    await ensure_level(session, sku, location)
+    result = await session.execute(
+        update(InventoryLevel)
+        .where(
+            InventoryLevel.sku == sku,
+            InventoryLevel.location == location,
+            InventoryLevel.on_hand + delta >= InventoryLevel.reserved,
+            InventoryLevel.on_hand + delta >= 0,
+        )
+        .values(on_hand=InventoryLevel.on_hand + delta, updated_at=utcnow())
+        .returning(InventoryLevel.on_hand)
+        .execution_options(synchronize_session=False)
+    )
+    row = result.first()
+    if row is None:
+        level = await get_level(session, sku, location)
+        assert level is not None
+        if level.on_hand + delta < 0:
+            raise Conflict(
+                f"{sku} at {location}: on hand is {level.on_hand}; removing {-delta} would make "
+                "it negative.",
+                code="negative_stock", on_hand=level.on_hand,
+            )
+        raise Conflict(
+            f"{sku} at {location}: {level.reserved} of the {level.on_hand} on hand are reserved "
+            f"for orders; on hand cannot go below that.",
+            code="stock_reserved", on_hand=level.on_hand, reserved=level.reserved,
+        )
+    movement = InventoryMovement(
+        sku=sku, location=location, kind=kind, quantity=delta, on_hand_after=row.on_hand,
+        reason=reason, reference=reference, actor=actor,
+    )
+    session.add(movement)
+    level = await get_level(session, sku, location)
+    assert level is not None
+    await _level_changed(session, level, actor, movement)
+    return level, movement
+
+
+async def count(
+    session: AsyncSession, *, sku: str, location: str, on_hand: int, actor: str, reason: str = ""
+) -> tuple[InventoryLevel, InventoryMovement | None]:
+    """Record a physical count: the difference from the books becomes a ``count`` movement."""
+    if on_hand < 0:
+        raise InvalidInput("A count cannot be negative.", code="negative_count")
+    await _check_sku_and_location(session, sku, location)
+    await ensure_level(session, sku, location)
+    # Lock the row (PostgreSQL; SQLite already holds its write lock) so the difference we
+    # compute is the one we apply.
+    level = await session.scalar(
+        select(InventoryLevel)
+        .where(InventoryLevel.sku == sku, InventoryLevel.location == location)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert level is not None
+    delta = on_hand - level.on_hand
+    if delta == 0:
+        return level, None
+    if on_hand < level.reserved:
+        raise Conflict(
+            f"{sku} at {location}: {level.reserved} units are reserved for orders; a count of "
+            f"{on_hand} needs those orders re-allocated first.",
+            code="stock_reserved", on_hand=level.on_hand, reserved=level.reserved,
+        )
+    level.on_hand = on_hand
+    level.updated_at = utcnow()
+    movement = InventoryMovement(
+        sku=sku, location=location, kind="count", quantity=delta, on_hand_after=on_hand,
+        reason=reason or "stock count", actor=actor,
+    )
+    session.add(movement)
+    await session.flush()
+    await _level_changed(session, level, actor, movement)
+    return level, movement
+
+
+async def set_safety_stock(
+    session: AsyncSession, *, sku: str, location: str, safety_stock: int, actor: str
+) -> InventoryLevel:
+    if safety_stock < 0:
+        raise InvalidInput("Safety stock cannot be negative.", code="negative_safety_stock")
+    await _check_sku_and_location(session, sku, location)
+    await ensure_level(session, sku, location)
+    await session.execute(
+        update(InventoryLevel)
+        .where(InventoryLevel.sku == sku, InventoryLevel.location == location)
+        .values(safety_stock=safety_stock, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    level = await get_level(session, sku, location)
+    assert level is not None
+    await _level_changed(session, level, actor, None)
+    return level
+
+
+async def reserve(session: AsyncSession, *, sku: str, location: str, quantity: int) -> bool:
+    """Reserve ``quantity`` units if that many are available; False (nothing changed) if not."""
+    if quantity <= 0:
+        raise InvalidInput("A reservation is for at least one unit.", code="invalid_quantity")
+    result = await session.execute(
+        update(InventoryLevel)
+        .where(
+            InventoryLevel.sku == sku,
+            InventoryLevel.location == location,
+            InventoryLevel.on_hand - InventoryLevel.reserved - InventoryLevel.safety_stock
+            >= quantity,
+        )
+        .values(reserved=InventoryLevel.reserved + quantity, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def release(session: AsyncSession, *, sku: str, location: str, quantity: int) -> None:
+    """Give back ``quantity`` reserved units; refusing to release more than is reserved."""
+    if quantity <= 0:
+        raise InvalidInput("A release is for at least one unit.", code="invalid_quantity")
+    result = await session.execute(
+        update(InventoryLevel)
+        .where(
+            InventoryLevel.sku == sku,
+            InventoryLevel.location == location,
+            InventoryLevel.reserved >= quantity,
+        )
+        .values(reserved=InventoryLevel.reserved - quantity, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(
+            f"{sku} at {location}: fewer than {quantity} units are reserved.",
+            code="reservation_mismatch",
+        )
+
+
+async def availability(
+    session: AsyncSession, skus: Sequence[str]
+) -> dict[str, dict[str, int]]:
+    """``{sku: {location: available}}`` for the given SKUs (levels with stock only)."""
+    rows = await session.execute(
+        select(
+            InventoryLevel.sku,
+            InventoryLevel.location,
+            InventoryLevel.on_hand - InventoryLevel.reserved - InventoryLevel.safety_stock,
+        ).where(InventoryLevel.sku.in_(list(skus)))
+    )
+    out: dict[str, dict[str, int]] = {sku: {} for sku in skus}
+    for sku, location, available in rows:
+        out[sku][location] = max(0, int(available))
+    return out
+
+
+async def list_levels(
+    session: AsyncSession,
+    *,
+    sku: str | None = None,
+    location: str | None = None,
+    after: tuple[str, str] | None = None,
+    limit: int = 100,
+) -> list[InventoryLevel]:
+    """Levels ordered by (sku, location), keyset-paginated from ``after``."""
+    query = select(InventoryLevel)
+    if sku is not None:
+        query = query.where(InventoryLevel.sku == sku)
+    if location is not None:
+        query = query.where(InventoryLevel.location == location)
+    if after is not None:
+        query = query.where(
+            (InventoryLevel.sku > after[0])
+            | and_(InventoryLevel.sku == after[0], InventoryLevel.location > after[1])
+        )
+    result = await session.scalars(
+        query.order_by(InventoryLevel.sku, InventoryLevel.location).limit(limit)
+    )
+    return list(result)
+
+
+async def list_movements(
+    session: AsyncSession,
+    sku: str,
+    *,
+    location: str | None = None,
+    before: uuid.UUID | None = None,
+    limit: int = 100,
+) -> list[InventoryMovement]:
+    """A SKU's movements, newest first, keyset-paginated by id (ids are time-ordered)."""
+    if not await catalog.sku_exists(session, sku):
+        raise NotFound(f"Unknown SKU '{sku}'.", code="unknown_sku")
+    query = select(InventoryMovement).where(InventoryMovement.sku == sku)
+    if location is not None:
+        query = query.where(InventoryMovement.location == location)
+    if before is not None:
+        query = query.where(InventoryMovement.id < before)
+    result = await session.scalars(query.order_by(InventoryMovement.id.desc()).limit(limit))
+    return list(result)

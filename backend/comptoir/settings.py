@@ -1,0 +1,152 @@
+"""Comptoir's settings: one msgspec Struct read from ``COMPTOIR_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import msgspec
+
+__all__ = ["Settings", "SettingsError", "load_settings"]
+
+PREFIX = "COMPTOIR_"
+
+
+class SettingsError(Exception):
+    """A setting has a value Comptoir cannot start with; the message names the variable."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything Comptoir reads from its environment.
+
+    Each field is read from ``COMPTOIR_<FIELD NAME IN CAPITALS>``.
+    """
+
+    database_url: str = "sqlite:///./var/comptoir.db"
+    redis_url: str | None = None
+    secret_key: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = ""
+    var_dir: str = "./var"
+    redis_prefix: str = "comptoir"
+    outbox_poll_seconds: float = 1.0
+    log_level: str = "info"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith(("postgres://", "postgresql"))
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL with the async driver SQLAlchemy needs."""
+        if self.is_sqlite:
+            return "sqlite+aiosqlite:///" + str(self.sqlite_path)
+        rest = self.database_url.split("://", 1)[1]
+        return "postgresql+asyncpg://" + rest
+
+    @property
+    def sqlite_path(self) -> Path:
+        raw = self.database_url.split(":///", 1)[1] if ":///" in self.database_url else ""
+        return Path(raw).expanduser().resolve()
+
+    @property
+    def postgres_dsn(self) -> str:
+        """The database URL as asyncpg and psql understand it."""
+        rest = self.database_url.split("://", 1)[1]
+        return "postgresql://" + rest
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+
+_FIELD_TYPES: dict[str, type] = {
+    "port": int,
+    "outbox_poll_seconds": float,
+}
+
+
+def _validate(s: Settings) -> None:
+    if not (s.is_sqlite or s.is_postgres):
+        raise SettingsError(
+            f"{PREFIX}DATABASE_URL={s.database_url!r}: expected sqlite:///path/to/file.db "
+            "or postgresql://user@host:port/database"
+        )
+    if s.is_sqlite and ":///" not in s.database_url:
+        raise SettingsError(f"{PREFIX}DATABASE_URL={s.database_url!r}: write sqlite:///path")
+    if s.is_postgres:
+        parts = urlsplit(s.database_url)
+        if not parts.hostname or not parts.path.strip("/"):
+            raise SettingsError(
+                f"{PREFIX}DATABASE_URL={s.database_url!r}: a PostgreSQL URL needs a host "
+                "and a database name"
+            )
+    if s.redis_url is not None:
+        parts = urlsplit(s.redis_url)
+        if parts.scheme not in {"redis", "rediss", "unix"} or not (parts.hostname or parts.path):
+            raise SettingsError(
+                f"{PREFIX}REDIS_URL={s.redis_url!r}: expected redis://host:port/db"
+            )
+    if not 1 <= s.port <= 65535:
+        raise SettingsError(f"{PREFIX}PORT={s.port}: a TCP port is between 1 and 65535")
+    if s.public_url and urlsplit(s.public_url).scheme not in {"http", "https"}:
+        raise SettingsError(f"{PREFIX}PUBLIC_URL={s.public_url!r}: expected an http(s) URL")
+    if s.secret_key and len(s.secret_key) < 32:
+        raise SettingsError(f"{PREFIX}SECRET_KEY: use at least 32 characters")
+    if s.log_level.lower() not in {"debug", "info", "warning", "error"}:
+        raise SettingsError(f"{PREFIX}LOG_LEVEL={s.log_level!r}: debug, info, warning or error")
+    if s.outbox_poll_seconds <= 0:
+        raise SettingsError(f"{PREFIX}OUTBOX_POLL_SECONDS must be above 0")
+
+
+def _secret_from_var_dir(var_dir: Path) -> str:
+    """Read the secret key kept in ``var/``, making one on first run."""
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key + "\n")
+    path.chmod(0o600)
+    return key
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build the settings from the environment; raise SettingsError naming a bad variable."""
+    env = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    for name in Settings.__struct_fields__:
+        key = PREFIX + name.upper()
+        raw = env.get(key)
+        if raw is None or raw == "":
+            continue
+        kind = _FIELD_TYPES.get(name, str)
+        try:
+            values[name] = kind(raw)
+        except ValueError:
+            raise SettingsError(f"{key}={raw!r}: expected a {kind.__name__}") from None
+    unknown = sorted(
+        k for k in env if k.startswith(PREFIX) and k[len(PREFIX):].lower() not in Settings.__struct_fields__
+        and not k.startswith(PREFIX + "TEST_")
+    )
+    if unknown:
+        raise SettingsError(f"unknown setting {unknown[0]}: see README.md for the variables")
+    settings = Settings(**values)  # type: ignore[arg-type]
+    if settings.is_sqlite and "database_url" not in values:
+        settings = msgspec.structs.replace(
+            settings, database_url=f"sqlite:///{Path(settings.var_dir) / 'comptoir.db'}"
+        )
+    _validate(settings)
+    if not settings.secret_key:
+        settings = msgspec.structs.replace(
+            settings, secret_key=_secret_from_var_dir(Path(settings.var_dir))
+        )
+    return settings

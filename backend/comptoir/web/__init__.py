@@ -1,0 +1,1 @@
+"""Serving the built PWA, with a history fallback for its routes."""

@@ -1,0 +1,80 @@
+"""Signing in and out, CSRF, API keys, and who may call what."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from tests.conftest import PASSWORD, World, sign_in
+
+
+async def test_staff_signs_in_and_sees_who_they_are(anon: httpx.AsyncClient, world: World) -> None:
+    csrf = await sign_in(anon, world.users["manager"])
+    me = (await anon.get("/api/auth/me")).json()
+    assert me["name"] == world.users["manager"]
+    assert me["role"] == "manager"
+    assert me["csrf_token"] == csrf
+
+
+async def test_wrong_password_is_refused_without_saying_which_part_was_wrong(
+    anon: httpx.AsyncClient, world: World
+) -> None:
+    for username in (world.users["manager"], "nobody-at-all"):
+        response = await anon.post("/api/auth/login", json={"username": username, "password": "nope-nope"})
+        assert response.status_code == 401
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.json()["code"] == "bad_credentials"
+    assert (await anon.get("/api/auth/me")).status_code == 401
+
+
+async def test_sign_out_ends_the_session(anon: httpx.AsyncClient, world: World) -> None:
+    await sign_in(anon, world.users["associate"])
+    assert (await anon.post("/api/auth/logout")).status_code == 204
+    assert (await anon.get("/api/auth/me")).status_code == 401
+
+
+async def test_cookie_session_write_without_csrf_token_is_refused(
+    anon: httpx.AsyncClient, world: World
+) -> None:
+    await sign_in(anon, world.users["manager"])
+    del anon.headers["x-csrf-token"]
+    response = await anon.post("/api/auth/logout")
+    assert response.status_code == 403
+    assert response.json()["code"] == "csrf_failed"
+    anon.headers["x-csrf-token"] = "forged"
+    assert (await anon.post("/api/auth/logout")).json()["code"] == "csrf_failed"
+    # The session survived both attempts.
+    assert (await anon.get("/api/auth/me")).status_code == 200
+
+
+async def test_api_key_authenticates_without_csrf(client_for: Any) -> None:
+    web = await client_for(key="web")
+    me = (await web.get("/api/auth/me")).json()
+    assert me["kind"] == "api_key"
+    assert me["role"] == "channel"
+    assert me["channel"] == "web"
+
+
+async def test_unknown_or_malformed_api_key_is_refused(anon: httpx.AsyncClient) -> None:
+    response = await anon.get("/api/auth/me", headers={"authorization": "Bearer cmp_nope"})
+    assert response.status_code == 401
+    assert response.json()["code"] == "bad_api_key"
+    response = await anon.get("/api/auth/me", headers={"authorization": "Basic abc"})
+    assert response.json()["code"] == "bad_authorization"
+
+
+async def test_repeated_failed_sign_ins_are_slowed_down(anon: httpx.AsyncClient) -> None:
+    body = {"username": "brute-force-target", "password": "guess"}  # a username of its own
+    codes = [(await anon.post("/api/auth/login", json=body)).status_code for _ in range(12)]
+    assert codes[:10] == [401] * 10
+    assert codes[10:] == [429, 429]
+    refused = await anon.post("/api/auth/login", json={**body, "password": PASSWORD})
+    assert refused.json()["code"] == "too_many_attempts"
+
+
+async def test_health_is_public_and_ready_checks_the_database(anon: httpx.AsyncClient) -> None:
+    assert (await anon.get("/health")).json()["status"] == "ok"
+    ready = await anon.get("/ready")
+    assert ready.status_code == 200
+    assert ready.json()["database"] == "ok"

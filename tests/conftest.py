@@ -1,0 +1,346 @@
+"""Test fixtures: a fresh database per run (SQLite file or a new PostgreSQL database),
+a Redis key prefix per run when Redis is configured, one app, and a small retail world.
+
+``COMPTOIR_DATABASE_URL`` picks the server: unset or SQLite → a temporary SQLite file;
+PostgreSQL → a new database ``comptoir_test_<random>`` on that server, dropped at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import shutil
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import pytest
+
+# Pick the database before anything imports comptoir's Piccolo configuration.
+_RUN_ID = secrets.token_hex(4)
+_TMP = Path(tempfile.mkdtemp(prefix="comptoir-test-"))
+_BASE_URL = os.environ.get("COMPTOIR_DATABASE_URL", "")
+IS_POSTGRES = _BASE_URL.startswith(("postgres://", "postgresql"))
+if IS_POSTGRES:
+    _parts = urlsplit(_BASE_URL)
+    TEST_DB_NAME = f"comptoir_test_{_RUN_ID}"
+    TEST_DATABASE_URL = urlunsplit(_parts._replace(path="/" + TEST_DB_NAME))
+    ADMIN_DATABASE_URL = _BASE_URL
+else:
+    TEST_DB_NAME = ""
+    TEST_DATABASE_URL = f"sqlite:///{_TMP / 'comptoir.db'}"
+    ADMIN_DATABASE_URL = ""
+REDIS_URL = os.environ.get("COMPTOIR_REDIS_URL") or None
+REDIS_PREFIX = f"comptoir-test-{_RUN_ID}"
+
+os.environ["COMPTOIR_DATABASE_URL"] = TEST_DATABASE_URL
+os.environ["COMPTOIR_VAR_DIR"] = str(_TMP / "var")
+os.environ["COMPTOIR_REDIS_PREFIX"] = REDIS_PREFIX
+os.environ.setdefault("PICCOLO_CONF", "comptoir.config.piccolo_conf")
+
+from piccolo.apps.user.tables import BaseUser  # noqa: E402
+
+from comptoir.settings import Settings, load_settings  # noqa: E402
+
+# Password hashing at production strength costs ~0.3 s per sign-in; tests use fewer rounds.
+BaseUser._pbkdf2_iteration_count = 1_000
+
+PASSWORD = "correct-horse-42"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if IS_POSTGRES:
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: run with COMPTOIR_DATABASE_URL=postgresql://…")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+async def _create_database() -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(ADMIN_DATABASE_URL)
+    try:
+        await conn.execute(f'CREATE DATABASE "{TEST_DB_NAME}"')
+    finally:
+        await conn.close()
+
+
+async def _drop_database() -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(ADMIN_DATABASE_URL)
+    try:
+        await conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+            TEST_DB_NAME,
+        )
+        await conn.execute(f'DROP DATABASE IF EXISTS "{TEST_DB_NAME}"')
+    finally:
+        await conn.close()
+
+
+async def _drop_redis_keys() -> None:
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(REDIS_URL)  # type: ignore[arg-type]
+    try:
+        async for key in redis.scan_iter(match=f"{REDIS_PREFIX}*", count=500):
+            await redis.delete(key)
+    finally:
+        await redis.aclose()
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    env = {
+        "COMPTOIR_DATABASE_URL": TEST_DATABASE_URL,
+        "COMPTOIR_VAR_DIR": str(_TMP / "var"),
+        "COMPTOIR_REDIS_PREFIX": REDIS_PREFIX,
+        "COMPTOIR_OUTBOX_POLL_SECONDS": "0.2",
+    }
+    if REDIS_URL:
+        env["COMPTOIR_REDIS_URL"] = REDIS_URL
+    return load_settings(env)
+
+
+@pytest.fixture(scope="session")
+async def database(settings: Settings) -> AsyncIterator[Settings]:
+    """A migrated, empty database for this run."""
+    from comptoir.db.migrate import migrate
+
+    if IS_POSTGRES:
+        await _create_database()
+    await migrate(settings)
+    yield settings
+    if IS_POSTGRES:
+        from comptoir.config.engine import all_tables
+
+        db = all_tables()[0]._meta.db
+        if hasattr(db, "close_connection_pool"):
+            try:
+                await db.close_connection_pool()
+            except Exception:
+                pass
+        await _drop_database()
+    if REDIS_URL:
+        await _drop_redis_keys()
+    shutil.rmtree(_TMP, ignore_errors=True)
+
+
+@dataclass
+class World:
+    """The retail world every test starts from (configuration only; no stock, no products)."""
+
+    users: dict[str, str] = field(default_factory=dict)  # role -> username
+    keys: dict[str, str] = field(default_factory=dict)  # name -> API key
+
+
+WAREHOUSES = [("WH-PARIS", "Entrepôt Paris Nord", 48.93, 2.36), ("WH-LYON", "Entrepôt Lyon", 45.73, 4.92)]
+STORES = [("ST-LYON-01", "Comptoir Lyon Presqu'île", 45.76, 4.83),
+          ("ST-PARIS-01", "Comptoir Paris Marais", 48.86, 2.36)]
+
+
+async def _seed_world(settings: Settings) -> World:
+    from comptoir.auth.service import create_api_key, create_staff
+    from comptoir.config import service as config_service
+    from comptoir.config.models import Location, SalesChannel, ShippingRate, TaxRate
+    from comptoir.db.engine import create_engine, make_sessionmaker
+
+    for code, name, lat, lon in WAREHOUSES:
+        await Location(code=code, name=name, kind="warehouse", city=name.split()[-1],
+                       latitude=lat, longitude=lon, ships=True, serves_pickups=False).save()
+    for code, name, lat, lon in STORES:
+        await Location(code=code, name=name, kind="store", city="Lyon" if "LYON" in code else "Paris",
+                       latitude=lat, longitude=lon, ships=True, serves_pickups=True,
+                       pickup_hold_days=5).save()
+    web = SalesChannel(code="web", name="Boutique en ligne", kind="web", currency="EUR",
+                       prices_include_tax=True)
+    await web.save()
+    await SalesChannel(code="b2b", name="Grossistes", kind="marketplace", currency="EUR",
+                       prices_include_tax=False).save()
+    await SalesChannel(code="pos", name="Caisse magasin", kind="pos", currency="EUR",
+                       prices_include_tax=True).save()
+    await ShippingRate(channel=web.id, method="ship", fee=490, free_from=5000).save()
+    await ShippingRate(channel=web.id, method="pickup", fee=0).save()
+    await TaxRate(country="FR", rate_bp=2000, name="TVA").save()
+    await TaxRate(country="DE", rate_bp=1900, name="MwSt").save()
+    config_service.invalidate()
+
+    world = World()
+    for role, location in [("admin", None), ("manager", None), ("associate", "ST-LYON-01")]:
+        username = f"{role}1"
+        await create_staff(username=username, password=PASSWORD, role=role, location=location)
+        world.users[role] = username
+    await create_staff(username="associate2", password=PASSWORD, role="associate",
+                       location="ST-PARIS-01")
+    world.users["associate_paris"] = "associate2"
+
+    engine = create_engine(settings)
+    async with make_sessionmaker(engine)() as session, session.begin():
+        for name, role, channel, location in [
+            ("web", "channel", "web", None),
+            ("b2b", "channel", "b2b", None),
+            ("manager-key", "manager", None, None),
+            ("store-lyon-key", "associate", None, "ST-LYON-01"),
+        ]:
+            _row, key = await create_api_key(session, name=name, role=role, channel=channel,
+                                             location=location)
+            world.keys[name] = key
+    await engine.dispose()
+    return world
+
+
+@pytest.fixture(scope="session")
+async def app_and_world(database: Settings) -> AsyncIterator[tuple[Any, World]]:
+    from comptoir.app import create_app
+
+    app = create_app(database, run_dispatcher=False)
+    started, stop = asyncio.Event(), asyncio.Event()
+
+    async def run_lifespan() -> None:
+        # The lifespan is entered and left in one task (anyio cancel scopes require it).
+        async with app.lifespan():
+            started.set()
+            await stop.wait()
+
+    task = asyncio.create_task(run_lifespan())
+    await started.wait()
+    world = await _seed_world(database)
+    yield app, world
+    stop.set()
+    await task
+
+
+@pytest.fixture(scope="session")
+def app(app_and_world: tuple[Any, World]) -> Any:
+    return app_and_world[0]
+
+
+@pytest.fixture(scope="session")
+def world(app_and_world: tuple[Any, World]) -> World:
+    return app_and_world[1]
+
+
+OPERATIONAL_KEEP = {"api_keys"}
+
+
+@pytest.fixture(autouse=True)
+async def _clean_operational_data(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Each test starts with no products, stock, orders, events or outbox messages."""
+    yield
+    if "app_and_world" not in request.fixturenames:
+        return
+    app_obj, _world = request.getfixturevalue("app_and_world")
+    from sqlalchemy import text
+
+    from comptoir.db.registry import Base
+
+    tables = [t for t in reversed(Base.metadata.sorted_tables) if t.name not in OPERATIONAL_KEEP]
+    async with app_obj.state.sessionmaker() as session, session.begin():
+        if IS_POSTGRES:
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            await session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                await session.execute(table.delete())
+
+
+@pytest.fixture
+async def sessionmaker(app: Any) -> Any:
+    return app.state.sessionmaker
+
+
+def _client(app: Any, headers: dict[str, str] | None = None) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver",
+        headers=headers or {},
+    )
+
+
+@pytest.fixture
+async def anon(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    async with _client(app) as client:
+        yield client
+
+
+async def sign_in(client: httpx.AsyncClient, username: str, password: str = PASSWORD) -> str:
+    response = await client.post("/api/auth/login", json={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    csrf = response.json()["csrf_token"]
+    client.headers["x-csrf-token"] = csrf
+    return str(csrf)
+
+
+@pytest.fixture
+async def client_for(app: Any, world: World) -> AsyncIterator[Any]:
+    """``await client_for("manager")`` → a signed-in client; ``client_for(key="web")`` → API key."""
+    clients: list[httpx.AsyncClient] = []
+
+    async def make(role: str | None = None, *, key: str | None = None) -> httpx.AsyncClient:
+        if key is not None:
+            client = _client(app, {"authorization": f"Bearer {world.keys[key]}"})
+        else:
+            client = _client(app)
+            assert role is not None
+            await sign_in(client, world.users[role])
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.aclose()
+
+
+@pytest.fixture
+async def admin(client_for: Any) -> httpx.AsyncClient:
+    return await client_for("admin")  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+async def manager(client_for: Any) -> httpx.AsyncClient:
+    return await client_for("manager")  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+async def associate(client_for: Any) -> httpx.AsyncClient:
+    return await client_for("associate")  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+async def web_channel(client_for: Any) -> httpx.AsyncClient:
+    return await client_for(key="web")  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def catalog(sessionmaker: Any) -> Any:
+    """``await catalog.add("TEE-BLK-M", price=1999, stock={"WH-PARIS": 10})`` makes a SKU."""
+    from comptoir.catalog.models import Product, Variant
+    from comptoir.inventory import service as inventory
+
+    class CatalogMaker:
+        async def add(
+            self, sku: str, *, price: int = 1000, name: str | None = None,
+            barcode: str | None = None, stock: dict[str, int] | None = None,
+        ) -> uuid.UUID:
+            async with sessionmaker() as session, session.begin():
+                product = Product(name=name or f"Product {sku}", search_name=(name or f"product {sku}").lower())
+                product.variants = [Variant(sku=sku, name=name or sku, price=price, barcode=barcode,
+                                            currency="EUR", options={}, weight_g=200)]
+                session.add(product)
+                await session.flush()
+                for location, quantity in (stock or {}).items():
+                    if quantity:
+                        await inventory.adjust(session, sku=sku, location=location, delta=quantity,
+                                               reason="test stock", actor="test", kind="receipt")
+                return product.id
+
+    return CatalogMaker()
+
