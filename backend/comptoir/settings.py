@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 from collections.abc import Mapping
@@ -72,6 +73,7 @@ _FIELD_TYPES: dict[str, type] = {
     "port": int,
     "outbox_poll_seconds": float,
 }
+_TYPE_NAMES = {int: "a whole number", float: "a number"}
 
 
 def _validate(s: Settings) -> None:
@@ -80,10 +82,16 @@ def _validate(s: Settings) -> None:
             f"{PREFIX}DATABASE_URL={s.database_url!r}: expected sqlite:///path/to/file.db "
             "or postgresql://user@host:port/database"
         )
-    if s.is_sqlite and ":///" not in s.database_url:
+    if s.is_sqlite and (":///" not in s.database_url or not s.database_url.split(":///", 1)[1]):
         raise SettingsError(f"{PREFIX}DATABASE_URL={s.database_url!r}: write sqlite:///path")
     if s.is_postgres:
         parts = urlsplit(s.database_url)
+        try:
+            parts.port  # noqa: B018  (reading it validates it)
+        except ValueError:
+            raise SettingsError(
+                f"{PREFIX}DATABASE_URL={s.database_url!r}: the port is not a number"
+            ) from None
         if not parts.hostname or not parts.path.strip("/"):
             raise SettingsError(
                 f"{PREFIX}DATABASE_URL={s.database_url!r}: a PostgreSQL URL needs a host "
@@ -91,20 +99,31 @@ def _validate(s: Settings) -> None:
             )
     if s.redis_url is not None:
         parts = urlsplit(s.redis_url)
+        try:
+            parts.port  # noqa: B018  (reading it validates it)
+        except ValueError:
+            raise SettingsError(
+                f"{PREFIX}REDIS_URL={s.redis_url!r}: the port is not a number"
+            ) from None
         if parts.scheme not in {"redis", "rediss", "unix"} or not (parts.hostname or parts.path):
             raise SettingsError(
                 f"{PREFIX}REDIS_URL={s.redis_url!r}: expected redis://host:port/db"
             )
     if not 1 <= s.port <= 65535:
         raise SettingsError(f"{PREFIX}PORT={s.port}: a TCP port is between 1 and 65535")
-    if s.public_url and urlsplit(s.public_url).scheme not in {"http", "https"}:
+    if not s.host.strip():
+        raise SettingsError(f"{PREFIX}HOST is empty: give an interface, e.g. 0.0.0.0")
+    public = urlsplit(s.public_url)
+    if s.public_url and (public.scheme not in {"http", "https"} or not public.hostname):
         raise SettingsError(f"{PREFIX}PUBLIC_URL={s.public_url!r}: expected an http(s) URL")
     if s.secret_key and len(s.secret_key) < 32:
         raise SettingsError(f"{PREFIX}SECRET_KEY: use at least 32 characters")
     if s.log_level.lower() not in {"debug", "info", "warning", "error"}:
         raise SettingsError(f"{PREFIX}LOG_LEVEL={s.log_level!r}: debug, info, warning or error")
-    if s.outbox_poll_seconds <= 0:
-        raise SettingsError(f"{PREFIX}OUTBOX_POLL_SECONDS must be above 0")
+    if not (0 < s.outbox_poll_seconds < math.inf):
+        raise SettingsError(
+            f"{PREFIX}OUTBOX_POLL_SECONDS={s.outbox_poll_seconds}: a number of seconds above 0"
+        )
 
 
 def _secret_from_var_dir(var_dir: Path) -> str:
@@ -132,9 +151,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         try:
             values[name] = kind(raw)
         except ValueError:
-            raise SettingsError(f"{key}={raw!r}: expected a {kind.__name__}") from None
+            raise SettingsError(f"{key}={raw!r}: expected {_TYPE_NAMES[kind]}") from None
     unknown = sorted(
-        k for k in env if k.startswith(PREFIX) and k[len(PREFIX):].lower() not in Settings.__struct_fields__
+        k for k in env
+        if k.startswith(PREFIX) and k[len(PREFIX):].lower() not in Settings.__struct_fields__
         and not k.startswith(PREFIX + "TEST_")
     )
     if unknown:
@@ -146,7 +166,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         )
     _validate(settings)
     if not settings.secret_key:
-        settings = msgspec.structs.replace(
-            settings, secret_key=_secret_from_var_dir(Path(settings.var_dir))
-        )
+        try:
+            secret_key = _secret_from_var_dir(Path(settings.var_dir))
+        except OSError as exc:
+            raise SettingsError(
+                f"{PREFIX}VAR_DIR={settings.var_dir!r}: cannot keep the secret key there "
+                f"({exc.strerror}); make it writable or set {PREFIX}SECRET_KEY"
+            ) from None
+        settings = msgspec.structs.replace(settings, secret_key=secret_key)
     return settings

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.pool import NullPool
 
 from comptoir.settings import Settings
@@ -76,28 +79,65 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 _ON_COMMIT_KEY = "comptoir.on_commit"
 
-
-def on_commit(session: AsyncSession, callback: Any) -> None:
-    """Run ``callback()`` once the session's current transaction commits (never on rollback)."""
-    session.sync_session.info.setdefault(_ON_COMMIT_KEY, []).append(callback)
+log = logging.getLogger("comptoir.db")
 
 
-def _run_on_commit(sync_session: Any) -> None:
-    callbacks = sync_session.info.pop(_ON_COMMIT_KEY, [])
-    for callback in callbacks:
-        callback()
+def on_commit(session: AsyncSession | Session, callback: Callable[[], None]) -> None:
+    """Run ``callback()`` once the session's outermost transaction commits (never on rollback).
+
+    A callback registered inside a savepoint (``begin_nested``) is dropped if that savepoint
+    rolls back, and waits for the outer commit if it is released. A failing callback is
+    logged: the data is already committed, so the caller must not see an error.
+    """
+    sync_session = session.sync_session if isinstance(session, AsyncSession) else session
+    # Tag each callback with the savepoint it belongs to (None: the outer transaction).
+    savepoint = sync_session.get_nested_transaction()
+    sync_session.info.setdefault(_ON_COMMIT_KEY, []).append((savepoint, callback))
 
 
-def _drop_on_commit(sync_session: Any, *_args: Any) -> None:
-    sync_session.info.pop(_ON_COMMIT_KEY, None)
+def _within(transaction: SessionTransaction | None, ancestor: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is ancestor:
+            return True
+        transaction = transaction.parent
+    return False
+
+
+def _run_on_commit(sync_session: Session) -> None:
+    if sync_session.in_nested_transaction():
+        return  # a savepoint was released: the outer transaction may still roll back
+    for _savepoint, callback in sync_session.info.pop(_ON_COMMIT_KEY, []):
+        try:
+            callback()
+        except Exception:  # committed already: report, never turn success into an error
+            log.exception("after-commit callback %r failed", callback)
+
+
+def _drop_on_rollback(sync_session: Session, previous_transaction: SessionTransaction) -> None:
+    callbacks = sync_session.info.get(_ON_COMMIT_KEY)
+    if not callbacks:
+        return
+    if previous_transaction.parent is None:
+        sync_session.info.pop(_ON_COMMIT_KEY, None)
+        return
+    sync_session.info[_ON_COMMIT_KEY] = [
+        (savepoint, callback)
+        for savepoint, callback in callbacks
+        if not _within(savepoint, previous_transaction)
+    ]
+
+
+def _drop_on_end(sync_session: Session, transaction: SessionTransaction) -> None:
+    # The outer transaction ended without committing (e.g. the session was closed).
+    if transaction.parent is None:
+        sync_session.info.pop(_ON_COMMIT_KEY, None)
 
 
 def _install_session_hooks() -> None:
-    from sqlalchemy.orm import Session
-
     if not event.contains(Session, "after_commit", _run_on_commit):
         event.listen(Session, "after_commit", _run_on_commit)
-        event.listen(Session, "after_soft_rollback", _drop_on_commit)
+        event.listen(Session, "after_soft_rollback", _drop_on_rollback)
+        event.listen(Session, "after_transaction_end", _drop_on_end)
 
 
 _install_session_hooks()

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import logging
 import os
 import socket
+import ssl
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 import msgspec
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from comptoir.db.base import utcnow
@@ -40,6 +42,9 @@ class Delivery(msgspec.Struct, frozen=True):
 Handler = Callable[[Delivery], Awaitable[None]]
 
 CLAIM_SECONDS = 60
+# A handler gets this long before its delivery counts as failed; well inside the claim, so
+# another process never takes a message whose first delivery is still under way.
+DELIVERY_TIMEOUT_SECONDS = 30
 MAX_ATTEMPTS = 12
 
 
@@ -52,6 +57,13 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     """HMAC-SHA256 signature of a webhook body, as sent in ``Comptoir-Signature``."""
     mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
     return "v1=" + mac.hexdigest()
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    # Building a TLS context reads the whole CA bundle (~60 ms of CPU): once per process,
+    # not once per webhook.
+    return httpx.create_ssl_context()
 
 
 async def deliver_webhook(delivery: Delivery, client: httpx.AsyncClient | None = None) -> None:
@@ -69,7 +81,7 @@ async def deliver_webhook(delivery: Delivery, client: httpx.AsyncClient | None =
     if secret:
         headers["comptoir-signature"] = sign(secret, timestamp, body)
     own = client is None
-    http = client or httpx.AsyncClient(timeout=10)
+    http = client or httpx.AsyncClient(timeout=10, verify=_tls_context())
     try:
         response = await http.post(url, content=body, headers=headers)
         response.raise_for_status()
@@ -100,33 +112,45 @@ class OutboxDispatcher:
         self.handlers = handlers
         self.poll_seconds = poll_seconds
         self.batch_size = batch_size
-        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        # "host:pid:random", within the 80 characters of outbox.claimed_by.
+        self.worker_id = (
+            worker_id or f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        )[:80]
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
 
     async def claim(self) -> list[Delivery]:
+        """Lease a batch of due messages to this worker (and bury messages that keep dying)."""
         now = utcnow()
-        async with self.sessionmaker() as session, session.begin():
-            due = (
-                select(OutboxMessage.id)
-                .where(
-                    OutboxMessage.status == "pending",
-                    OutboxMessage.available_at <= now,
-                    or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
-                )
-                .order_by(OutboxMessage.available_at, OutboxMessage.id)
-                .limit(self.batch_size)
+        lease = {
+            "claimed_by": self.worker_id,
+            "claimed_until": now + dt.timedelta(seconds=CLAIM_SECONDS),
+            "attempts": OutboxMessage.attempts + 1,
+        }
+        due = (
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.status == "pending",
+                OutboxMessage.available_at <= now,
+                or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
             )
+            .order_by(OutboxMessage.available_at, OutboxMessage.id)
+            .limit(self.batch_size)
+        )
+        async with self.sessionmaker() as session, session.begin():
+            await self._bury_abandoned(session, now)
             if is_postgres(session):
-                due = due.with_for_update(skip_locked=True)
-            rows = await session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_(due.scalar_subquery()))
-                .values(
-                    claimed_by=self.worker_id,
-                    claimed_until=now + dt.timedelta(seconds=CLAIM_SECONDS),
-                    attempts=OutboxMessage.attempts + 1,
+                # A materialised CTE runs the locking SELECT exactly once; inside "IN (…)" the
+                # planner may re-run it, and SKIP LOCKED can then pick other rows.
+                locked = due.with_for_update(skip_locked=True).cte("due").prefix_with(
+                    "MATERIALIZED"
                 )
+                claim = update(OutboxMessage).where(OutboxMessage.id == locked.c.id)
+            else:
+                # SQLite: this transaction already holds the database's only write lock.
+                claim = update(OutboxMessage).where(OutboxMessage.id.in_(due.scalar_subquery()))
+            rows = await session.execute(
+                claim.values(**lease)
                 .returning(
                     OutboxMessage.id,
                     OutboxMessage.kind,
@@ -135,54 +159,93 @@ class OutboxDispatcher:
                 )
                 .execution_options(synchronize_session=False)
             )
-            return [Delivery(id=r.id, kind=r.kind, payload=r.payload, attempt=r.attempts) for r in rows]
+            return [
+                Delivery(id=r.id, kind=r.kind, payload=r.payload, attempt=r.attempts) for r in rows
+            ]
 
-    async def _finish(self, delivery: Delivery, error: str | None) -> None:
-        now = utcnow()
-        mine = and_(OutboxMessage.id == delivery.id, OutboxMessage.claimed_by == self.worker_id)
-        if error is None:
-            values: dict[str, Any] = {"status": "delivered", "delivered_at": now, "last_error": None}
-        elif delivery.attempt >= MAX_ATTEMPTS:
-            values = {"status": "dead", "last_error": error[:2000]}
-        else:
-            values = {
-                "available_at": now + backoff(delivery.attempt),
-                "claimed_until": None,
-                "last_error": error[:2000],
-            }
-        async with self.sessionmaker() as session, session.begin():
-            await session.execute(
-                update(OutboxMessage)
-                .where(mine)
-                .values(**values)
-                .execution_options(synchronize_session=False)
+    async def _bury_abandoned(self, session: AsyncSession, now: dt.datetime) -> None:
+        # A message whose every claim ends with its process dying (out of memory, killed)
+        # never reaches _finish: after MAX_ATTEMPTS claims it is dead, not retried forever.
+        await session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.status == "pending",
+                OutboxMessage.attempts >= MAX_ATTEMPTS,
+                OutboxMessage.claimed_until < now,
             )
+            .values(
+                status="dead",
+                claimed_until=None,
+                last_error=func.coalesce(OutboxMessage.last_error, "")
+                + f" [abandoned: claimed {MAX_ATTEMPTS} times without an outcome]",
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+    async def _attempt(self, delivery: Delivery) -> str | None:
+        """Run the delivery's handler; the failure as text, or None when it succeeded."""
+        handler = self.handlers.get(delivery.kind)
+        if handler is None:
+            return f"no handler for outbox kind {delivery.kind!r}"
+        try:
+            await asyncio.wait_for(handler(delivery), timeout=DELIVERY_TIMEOUT_SECONDS)
+        except TimeoutError:
+            error = f"no outcome after {DELIVERY_TIMEOUT_SECONDS} s"
+        except Exception as exc:  # a failing side effect is retried, never lost
+            error = f"{type(exc).__name__}: {exc}"
+        else:
+            return None
+        log.warning("outbox %s (%s) attempt %s failed: %s", delivery.id, delivery.kind,
+                    delivery.attempt, error)
+        return error
+
+    async def _finish(self, outcomes: list[tuple[Delivery, str | None]]) -> None:
+        """Record a batch's outcomes in one transaction (only for messages still ours)."""
+        now = utcnow()
+        mine = OutboxMessage.claimed_by == self.worker_id
+        delivered = [d.id for d, error in outcomes if error is None]
+        async with self.sessionmaker() as session, session.begin():
+            if delivered:
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(delivered), mine)
+                    .values(status="delivered", delivered_at=now, claimed_until=None,
+                            last_error=None)
+                    .execution_options(synchronize_session=False)
+                )
+            for delivery, error in outcomes:
+                if error is None:
+                    continue
+                values: dict[str, Any] = {"claimed_until": None, "last_error": error[:2000]}
+                if delivery.attempt >= MAX_ATTEMPTS:
+                    values["status"] = "dead"
+                else:
+                    values["available_at"] = now + backoff(delivery.attempt)
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(and_(OutboxMessage.id == delivery.id, mine))
+                    .values(**values)
+                    .execution_options(synchronize_session=False)
+                )
 
     async def deliver(self, delivery: Delivery) -> None:
-        handler = self.handlers.get(delivery.kind)
-        error: str | None = None
-        if handler is None:
-            error = f"no handler for outbox kind {delivery.kind!r}"
-        else:
-            try:
-                await handler(delivery)
-            except Exception as exc:  # a failing side effect is retried, never lost
-                error = f"{type(exc).__name__}: {exc}"
-                log.warning("outbox %s (%s) attempt %s failed: %s", delivery.id, delivery.kind,
-                            delivery.attempt, error)
-        await self._finish(delivery, error)
+        """Deliver one claimed message and record the outcome."""
+        await self._finish([(delivery, await self._attempt(delivery))])
 
     async def run_once(self) -> int:
         """Claim and deliver one batch; return how many were attempted."""
         batch = await self.claim()
         if batch:
-            await asyncio.gather(*(self.deliver(d) for d in batch))
+            errors = await asyncio.gather(*(self._attempt(d) for d in batch))
+            await self._finish(list(zip(batch, errors, strict=True)))
         return len(batch)
 
     async def run(self) -> None:
         outbox_wakeup.register(self._wake)
         try:
             while True:
+                # Cleared before looking, so a commit during run_once() is not missed.
+                self._wake.clear()
                 try:
                     if await self.run_once():
                         continue
@@ -190,7 +253,6 @@ class OutboxDispatcher:
                     raise
                 except Exception:
                     log.exception("outbox dispatcher: claim failed; retrying")
-                self._wake.clear()
                 try:
                     await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
                 except TimeoutError:

@@ -13,17 +13,18 @@ from comptoir.db.base import GUID, Base, DateTimeUTC, JsonB, new_id, utcnow
 
 __all__ = ["Event", "OutboxMessage"]
 
-# SQLite only autoincrements an INTEGER PRIMARY KEY.
-BigSerial = BigInteger().with_variant(Integer(), "sqlite")
-
-
 class Event(Base):
-    """One domain event. ``seq`` is the global order of everything that happened."""
+    """One domain event. ``seq`` is the global order of everything that happened.
+
+    ``seq`` is given when the transaction commits, in commit order (events/service.py), so a
+    reader that has seen sequence N never later finds a committed event below N: resuming
+    "everything after N" misses nothing. Until then it is NULL.
+    """
 
     __tablename__ = "events"
 
-    seq: Mapped[int] = mapped_column(BigSerial, primary_key=True, autoincrement=True)
-    id: Mapped[uuid.UUID] = mapped_column(GUID, default=new_id, unique=True)
+    id: Mapped[uuid.UUID] = mapped_column(GUID, primary_key=True, default=new_id)
+    seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True, unique=True)
     topic: Mapped[str] = mapped_column(String(40))
     type: Mapped[str] = mapped_column(String(60))
     subject: Mapped[str] = mapped_column(String(120))

@@ -8,6 +8,7 @@ from typing import Any
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from comptoir.db.base import GUID
 from comptoir.db.registry import Base
 
 config = context.config
@@ -21,13 +22,23 @@ def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     return True
 
 
+def compare_type(
+    migration_context: Any, inspected_column: Any, metadata_column: Any, inspected_type: Any,
+    metadata_type: Any,
+) -> bool | None:
+    # SQLite reflects our UUID columns' BINARY(16) as NUMERIC: the same column, not a change.
+    if migration_context.dialect.name == "sqlite" and isinstance(metadata_type, GUID):
+        return False
+    return None  # Alembic's own comparison
+
+
 def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         include_name=include_name,
         render_as_batch=connection.dialect.name == "sqlite",
-        compare_type=True,
+        compare_type=compare_type,
     )
     with context.begin_transaction():
         context.run_migrations()

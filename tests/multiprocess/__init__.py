@@ -1,0 +1,1 @@
+"""Tests with several real Comptoir processes on one PostgreSQL and Redis."""
