@@ -1,0 +1,192 @@
+"""``comptoir seed-demo`` on a database of its own: a believable retailer, loaded once."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from piccolo.apps.user.tables import BaseUser
+from sqlalchemy import text
+
+from comptoir.db.engine import create_engine
+from comptoir.seed import demo_barcode, ean13_check_digit, load_demo, plan_catalog, plan_stock
+from comptoir.settings import load_settings
+from tests.cli.conftest import run_comptoir, scratch_database
+from tests.conftest import IS_POSTGRES
+
+# Metropolitan France, roughly: every demo location must be on the map there.
+FRANCE_LATITUDES = (41.3, 51.1)
+FRANCE_LONGITUDES = (-5.2, 9.6)
+LOGIN_LINE = re.compile(r"^\s*(admin|manager|associate)\s+username (\S+)\s+password (\S+)", re.M)
+
+
+def is_valid_ean13(code: str) -> bool:
+    """GS1's rule, read from the right: weights 3, 1, 3, … on the digits before the check."""
+    if not re.fullmatch(r"\d{13}", code):
+        return False
+    body, check = code[:12], int(code[12])
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return (total + check) % 10 == 0
+
+
+def is_valid_french_vat_number(vat: str) -> bool:
+    match = re.fullmatch(r"FR(\d{2})(\d{9})", vat)
+    return bool(match) and int(match[1]) == (12 + 3 * (int(match[2]) % 97)) % 97  # type: ignore[index]
+
+
+def password_matches(password: str, stored: str) -> bool:
+    _algorithm, iterations, salt, _hash = BaseUser.split_stored_password(stored)
+    return bool(BaseUser.hash_password(password, salt, int(iterations)) == stored)
+
+
+async def snapshot(database_url: str, var_dir: Path) -> dict[str, Any]:
+    """Everything the seed writes, read back straight from the database."""
+    settings = load_settings({"COMPTOIR_DATABASE_URL": database_url,
+                              "COMPTOIR_VAR_DIR": str(var_dir)})
+    engine = create_engine(settings)
+    try:
+        async with engine.connect() as conn:
+            async def rows(sql: str) -> list[tuple[Any, ...]]:
+                return [tuple(r) for r in (await conn.execute(text(sql))).all()]
+
+            return {
+                "locations": await rows(
+                    "SELECT code, kind, city, latitude, longitude, timezone, ships, "
+                    "serves_pickups, pickup_hold_days, daily_order_capacity, opening_hours "
+                    "FROM config_location ORDER BY code"),
+                "channels": await rows(
+                    "SELECT code, kind, currency, prices_include_tax FROM config_channel "
+                    "ORDER BY code"),
+                "shipping_rates": await rows(
+                    "SELECT c.code, r.method, r.fee, r.free_from FROM config_shipping_rate r "
+                    "JOIN config_channel c ON c.id = r.channel ORDER BY c.code, r.method"),
+                "vat": dict(await rows("SELECT country, rate_bp FROM config_tax_rate")),
+                "company": await rows("SELECT legal_name, vat_number, city FROM config_company"),
+                "staff": await rows(
+                    "SELECT u.username, p.role, l.code, u.password, u.admin "
+                    "FROM config_staff_profile p JOIN piccolo_user u ON u.id = p.user "
+                    "LEFT JOIN config_location l ON l.id = p.location ORDER BY u.username"),
+                "products": await rows("SELECT name, category, brand FROM products ORDER BY name"),
+                "variants": await rows(
+                    "SELECT sku, barcode, price, currency, weight_g, options FROM variants "
+                    "ORDER BY sku"),
+                "levels": await rows(
+                    "SELECT sku, location, on_hand, reserved FROM inventory_levels "
+                    "ORDER BY sku, location"),
+                "off_ledger_levels": await rows(
+                    "SELECT l.sku, l.location FROM inventory_levels l WHERE l.on_hand <> "
+                    "(SELECT COALESCE(SUM(m.quantity), 0) FROM inventory_movements m "
+                    " WHERE m.sku = l.sku AND m.location = l.location)"),
+                "movements": await rows(
+                    "SELECT kind, COUNT(*) FROM inventory_movements GROUP BY kind"),
+                "events": await rows(
+                    "SELECT type, COUNT(*) FROM events GROUP BY type ORDER BY type"),
+            }
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("database", [
+    # Each CI run seeds the kind of database it tests; the SQLite run covers the embedded default.
+    pytest.param("sqlite", marks=pytest.mark.skipif(IS_POSTGRES, reason="the PostgreSQL run "
+                                                    "seeds PostgreSQL")),
+    pytest.param("postgresql", marks=pytest.mark.postgres),
+])
+async def test_seed_demo_loads_a_french_retailer_once(tmp_path: Path, database: str) -> None:
+    async with scratch_database(database, tmp_path) as url:
+        env = {"COMPTOIR_DATABASE_URL": url, "COMPTOIR_VAR_DIR": str(tmp_path / "var")}
+        not_migrated = await run_comptoir("seed-demo", env=env, cwd=tmp_path)
+        assert not_migrated.returncode == 1
+        assert "comptoir migrate" in not_migrated.stderr
+
+        migrated = await run_comptoir("migrate", env=env, cwd=tmp_path)
+        assert migrated.returncode == 0, migrated.stderr
+        first = await run_comptoir("seed-demo", env=env, cwd=tmp_path)
+        assert first.returncode == 0, first.stderr
+        data = await snapshot(url, tmp_path / "var")
+
+        # The network: 2 warehouses and 6 stores in French cities, on the map, in Paris time.
+        kinds = [loc[1] for loc in data["locations"]]
+        assert kinds.count("warehouse") == 2
+        assert kinds.count("store") == 6
+        assert len({loc[2] for loc in data["locations"] if loc[1] == "store"}) == 6
+        for code, kind, city, lat, lon, tz, _ships, pickups, hold_days, capacity, hours in (
+            data["locations"]
+        ):
+            assert FRANCE_LATITUDES[0] < lat < FRANCE_LATITUDES[1], code
+            assert FRANCE_LONGITUDES[0] < lon < FRANCE_LONGITUDES[1], code
+            assert tz == "Europe/Paris" and city and hours and capacity > 0
+            if kind == "store":
+                assert pickups and hold_days > 0, code
+
+        # Channels in euros with their delivery fees, VAT, the company for invoices.
+        assert {(c[0], c[1]) for c in data["channels"]} == {
+            ("web", "web"), ("marketplace", "marketplace"), ("pos", "pos"), ("phone", "phone")}
+        assert {c[2] for c in data["channels"]} == {"EUR"}
+        assert ("web", "pickup", 0, None) in data["shipping_rates"]
+        assert data["vat"]["FR"] == 2000
+        assert len(data["vat"]) >= 4
+        [(legal_name, vat_number, _city)] = data["company"]
+        assert legal_name and is_valid_french_vat_number(vat_number)
+
+        # The catalog: enough to browse, every SKU priced, weighed and scannable.
+        assert len(data["products"]) >= 140
+        assert len(data["variants"]) >= 450
+        for sku, barcode, price, currency, weight_g, _options in data["variants"]:
+            assert is_valid_ean13(barcode), sku
+            assert price > 0 and currency == "EUR" and weight_g > 0, sku
+        assert len({v[1] for v in data["variants"]}) == len(data["variants"])
+
+        # Stock at every location, every unit of it in the ledger.
+        stocked = {level[1] for level in data["levels"]}
+        assert stocked == {loc[0] for loc in data["locations"]}
+        assert all(level[2] > 0 and level[3] == 0 for level in data["levels"])
+        assert {level[0] for level in data["levels"]} == {v[0] for v in data["variants"]}
+        assert data["off_ledger_levels"] == []
+        assert data["movements"] == [("receipt", len(data["levels"]))]
+
+        # One account per role, and the logins printed are the ones that work.
+        roles = {member[1]: member for member in data["staff"]}
+        assert sorted(roles) == ["admin", "associate", "manager"]
+        assert roles["admin"][4]  # the admin can also use /admin/
+        store_codes = {loc[0] for loc in data["locations"] if loc[1] == "store"}
+        assert roles["associate"][2] in store_codes
+        printed = {role: (username, password)
+                   for role, username, password in LOGIN_LINE.findall(first.stdout)}
+        assert sorted(printed) == ["admin", "associate", "manager"]
+        for role, (username, password) in printed.items():
+            assert roles[role][0] == username
+            assert password_matches(password, roles[role][3]), role
+
+        # Again: nothing changes, and it says so, with the same logins.
+        second = await run_comptoir("seed-demo", env=env, cwd=tmp_path)
+        assert second.returncode == 0, second.stderr
+        assert "already seeded" in second.stdout
+        assert LOGIN_LINE.findall(second.stdout) == LOGIN_LINE.findall(first.stdout)
+        assert await snapshot(url, tmp_path / "var") == data
+
+
+def test_barcode_check_digits_follow_gs1() -> None:
+    assert ean13_check_digit("400638133393") == 1  # 4006381333931, a printed EAN-13
+    assert ean13_check_digit("978020137962") == 4  # ISBN 978-0-201-37962-4
+    assert all(is_valid_ean13(demo_barcode(sku)) for sku in ("TSH-LEON-BLA-M", "X", "é-1"))
+
+
+def test_the_demo_catalog_is_the_same_on_every_run_and_complete() -> None:
+    demo = load_demo()
+    catalog = plan_catalog(demo)
+    assert plan_catalog(load_demo()) == catalog  # what makes a second run find it all there
+    assert plan_stock(catalog, demo.locations) == plan_stock(catalog, demo.locations)
+    variants = [v for product in catalog for v in product.variants]
+    assert len(catalog) >= 140 and len(variants) >= 450
+    assert len({v.sku for v in variants}) == len({v.barcode for v in variants}) == len(variants)
+    # A sized product comes in every size of its family, all of one colour.
+    sweater = next(p for p in catalog if p.name.startswith("Pull col rond Marcel"))
+    assert [v.options["size"] for v in sweater.variants] == ["XS", "S", "M", "L", "XL"]
+    assert len({v.options["colour"] for v in sweater.variants}) == 1
+    # Bigger sizes of household linen cost more.
+    duvet = next(p for p in catalog if p.name.startswith("Housse de couette Lina"))
+    prices = [v.price for v in duvet.variants]
+    assert prices == sorted(prices) and prices[0] < prices[-1]
