@@ -1,0 +1,1 @@
+"""Orders: capture from every channel, reservation, lifecycle, edits and the timeline."""

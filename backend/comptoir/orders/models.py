@@ -1,0 +1,215 @@
+"""Order tables: orders, their lines, where each line is reserved, idempotency keys, numbers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    bindparam,
+    event,
+    text,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.selectable import TextualSelect
+
+from comptoir.db.base import GUID, Base, DateTimeUTC, JsonB, UUIDPrimaryKey, utcnow
+
+__all__ = [
+    "IdempotencyKey",
+    "Order",
+    "OrderAllocation",
+    "OrderLine",
+    "OrderNumberCounter",
+    "insert_unless_exists",
+]
+
+Money = BigInteger  # minor units; an order of a few hundred thousand euros overflows 32 bits
+
+
+class Order(UUIDPrimaryKey, Base):
+    """One order. Amounts are minor units of ``currency``; ``version`` counts its changes."""
+
+    __tablename__ = "orders"
+
+    id: Mapped[uuid.UUID]
+    number: Mapped[str] = mapped_column(String(24), unique=True)
+    channel: Mapped[str] = mapped_column(String(40))
+    external_ref: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    status: Mapped[str] = mapped_column(String(24))
+    # The state an order on hold goes back to when it is released.
+    held_from: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    hold_reason: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    hold_note: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    currency: Mapped[str] = mapped_column(String(3))
+    prices_include_tax: Mapped[bool] = mapped_column(Boolean)
+    vat_rate_bp: Mapped[int] = mapped_column(Integer)
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(
+        GUID, ForeignKey("customers.id"), nullable=True
+    )
+    # The customer as they were at capture: the order keeps them even if the customer changes.
+    # The e-mail is lower-cased (addresses match case-insensitively), so a prefix search on
+    # it can use an index.
+    customer_email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    customer_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    customer_phone: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    delivery_method: Mapped[str] = mapped_column(String(8))
+    pickup_location: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    ship_to: Mapped[dict[str, Any] | None] = mapped_column(JsonB, nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    subtotal: Mapped[int] = mapped_column(Money)
+    shipping: Mapped[int] = mapped_column(Money)
+    shipping_tax: Mapped[int] = mapped_column(Money)
+    tax: Mapped[int] = mapped_column(Money)
+    total: Mapped[int] = mapped_column(Money)
+    tracking_token: Mapped[str] = mapped_column(String(43), unique=True)
+    # Lower-cased number, external reference, customer e-mail and name: what `q` searches.
+    search: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True), default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("channel", "external_ref"),
+        # Lists are newest first, keyset-paginated on (created_at, id): every filter's index
+        # starts with the filter column and ends with those two.
+        Index("ix_orders_created_at_id", "created_at", "id"),
+        Index("ix_orders_status_created_at_id", "status", "created_at", "id"),
+        Index("ix_orders_channel_created_at_id", "channel", "created_at", "id"),
+        Index("ix_orders_customer_created_at_id", "customer_id", "created_at", "id"),
+        Index("ix_orders_customer_email", "customer_email",
+              postgresql_ops={"customer_email": "text_pattern_ops"}),
+        # Substring search over a million orders: a trigram index on PostgreSQL; SQLite gets an
+        # always-empty partial index (it scans, which is fine at its scale).
+        Index(
+            "ix_orders_search_trgm",
+            "search",
+            postgresql_using="gin",
+            postgresql_ops={"search": "gin_trgm_ops"},
+            sqlite_where=text("0"),
+        ),
+        CheckConstraint("version >= 1", name="version_positive"),
+    )
+
+
+class OrderLine(UUIDPrimaryKey, Base):
+    """A SKU on an order: ``quantity`` is still ordered; cancelled units are counted apart."""
+
+    __tablename__ = "order_lines"
+
+    id: Mapped[uuid.UUID]
+    order_id: Mapped[uuid.UUID] = mapped_column(GUID, ForeignKey("orders.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    sku: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[int] = mapped_column(Integer)
+    cancelled_quantity: Mapped[int] = mapped_column(Integer, default=0)
+    unit_price: Mapped[int] = mapped_column(Money)
+    net: Mapped[int] = mapped_column(Money)
+    tax: Mapped[int] = mapped_column(Money)
+    total: Mapped[int] = mapped_column(Money)
+
+    __table_args__ = (
+        CheckConstraint("quantity >= 0", name="quantity_not_negative"),
+        CheckConstraint("cancelled_quantity >= 0", name="cancelled_not_negative"),
+    )
+
+
+class OrderAllocation(UUIDPrimaryKey, Base):
+    """Units of a line reserved at a location. ``quantity`` is what is reserved there now."""
+
+    __tablename__ = "order_allocations"
+
+    id: Mapped[uuid.UUID]
+    order_id: Mapped[uuid.UUID] = mapped_column(GUID, ForeignKey("orders.id"))
+    line_id: Mapped[uuid.UUID] = mapped_column(GUID, ForeignKey("order_lines.id"))
+    sku: Mapped[str] = mapped_column(String(64))
+    location: Mapped[str] = mapped_column(String(40))
+    quantity: Mapped[int] = mapped_column(Integer)
+    # The order's creation time, copied here so that a location's orders, newest first, are
+    # one index range: lists filtered by location stay fast at any size and selectivity.
+    created_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
+
+    __table_args__ = (
+        # Loads an order's allocations; tells whether an order is allocated at a location.
+        Index("ix_order_allocations_order_location", "order_id", "location"),
+        Index("ix_order_allocations_location_created_at", "location", "created_at", "order_id"),
+        CheckConstraint("quantity >= 0", name="quantity_not_negative"),
+    )
+
+
+class IdempotencyKey(UUIDPrimaryKey, Base):
+    """A caller's ``Idempotency-Key`` with the request it came with and the answer it got."""
+
+    __tablename__ = "idempotency_keys"
+
+    id: Mapped[uuid.UUID]
+    scope: Mapped[str] = mapped_column(String(160))  # who sent it: one key space per caller
+    key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    response: Mapped[str | None] = mapped_column(Text, nullable=True)
+    order_id: Mapped[uuid.UUID | None] = mapped_column(GUID, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True), default=utcnow)
+
+    __table_args__ = (UniqueConstraint("scope", "key"),)
+
+
+class OrderNumberCounter(Base):
+    """The last order number given in a year (SQLite; PostgreSQL uses a sequence per year)."""
+
+    __tablename__ = "order_number_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+def insert_unless_exists(
+    table: Table, conflict: Sequence[str], returning: str
+) -> TextualSelect:
+    """``INSERT … ON CONFLICT (conflict) DO NOTHING RETURNING returning``, built once.
+
+    The same text runs on PostgreSQL and SQLite. SQLAlchemy does not cache the compiled form
+    of its ``on_conflict_do_nothing()`` constructs, and compiling a 30-column insert on every
+    capture costs milliseconds of CPU; a prepared text statement costs nothing. Every column
+    must be given, with the column's own type (UUIDs, JSON and times are converted as usual).
+    """
+    def quoted(names: Sequence[str]) -> str:
+        return ", ".join(f'"{name}"' for name in names)
+
+    names = [column.name for column in table.columns]
+    sql = (
+        f"INSERT INTO {table.name} ({quoted(names)}) "
+        f"VALUES ({', '.join(':' + name for name in names)}) "
+        f"ON CONFLICT ({quoted(conflict)}) DO NOTHING RETURNING {quoted([returning])}"
+    )
+    return (
+        text(sql)
+        .bindparams(*(bindparam(column.name, type_=column.type) for column in table.columns))
+        .columns(table.columns[returning])
+    )
+
+
+def _trigram_extension(target: Table, connection: Connection, **_kw: Any) -> None:
+    # The search index needs pg_trgm. Alembic's create_table fires this for the table it
+    # creates, so the extension exists before the index, even in a regenerated migration.
+    if target.name == "orders" and connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+
+
+if not event.contains(Table, "before_create", _trigram_extension):
+    event.listen(Table, "before_create", _trigram_extension)

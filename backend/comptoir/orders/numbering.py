@@ -1,0 +1,91 @@
+"""Order numbers: ``CMP-<year>-<at least 6 digits>``, sequential per year, never duplicated.
+
+PostgreSQL: one SEQUENCE per year (``order_number_2026``). ``nextval`` takes no lock that
+lasts until commit, so concurrent captures never wait for each other here; a rolled-back
+capture leaves a gap, never a duplicate, across any number of processes. The year's
+sequence is created once, outside the capture transaction, and remembered by the process.
+
+SQLite: a counter row per year, incremented inside the capture transaction. SQLite
+already serialises writers, so this costs no concurrency, and a rollback gives the number
+back (no gaps).
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from comptoir.db.engine import is_postgres
+from comptoir.orders.models import OrderNumberCounter
+
+__all__ = ["format_number", "next_number", "number_sql", "parse_number", "prepare_year"]
+
+PREFIX = "CMP"
+_PATTERN = re.compile(rf"^{PREFIX}-(\d{{4}})-(\d{{6,}})$")
+# Any two-level key for the advisory lock that serialises sequence creation between processes.
+_SEQUENCE_LOCK = 0x636D706E  # "cmpn"
+
+_ready_years: set[int] = set()
+
+# Text, not an on_conflict_do_update() construct: SQLAlchemy would compile that every time.
+_NEXT_ON_COUNTER = text(
+    f'INSERT INTO {OrderNumberCounter.__tablename__} ("year", "last") VALUES (:year, 1) '
+    'ON CONFLICT ("year") DO UPDATE SET "last" = order_number_counters."last" + 1 '
+    'RETURNING "last"'
+)
+
+
+def format_number(year: int, serial: int) -> str:
+    """``CMP-2026-000123``; serials past 999999 simply grow a digit."""
+    if serial < 1:
+        raise ValueError("order serials start at 1")
+    return f"{PREFIX}-{year:04d}-{serial:06d}"
+
+
+def parse_number(number: str) -> tuple[int, int] | None:
+    """``(year, serial)`` of a well-formed order number, else None."""
+    match = _PATTERN.match(number)
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def _sequence_name(year: int) -> str:
+    return f"order_number_{int(year):04d}"
+
+
+async def prepare_year(engine: AsyncEngine, year: int) -> None:
+    """Make sure ``year``'s sequence exists (PostgreSQL), in its own short transaction."""
+    if year in _ready_years or engine.dialect.name != "postgresql":
+        return
+    async with engine.begin() as conn:
+        # Concurrent CREATE SEQUENCE IF NOT EXISTS can still collide in the catalog: the lock
+        # makes processes take turns.
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SEQUENCE_LOCK})
+        await conn.execute(text(f"CREATE SEQUENCE IF NOT EXISTS {_sequence_name(year)}"))
+    _ready_years.add(year)
+
+
+def forget_prepared_years() -> None:
+    """For tests that drop sequences: the next capture creates them again."""
+    _ready_years.clear()
+
+
+def number_sql(year: int) -> str:
+    """PostgreSQL: a scalar subquery taking the next number of ``year`` from its sequence.
+
+    Lets the order's INSERT draw its own number: one round trip fewer per capture.
+    """
+    serial = f"(SELECT nextval('{_sequence_name(year)}')::text AS s)"
+    return (f"(SELECT '{PREFIX}-{int(year):04d}-' || lpad(q.s, greatest(6, length(q.s)), '0') "
+            f"FROM {serial} AS q)")
+
+
+async def next_number(session: AsyncSession, year: int) -> str:
+    """The next order number of ``year``, in the session's transaction (one statement)."""
+    if is_postgres(session):
+        serial = await session.scalar(text(f"SELECT nextval('{_sequence_name(year)}')"))
+    else:
+        serial = await session.scalar(_NEXT_ON_COUNTER, {"year": year})
+    assert serial is not None
+    return format_number(year, int(serial))

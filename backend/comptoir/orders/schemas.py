@@ -1,0 +1,233 @@
+"""Orders on the wire: what channels send to capture and edit, and what Comptoir answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Any
+
+import msgspec
+
+__all__ = [
+    "AddressIn",
+    "AddressOut",
+    "AllocationOut",
+    "CancelIn",
+    "CancelLineIn",
+    "CustomerIn",
+    "CustomerOut",
+    "DeliveryIn",
+    "DeliveryOut",
+    "EditIn",
+    "EditLineIn",
+    "EventOut",
+    "HoldIn",
+    "HoldOut",
+    "LineIn",
+    "LineOut",
+    "NoteIn",
+    "OrderDetailOut",
+    "OrderIn",
+    "OrderOut",
+    "OrderPage",
+    "OrderSummary",
+    "TotalsOut",
+]
+
+Short = Annotated[str, msgspec.Meta(max_length=200)]
+Code = Annotated[str, msgspec.Meta(max_length=64)]
+
+
+class AddressIn(msgspec.Struct, frozen=True, kw_only=True):
+    name: Short
+    line1: Short
+    line2: Short = ""
+    postal_code: Annotated[str, msgspec.Meta(max_length=20)]
+    city: Short
+    country: Annotated[str, msgspec.Meta(max_length=2)]
+    phone: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+
+
+class DeliveryIn(msgspec.Struct, frozen=True, kw_only=True):
+    """``{"method": "ship", "address": {...}}`` or ``{"method": "pickup", "location": "ST-1"}``."""
+
+    method: Code
+    address: AddressIn | None = None
+    location: Code | None = None
+
+
+class CustomerIn(msgspec.Struct, frozen=True, kw_only=True):
+    email: Annotated[str, msgspec.Meta(max_length=254)]
+    name: Short | None = None
+    phone: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+
+
+class LineIn(msgspec.Struct, frozen=True, kw_only=True):
+    sku: Code
+    quantity: int
+    unit_price: int | None = None  # minor units; the catalog price when absent
+
+
+class OrderIn(msgspec.Struct, frozen=True, kw_only=True):
+    """The capture contract integrations rely on: keep these names."""
+
+    lines: list[LineIn]
+    delivery: DeliveryIn
+    channel: Code | None = None  # implied by a channel's API key
+    external_ref: Annotated[str, msgspec.Meta(max_length=80)] | None = None
+    currency: Annotated[str, msgspec.Meta(max_length=3)] | None = None
+    customer: CustomerIn | None = None
+    note: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+
+
+class CancelLineIn(msgspec.Struct, frozen=True, kw_only=True):
+    """A line by its id or its SKU, and how many of its units to cancel (all when absent)."""
+
+    line_id: uuid.UUID | None = None
+    sku: Code | None = None
+    quantity: int | None = None
+
+
+class CancelIn(msgspec.Struct, frozen=True, kw_only=True):
+    """No lines: the whole order."""
+
+    lines: list[CancelLineIn] | None = None
+    reason: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+
+
+class HoldIn(msgspec.Struct, frozen=True, kw_only=True):
+    reason: Code  # address_check | suspected_fraud | customer_request | stock_problem
+    note: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+
+
+class NoteIn(msgspec.Struct, frozen=True, kw_only=True):
+    text: Annotated[str, msgspec.Meta(max_length=2000)]
+
+
+class EditLineIn(msgspec.Struct, frozen=True, kw_only=True):
+    """An existing line (by id or SKU) gets a new quantity (0 removes it); a new SKU is added."""
+
+    line_id: uuid.UUID | None = None
+    sku: Code | None = None
+    quantity: int
+    unit_price: int | None = None  # for an added line only
+
+
+class EditIn(msgspec.Struct, frozen=True, kw_only=True):
+    lines: list[EditLineIn] | None = None
+    delivery: DeliveryIn | None = None
+    note: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+
+
+# --- answers ------------------------------------------------------------------------------
+
+
+class AllocationOut(msgspec.Struct, frozen=True, kw_only=True):
+    location: str
+    quantity: int
+
+
+class LineOut(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    sku: str
+    name: str
+    quantity: int
+    cancelled_quantity: int
+    unit_price: int
+    net: int
+    tax: int
+    total: int
+    allocations: list[AllocationOut]
+
+
+class TotalsOut(msgspec.Struct, frozen=True, kw_only=True):
+    """``subtotal + shipping + tax == total``; subtotal and shipping are net of VAT."""
+
+    subtotal: int
+    shipping: int
+    tax: int
+    total: int
+    currency: str
+    prices_include_tax: bool
+    vat_rate_bp: int
+
+
+class AddressOut(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    line1: str
+    line2: str
+    postal_code: str
+    city: str
+    country: str
+    phone: str | None = None
+
+
+class DeliveryOut(msgspec.Struct, frozen=True, kw_only=True):
+    method: str
+    address: AddressOut | None = None
+    location: str | None = None
+
+
+class CustomerOut(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID | None
+    email: str | None
+    name: str | None
+    phone: str | None
+
+
+class HoldOut(msgspec.Struct, frozen=True, kw_only=True):
+    reason: str
+    note: str | None
+
+
+class OrderOut(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    number: str
+    status: str
+    version: int
+    channel: str
+    external_ref: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    customer: CustomerOut
+    delivery: DeliveryOut
+    lines: list[LineOut]
+    totals: TotalsOut
+    note: str | None
+    hold: HoldOut | None
+    allowed_actions: list[str]
+    tracking_token: str
+
+
+class EventOut(msgspec.Struct, frozen=True, kw_only=True):
+    seq: int | None
+    type: str
+    at: dt.datetime
+    actor: str
+    data: dict[str, Any]
+
+
+class OrderDetailOut(OrderOut, frozen=True, kw_only=True):
+    timeline: list[EventOut]
+
+
+class OrderSummary(msgspec.Struct, frozen=True, kw_only=True):
+    number: str
+    status: str
+    channel: str
+    external_ref: str | None
+    created_at: dt.datetime
+    customer_name: str | None
+    customer_email: str | None
+    delivery_method: str
+    pickup_location: str | None
+    total: int
+    currency: str
+    version: int
+
+
+class OrderPage(msgspec.Struct, frozen=True, kw_only=True):
+    items: list[OrderSummary]
+    next_cursor: str | None
+
+

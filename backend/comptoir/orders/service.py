@@ -1,0 +1,846 @@
+"""Order capture and reading: all-or-nothing reservation, idempotency, lists and the timeline.
+
+Changes to an existing order (cancel, hold, release, edit, notes) are in ``actions.py``.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import re
+import secrets
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any, cast
+
+import msgspec
+from sqlalchemy import Table, bindparam, exists, func, select, text, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.sql.selectable import TextualSelect
+
+from comptoir.auth.schemas import Principal
+from comptoir.catalog.models import Variant
+from comptoir.config import service as config
+from comptoir.config.schemas import ChannelOut, LocationOut
+from comptoir.customers import service as customers
+from comptoir.db.base import new_id, utcnow
+from comptoir.db.engine import is_postgres
+from comptoir.errors import Conflict, Forbidden, InvalidInput, NotFound
+from comptoir.events.service import events_after, record_event
+from comptoir.inventory import service as inventory
+from comptoir.orders import lifecycle, numbering, sourcing, tax
+from comptoir.orders.lifecycle import Status
+from comptoir.orders.models import (
+    IdempotencyKey,
+    Order,
+    OrderAllocation,
+    OrderLine,
+    insert_unless_exists,
+)
+from comptoir.orders.schemas import (
+    AddressIn,
+    AddressOut,
+    AllocationOut,
+    CustomerOut,
+    DeliveryIn,
+    DeliveryOut,
+    EventOut,
+    HoldOut,
+    LineOut,
+    OrderDetailOut,
+    OrderIn,
+    OrderOut,
+    OrderPage,
+    OrderSummary,
+    TotalsOut,
+)
+
+__all__ = [
+    "AlreadyCaptured",
+    "Captured",
+    "Delivery",
+    "OutOfStock",
+    "answer_for_retry",
+    "capture",
+    "customer_orders",
+    "customer_spending",
+    "find_order",
+    "list_orders",
+    "order_detail",
+    "order_events",
+    "order_out",
+]
+
+MAX_LINES = 100
+MAX_QUANTITY = 100_000
+MAX_UNIT_PRICE = 100_000_000  # a million euros a unit: beyond is a typo, not an order
+MAX_PAGE = 200
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+
+
+class OutOfStock(Conflict):
+    code = "out_of_stock"
+    title = "Out of stock"
+
+
+def out_of_stock(shortages: Iterable[sourcing.Shortage]) -> OutOfStock:
+    short = list(shortages)
+    names = ", ".join(f"{s.sku} ({s.requested} asked, {s.available} available)" for s in short)
+    return OutOfStock(
+        f"Not enough stock for {names}; nothing was reserved.",
+        lines=[{"sku": s.sku, "requested": s.requested, "available": s.available}
+               for s in short],
+    )
+
+
+def _not_found(number: str) -> NotFound:
+    return NotFound(f"No order {number}.", code="order_not_found")
+
+
+# --- validating what a caller sends ---------------------------------------------------------
+
+
+async def channel_for(requested: str | None, principal: Principal) -> ChannelOut:
+    """The channel an order comes from: a channel key's own, or the one staff name."""
+    if principal.role == "channel":
+        if requested is not None and requested != principal.channel:
+            raise Forbidden(
+                f"This API key captures orders for the channel '{principal.channel}', "
+                f"not '{requested}'.",
+                code="channel_mismatch",
+            )
+        requested = principal.channel
+    if not requested:
+        raise InvalidInput("Say which sales channel the order comes from ('channel').",
+                           code="channel_required")
+    channel = await config.get_channel(requested)
+    if channel is None:
+        raise InvalidInput(f"Unknown sales channel '{requested}'.", code="unknown_channel")
+    if not channel.active:
+        raise InvalidInput(f"The sales channel '{requested}' is closed.", code="channel_inactive")
+    return channel
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A checked delivery: where the order goes and which country's VAT applies."""
+
+    method: str
+    address: AddressIn | None
+    location: LocationOut | None
+    country: str
+
+    @property
+    def location_code(self) -> str | None:
+        return self.location.code if self.location else None
+
+    def ship_to(self) -> dict[str, Any] | None:
+        return msgspec.to_builtins(self.address) if self.address else None
+
+
+async def check_delivery(delivery: DeliveryIn) -> Delivery:
+    if delivery.method == "pickup":
+        if not delivery.location:
+            raise InvalidInput("A pickup order names its store ('delivery.location').",
+                               code="location_required")
+        store = await config.get_location(delivery.location)
+        if store is None:
+            raise InvalidInput(f"Unknown location '{delivery.location}'.",
+                               code="unknown_location")
+        if not (store.active and store.serves_pickups):
+            raise InvalidInput(f"{store.name} ({store.code}) does not serve pickups.",
+                               code="pickup_not_available")
+        return Delivery("pickup", None, store, store.country.upper())
+    if delivery.method == "ship":
+        address = delivery.address
+        if address is None:
+            raise InvalidInput("A shipped order needs a delivery address ('delivery.address').",
+                               code="address_required")
+        country = address.country.strip().upper()
+        if not _COUNTRY.match(country):
+            raise InvalidInput(f"'{address.country}' is not a two-letter country code.",
+                               code="invalid_country")
+        for field in ("name", "line1", "postal_code", "city"):
+            if not getattr(address, field).strip():
+                raise InvalidInput(f"The delivery address needs a {field.replace('_', ' ')}.",
+                                   code="incomplete_address", field=field)
+        return Delivery("ship", msgspec.structs.replace(address, country=country), None, country)
+    raise InvalidInput(f"Unknown delivery method '{delivery.method}': ship or pickup.",
+                       code="unknown_delivery_method")
+
+
+def check_quantity(sku: str, quantity: int, *, allow_zero: bool = False) -> None:
+    if quantity < 0 or (quantity == 0 and not allow_zero):
+        raise InvalidInput(f"{sku}: a quantity of {quantity} is not an order; at least 1.",
+                           code="invalid_quantity", sku=sku)
+    if quantity > MAX_QUANTITY:
+        raise InvalidInput(f"{sku}: {quantity} units is more than one line may hold "
+                           f"({MAX_QUANTITY}).", code="quantity_too_large", sku=sku)
+
+
+def check_unit_price(sku: str, unit_price: int | None) -> None:
+    if unit_price is None:
+        return
+    if unit_price < 0:
+        raise InvalidInput(f"{sku}: a price cannot be negative.", code="invalid_price", sku=sku)
+    if unit_price > MAX_UNIT_PRICE:
+        raise InvalidInput(f"{sku}: a unit price of {unit_price} is beyond what Comptoir accepts.",
+                           code="price_too_large", sku=sku)
+
+
+def check_variants(skus: Iterable[str], variants: Mapping[str, Variant]) -> None:
+    unknown = [sku for sku in skus if sku not in variants]
+    if unknown:
+        raise InvalidInput(f"Unknown SKU {', '.join(repr(s) for s in unknown)}.",
+                           code="unknown_sku", skus=unknown)
+    inactive = [sku for sku in skus if not variants[sku].active]
+    if inactive:
+        raise InvalidInput(f"No longer sold: {', '.join(inactive)}.", code="sku_inactive",
+                           skus=inactive)
+
+
+def unit_price_for(variant: Variant, given: int | None, channel: ChannelOut) -> int:
+    """The caller's price, else the catalog's (which must be in the channel's currency)."""
+    if given is not None:
+        return given
+    if variant.currency != channel.currency:
+        raise InvalidInput(
+            f"{variant.sku} is priced in {variant.currency} in the catalog and the channel "
+            f"sells in {channel.currency}: send 'unit_price'.",
+            code="currency_mismatch", sku=variant.sku,
+        )
+    return variant.price
+
+
+async def ship_sites() -> list[sourcing.Site]:
+    return [sourcing.Site(loc.code, loc.kind)
+            for loc in await config.list_locations(active_only=True) if loc.ships]
+
+
+async def plan(
+    demand: Sequence[tuple[str, int]],
+    method: str,
+    store: str | None,
+    stock: Mapping[str, Mapping[str, int]],
+    preferred: Sequence[str] = (),
+) -> sourcing.Plan:
+    """Where to reserve ``demand``: at ``store`` for a pickup, else from the shipping sites."""
+    if method == "pickup":
+        assert store is not None
+        return sourcing.plan_pickup(demand, store, stock)
+    return sourcing.plan_shipment(demand, await ship_sites(), stock, preferred=preferred)
+
+
+def goods_amount(lines: Iterable[Any]) -> int:
+    """What the goods cost in the channel's price basis (what ``free_from`` compares with)."""
+    return sum(line.unit_price * line.quantity for line in lines)
+
+
+def price_lines(lines: Sequence[Any], rate_bp: int, include_tax: bool) -> None:
+    """Set ``net``, ``tax`` and ``total`` of each line (objects or namespaces) in place."""
+    for line in lines:
+        amounts = tax.line_amounts(line.unit_price, line.quantity, rate_bp,
+                                   prices_include_tax=include_tax)
+        line.net, line.tax, line.total = amounts.net, amounts.tax, amounts.total
+
+
+def order_totals(
+    lines: Sequence[Any], shipping_fee: int, rate_bp: int, include_tax: bool
+) -> tax.Totals:
+    shipping = tax.line_amounts(shipping_fee, 1, rate_bp, prices_include_tax=include_tax)
+    return tax.order_totals(
+        [tax.Amounts(line.net, line.tax, line.total) for line in lines], shipping
+    )
+
+
+def search_text(*parts: str | None) -> str:
+    return " ".join(p.lower() for p in parts if p)
+
+
+# --- answers ----------------------------------------------------------------------------------
+
+
+def order_out(order: Any, lines: Sequence[Any], allocations: Sequence[Any]) -> OrderOut:
+    """The order as the API shows it; ``order``, lines and allocations are rows or namespaces."""
+    by_line: dict[uuid.UUID, list[AllocationOut]] = {}
+    for a in sorted(allocations, key=lambda a: a.location):
+        if a.quantity > 0:
+            by_line.setdefault(a.line_id, []).append(
+                AllocationOut(location=a.location, quantity=a.quantity))
+    address = AddressOut(**order.ship_to) if order.ship_to else None
+    hold = HoldOut(reason=order.hold_reason, note=order.hold_note) if order.hold_reason else None
+    return OrderOut(
+        id=order.id,
+        number=order.number,
+        status=order.status,
+        version=order.version,
+        channel=order.channel,
+        external_ref=order.external_ref,
+        created_at=order.created_at,
+        updated_at=order.updated_at,
+        customer=CustomerOut(id=order.customer_id, email=order.customer_email,
+                             name=order.customer_name, phone=order.customer_phone),
+        delivery=DeliveryOut(method=order.delivery_method, address=address,
+                             location=order.pickup_location),
+        lines=[
+            LineOut(id=line.id, sku=line.sku, name=line.name, quantity=line.quantity,
+                    cancelled_quantity=line.cancelled_quantity, unit_price=line.unit_price,
+                    net=line.net, tax=line.tax, total=line.total,
+                    allocations=by_line.get(line.id, []))
+            for line in sorted(lines, key=lambda line: line.position)
+        ],
+        totals=TotalsOut(subtotal=order.subtotal, shipping=order.shipping, tax=order.tax,
+                         total=order.total, currency=order.currency,
+                         prices_include_tax=order.prices_include_tax,
+                         vat_rate_bp=order.vat_rate_bp),
+        note=order.note,
+        hold=hold,
+        allowed_actions=lifecycle.allowed_actions(order.status),
+        tracking_token=order.tracking_token,
+    )
+
+
+# --- capture ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Captured:
+    """A new order (201), or the stored answer to a repeated Idempotency-Key."""
+
+    order: OrderOut
+    status_code: int = 201
+    replayed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AlreadyCaptured:
+    """The channel already sent this external reference: the caller answers with that order.
+
+    The capture transaction must be rolled back first (it may hold a customer update and a
+    number), then ``find_by_external_ref`` read in a fresh one.
+    """
+
+    channel: str
+    external_ref: str
+
+
+def request_hash(data: OrderIn, channel: str | None) -> str:
+    """What makes two requests "the same body" for an Idempotency-Key (field order aside)."""
+    return hashlib.sha256(
+        (channel or "").encode() + b"\0" + msgspec.json.encode(data)).hexdigest()
+
+
+def _key_scope(principal: Principal) -> str:
+    return f"{principal.kind}:{principal.id}"  # each caller has a key space of its own
+
+
+ORDERS = cast(Table, Order.__table__)
+LINES = cast(Table, OrderLine.__table__)
+ALLOCATIONS = cast(Table, OrderAllocation.__table__)
+_CLAIM_KEY = insert_unless_exists(
+    cast(Table, IdempotencyKey.__table__), ("scope", "key"), "id")
+_INSERT_ORDER = insert_unless_exists(ORDERS, ("channel", "external_ref"), "id")
+_PG_INSERT_ORDER: dict[int, TextualSelect] = {}
+
+
+def _quoted(name: str) -> str:
+    return f'"{name}"'
+
+
+def _pg_insert_order(year: int) -> TextualSelect:
+    """The order INSERT for PostgreSQL: it draws its own number from the year's sequence."""
+    if year not in _PG_INSERT_ORDER:
+        table = ORDERS
+        names = [column.name for column in table.columns]
+        values = ["n.number" if name == "number"
+                  else "lower(n.number) || ' ' || :search" if name == "search"
+                  else f":{name}" for name in names]
+        sql = (
+            f"INSERT INTO orders ({', '.join(_quoted(n) for n in names)}) "
+            f"SELECT {', '.join(values)} FROM {numbering.number_sql(year)} AS n(number) "
+            'WHERE true ON CONFLICT ("channel", "external_ref") DO NOTHING '
+            'RETURNING "id", "number"'
+        )
+        _PG_INSERT_ORDER[year] = text(sql).bindparams(
+            *(bindparam(c.name, type_=c.type) for c in table.columns if c.name != "number")
+        ).columns(table.c.id, table.c.number)
+    return _PG_INSERT_ORDER[year]
+
+
+async def stored_answer(
+    session: AsyncSession, scope: str, key: str, digest: str
+) -> Captured | None:
+    """The answer the first request with this key got; a refusal if it had another body."""
+    row = (await session.execute(
+        select(IdempotencyKey.request_hash, IdempotencyKey.status_code, IdempotencyKey.response)
+        .where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
+    )).first()
+    if row is None:
+        return None
+    if row.request_hash != digest:
+        raise InvalidInput(
+            "This Idempotency-Key was already used for a different order: use a new key "
+            "for a new order.", code="idempotency_key_reused",
+        )
+    if row.response is None or row.status_code is None:
+        raise Conflict("A request with this Idempotency-Key is still being processed; retry.",
+                       code="idempotency_key_in_use")
+    return Captured(order=msgspec.json.decode(row.response, type=OrderOut),
+                    status_code=row.status_code, replayed=True)
+
+
+async def _replay(session: AsyncSession, scope: str, key: str, digest: str) -> Captured:
+    replay = await stored_answer(session, scope, key, digest)
+    if replay is None:  # the key was just purged: a retry will capture afresh
+        raise Conflict("This Idempotency-Key changed meanwhile; retry.",
+                       code="idempotency_key_in_use")
+    return replay
+
+
+async def answer_for_retry(
+    session: AsyncSession, data: OrderIn, *, principal: Principal, idempotency_key: str | None
+) -> Captured | None:
+    """After a capture that did not go through: the first answer to this key, if there is one.
+
+    A retry whose order was captured meanwhile must get that order back, not the refusal
+    (e.g. out of stock: the first request took the last units). Call it in a fresh
+    transaction, after the failed one was rolled back.
+    """
+    if idempotency_key is None:
+        return None
+    channel = principal.channel if principal.role == "channel" else data.channel
+    return await stored_answer(session, _key_scope(principal), idempotency_key,
+                               request_hash(data, channel))
+
+
+def _check_request(data: OrderIn, channel: ChannelOut, idempotency_key: str | None) -> None:
+    if data.currency is not None and data.currency.upper() != channel.currency:
+        raise InvalidInput(f"The channel '{channel.code}' sells in {channel.currency}, not "
+                           f"{data.currency}.", code="currency_mismatch")
+    if not data.lines:
+        raise InvalidInput("An order needs at least one line.", code="no_lines")
+    if len(data.lines) > MAX_LINES:
+        raise InvalidInput(f"An order has at most {MAX_LINES} lines.", code="too_many_lines")
+    seen: set[str] = set()
+    for line in data.lines:
+        check_quantity(line.sku, line.quantity)
+        check_unit_price(line.sku, line.unit_price)
+        if line.sku in seen:
+            raise InvalidInput(f"{line.sku} is on two lines: send it once with the total "
+                               "quantity.", code="duplicate_sku", sku=line.sku)
+        seen.add(line.sku)
+    if data.customer is not None:
+        customers.check_email(data.customer.email)
+    if data.external_ref is not None and not data.external_ref.strip():
+        raise InvalidInput("An empty external reference: leave it out instead.",
+                           code="invalid_external_ref")
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
+        raise InvalidInput("An Idempotency-Key has 1 to 200 characters.",
+                           code="invalid_idempotency_key")
+
+
+async def capture(
+    session: AsyncSession,
+    data: OrderIn,
+    *,
+    principal: Principal,
+    idempotency_key: str | None = None,
+) -> Captured | AlreadyCaptured:
+    """Capture an order and reserve every line, all or nothing.
+
+    Statements for a one-line order: [claim the key, PostgreSQL] · variants with their
+    availability · customer · [number, SQLite; PostgreSQL draws it inside the order insert] ·
+    order · lines · allocations · one conditional reserve per allocation · [store the
+    answer] — 6 on PostgreSQL, 7 on SQLite plus its BEGIN, one or two more with an
+    Idempotency-Key — then the event, numbered at commit by events/service.py. The total is
+    held to 12 by tests/orders/test_statement_budget.py. Level rows are locked last, in
+    (sku, location) order: the hottest rows are held for the shortest time, and two
+    captures never wait for each other in opposite orders.
+
+    Idempotency-Key: on PostgreSQL the key row is the first write, so a concurrent twin
+    waits on its unique index until the first commits, then replays the first answer. On
+    SQLite, where writers take turns anyway, the key is written once with the answer, at
+    the end; a twin finds it there (or, when it failed, through ``answer_for_retry``).
+    """
+    channel = await channel_for(data.channel, principal)
+    _check_request(data, channel, idempotency_key)
+    delivery = await check_delivery(data.delivery)
+    now = utcnow()
+    postgres = is_postgres(session)
+    if postgres and isinstance(session.bind, AsyncEngine):
+        await numbering.prepare_year(session.bind, now.year)
+    scope, digest = _key_scope(principal), request_hash(data, channel.code)
+    if idempotency_key is not None and postgres:
+        claimed = await session.scalar(_CLAIM_KEY, {
+            "id": new_id(), "scope": scope, "key": idempotency_key, "request_hash": digest,
+            "status_code": None, "response": None, "order_id": None, "created_at": now})
+        if claimed is None:  # the twin that holds the key has committed: replay its answer
+            return await _replay(session, scope, idempotency_key, digest)
+
+    skus = [line.sku for line in data.lines]
+    variants, stock = await inventory.variants_with_availability(session, skus)
+    check_variants(skus, variants)
+    rate_bp = await config.vat_rate_bp(delivery.country)
+    order_id = new_id()
+    lines = [
+        SimpleNamespace(
+            id=new_id(), order_id=order_id, position=position, sku=line.sku,
+            name=variants[line.sku].name, quantity=line.quantity, cancelled_quantity=0,
+            unit_price=unit_price_for(variants[line.sku], line.unit_price, channel),
+            net=0, tax=0, total=0,
+        )
+        for position, line in enumerate(data.lines, start=1)
+    ]
+    price_lines(lines, rate_bp, channel.prices_include_tax)
+    fee = tax.shipping_fee(channel.shipping_rates, delivery.method, goods_amount(lines))
+    totals = order_totals(lines, fee, rate_bp, channel.prices_include_tax)
+    proposal = await plan([(line.sku, line.quantity) for line in lines], delivery.method,
+                          delivery.location_code, stock)
+    # A repeated external reference must get its order back even when the stock is gone:
+    # refuse only once the order insert has shown it is new.
+    if not proposal.ok and data.external_ref is None:
+        raise out_of_stock(proposal.shortages)
+
+    customer = None
+    if data.customer is not None:
+        customer = await customers.match_or_create(
+            session, email=data.customer.email, name=data.customer.name,
+            phone=data.customer.phone)
+    order = SimpleNamespace(
+        id=order_id, number="", channel=channel.code, external_ref=data.external_ref,
+        status=Status.CONFIRMED.value, held_from=None, hold_reason=None, hold_note=None,
+        version=1, currency=channel.currency, prices_include_tax=channel.prices_include_tax,
+        vat_rate_bp=rate_bp,
+        customer_id=customer.id if customer else None,
+        customer_email=customer.email.lower() if customer else None,
+        customer_name=customer.name if customer else None,
+        customer_phone=customer.phone if customer else None,
+        delivery_method=delivery.method, pickup_location=delivery.location_code,
+        ship_to=delivery.ship_to(), note=data.note,
+        subtotal=totals.subtotal, shipping=totals.shipping, shipping_tax=totals.shipping_tax,
+        tax=totals.tax, total=totals.total, tracking_token=secrets.token_urlsafe(16),
+        search=search_text(data.external_ref, customer.email if customer else None,
+                           customer.name if customer else None),
+        created_by=principal.actor, created_at=now, updated_at=now,
+    )
+    # ON CONFLICT (channel, external_ref): a repeat, or a concurrent twin once the first
+    # has committed, inserts nothing and answers with the existing order.
+    if postgres:
+        values = vars(order).copy()
+        del values["number"]
+        row = (await session.execute(_pg_insert_order(now.year), values)).first()
+        if row is not None:
+            order.number = row.number
+            order.search = f"{row.number.lower()} {order.search}"
+    else:
+        order.number = await numbering.next_number(session, now.year)
+        order.search = f"{order.number.lower()} {order.search}"
+        row = (await session.execute(_INSERT_ORDER, vars(order))).first()
+    if row is None:
+        assert data.external_ref is not None
+        return AlreadyCaptured(channel.code, data.external_ref)
+    if not proposal.ok:
+        raise out_of_stock(proposal.shortages)
+
+    line_of = {line.sku: line for line in lines}
+    allocations = [
+        SimpleNamespace(id=new_id(), order_id=order_id, line_id=line_of[a.sku].id, sku=a.sku,
+                        location=a.location, quantity=a.quantity, created_at=now)
+        for a in proposal.allocations
+    ]
+    await session.execute(LINES.insert(), [vars(line) for line in lines])
+    await session.execute(ALLOCATIONS.insert(), [vars(a) for a in allocations])
+    await change_reservations(
+        session, {(a.sku, a.location): a.quantity for a in allocations},
+        demand=[(line.sku, line.quantity) for line in lines],
+        method=delivery.method, store=delivery.location_code)
+
+    answer = order_out(order, lines, allocations)
+    if idempotency_key is not None:
+        response = msgspec.json.encode(answer).decode()
+        if postgres:
+            await session.execute(
+                update(IdempotencyKey)
+                .where(IdempotencyKey.scope == scope, IdempotencyKey.key == idempotency_key)
+                .values(status_code=201, response=response, order_id=order_id))
+        elif await session.scalar(_CLAIM_KEY, {
+            "id": new_id(), "scope": scope, "key": idempotency_key, "request_hash": digest,
+            "status_code": 201, "response": response, "order_id": order_id,
+            "created_at": now,
+        }) is None:
+            # A twin got here first (SQLite ran it before us): its answer is the answer.
+            return await _replay(session, scope, idempotency_key, digest)
+    # Last: the event is written by the commit's flush, after its sequence number is given.
+    await record_event(
+        session, topic="order", type="order.captured", subject=order.number,
+        actor=principal.actor,
+        data={
+            "channel": channel.code, "external_ref": data.external_ref,
+            "delivery": delivery.method, "pickup_location": delivery.location_code,
+            "lines": [{"sku": line.sku, "quantity": line.quantity,
+                       "unit_price": line.unit_price} for line in lines],
+            "allocations": [{"sku": a.sku, "location": a.location, "quantity": a.quantity}
+                            for a in allocations],
+            "total": totals.total, "currency": channel.currency,
+        },
+    )
+    return Captured(order=answer)
+
+
+async def change_reservations(
+    session: AsyncSession,
+    deltas: Mapping[tuple[str, str], int],
+    *,
+    demand: Sequence[tuple[str, int]],
+    method: str,
+    store: str | None,
+    preferred: Sequence[str] = (),
+    held: Mapping[tuple[str, str], int] | None = None,
+) -> None:
+    """Reserve (positive) or release (negative) units per (sku, location), in a fixed order.
+
+    Reservations are the conditional update: when one fails, raise ``out_of_stock`` with what
+    is really available to ``demand`` (the caller's transaction must then be rolled back:
+    that is what undoes the changes already made). ``held``: the units the order held at
+    each level before this change, which count as available to it.
+    """
+    holding = dict(held or {})
+    # One order for every transaction (sku, then location): two never wait for each other
+    # in opposite orders, so they never deadlock.
+    for (sku, location), delta in sorted(deltas.items()):
+        if delta < 0:
+            await inventory.release(session, sku=sku, location=location, quantity=-delta)
+        elif delta > 0 and not await inventory.reserve(
+            session, sku=sku, location=location, quantity=delta
+        ):
+            now = await inventory.availability(session, [s for s, _ in demand])
+            stock = {s: {loc: n + holding.get((s, loc), 0) for loc, n in levels.items()}
+                     for s, levels in now.items()}
+            again = await plan(demand, method, store, stock, preferred)
+            if again.ok:
+                # Stock came back meanwhile (a release or a receipt): this attempt still failed.
+                requested = sum(q for s, q in demand if s == sku)
+                raise out_of_stock([sourcing.Shortage(sku, requested, sum(stock[sku].values()))])
+            raise out_of_stock(again.shortages)
+        holding[(sku, location)] = holding.get((sku, location), 0) + delta
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+async def visible_to(session: AsyncSession, order: Order, principal: Principal) -> bool:
+    """Managers see every order; a channel its own; an associate their location's."""
+    if principal.role in ("admin", "manager"):
+        return True
+    if principal.role == "channel":
+        return order.channel == principal.channel
+    if principal.location is None:
+        return False
+    if order.pickup_location == principal.location:
+        return True
+    return bool(await session.scalar(select(exists().where(
+        OrderAllocation.order_id == order.id, OrderAllocation.location == principal.location))))
+
+
+async def find_order(
+    session: AsyncSession, number: str, principal: Principal, *, for_update: bool = False
+) -> Order:
+    """The order, if it exists and the caller may see it; ``order_not_found`` otherwise."""
+    query = select(Order).where(Order.number == number)
+    if for_update:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    order = await session.scalar(query)
+    if order is None or not await visible_to(session, order, principal):
+        raise _not_found(number)
+    return order
+
+
+async def find_by_external_ref(session: AsyncSession, channel: str, external_ref: str) -> Order:
+    order = await session.scalar(
+        select(Order).where(Order.channel == channel, Order.external_ref == external_ref))
+    if order is None:  # it was there a moment ago: only a concurrent delete explains this
+        raise Conflict("The order with this external reference changed meanwhile; retry.",
+                       code="retry")
+    return order
+
+
+async def lines_and_allocations(
+    session: AsyncSession, order_id: uuid.UUID
+) -> tuple[list[OrderLine], list[OrderAllocation]]:
+    lines = list(await session.scalars(
+        select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.position)))
+    allocations = list(await session.scalars(
+        select(OrderAllocation).where(OrderAllocation.order_id == order_id)))
+    return lines, allocations
+
+
+async def render(session: AsyncSession, order: Order) -> OrderOut:
+    lines, allocations = await lines_and_allocations(session, order.id)
+    return order_out(order, lines, allocations)
+
+
+async def order_events(session: AsyncSession, number: str) -> list[EventOut]:
+    events = await events_after(session, 0, topic="order", subject=number, limit=1000)
+    return [EventOut(seq=e.seq, type=e.type, at=e.at, actor=e.actor, data=e.data)
+            for e in events]
+
+
+async def order_detail(session: AsyncSession, number: str, principal: Principal) -> OrderDetailOut:
+    order = await find_order(session, number, principal)
+    base = await render(session, order)
+    return OrderDetailOut(**msgspec.structs.asdict(base),
+                          timeline=await order_events(session, number))
+
+
+def encode_cursor(created_at: dt.datetime, order_id: uuid.UUID) -> str:
+    raw = f"{created_at.isoformat()}|{order_id.hex}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        when, _, hex_id = raw.partition("|")
+        created_at = dt.datetime.fromisoformat(when)
+        if created_at.tzinfo is None:
+            raise ValueError("naive")
+        return created_at, uuid.UUID(hex=hex_id)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput("This cursor is not one Comptoir gave.", code="invalid_cursor") from exc
+
+
+def _like_escape(text_: str) -> str:
+    return text_.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
+def search_condition(q: str) -> Any:
+    """What ``q`` matches: a whole order number exactly, an e-mail by its beginning, else any
+    part of the number, external reference, e-mail or name (trigram index on PostgreSQL).
+
+    Whole numbers and e-mails are made of trigrams shared by every order ("cmp", "@ex"…),
+    which a trigram index reads slowly; their own b-tree indexes answer at once.
+    """
+    needle = q.strip()
+    if numbering.parse_number(needle.upper()) is not None:
+        return Order.number == needle.upper()
+    escaped = _like_escape(needle.lower())
+    if "@" in needle and not needle.startswith("@"):
+        return Order.customer_email.like(f"{escaped}%", escape="\\")
+    return Order.search.like(f"%{escaped}%", escape="\\")
+
+
+async def list_orders(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    status: str | None = None,
+    channel: str | None = None,
+    location: str | None = None,
+    created_from: dt.datetime | None = None,
+    created_to: dt.datetime | None = None,
+    q: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> OrderPage:
+    """Orders newest first, keyset-paginated on (created_at, id): no OFFSET, steady at 1M rows.
+
+    With a location (asked for, or an associate's own), the walk goes along that location's
+    allocations index instead, which holds the same (created_at, order) keys.
+    """
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"A page holds 1 to {MAX_PAGE} orders.", code="invalid_limit")
+    if principal.role == "associate":
+        if principal.location is None or location not in (None, principal.location):
+            return OrderPage(items=[], next_cursor=None)
+        location = principal.location
+    columns = (
+        Order.id, Order.number, Order.status, Order.channel, Order.external_ref,
+        Order.created_at, Order.customer_name, Order.customer_email, Order.delivery_method,
+        Order.pickup_location, Order.total, Order.currency, Order.version,
+    )
+    if location:
+        # One row per order even when several of its lines are allocated there: grouping
+        # follows the index order, so the page still stops after `limit` orders.
+        created_at, order_id = OrderAllocation.created_at, OrderAllocation.order_id
+        query = (select(*columns).select_from(OrderAllocation)
+                 .join(Order, Order.id == OrderAllocation.order_id)
+                 .where(OrderAllocation.location == location)
+                 .group_by(created_at, order_id, Order.id))
+    else:
+        created_at, order_id = Order.created_at, Order.id
+        query = select(*columns)
+    if principal.role == "channel":
+        query = query.where(Order.channel == principal.channel)
+    if status:
+        statuses = [s.strip() for s in status.split(",") if s.strip()]
+        unknown = [s for s in statuses if s not in set(lifecycle.Status)]
+        if unknown:
+            raise InvalidInput(f"Unknown order status {', '.join(unknown)}; one of "
+                               f"{', '.join(lifecycle.Status)}.", code="unknown_status")
+        query = query.where(Order.status.in_(statuses) if len(statuses) > 1
+                            else Order.status == statuses[0])
+    if channel:
+        query = query.where(Order.channel == channel)
+    if created_from is not None:
+        query = query.where(created_at >= _utc(created_from))
+    if created_to is not None:
+        query = query.where(created_at < _utc(created_to))
+    if q and q.strip():
+        query = query.where(search_condition(q))
+    if cursor:
+        after_at, after_id = decode_cursor(cursor)
+        query = query.where(tuple_(created_at, order_id) < (after_at, after_id))
+    rows = (await session.execute(
+        query.order_by(created_at.desc(), order_id.desc()).limit(limit + 1))).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [
+        OrderSummary(number=r.number, status=r.status, channel=r.channel,
+                     external_ref=r.external_ref, created_at=r.created_at,
+                     customer_name=r.customer_name, customer_email=r.customer_email,
+                     delivery_method=r.delivery_method, pickup_location=r.pickup_location,
+                     total=r.total, currency=r.currency, version=r.version)
+        for r in rows
+    ]
+    next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more else None
+    return OrderPage(items=items, next_cursor=next_cursor)
+
+
+# --- for customers ----------------------------------------------------------------------------
+
+
+async def customer_orders(
+    session: AsyncSession, customer_id: uuid.UUID, limit: int = 50
+) -> list[OrderSummary]:
+    """A customer's most recent orders, newest first."""
+    rows = await session.scalars(
+        select(Order).where(Order.customer_id == customer_id)
+        .order_by(Order.created_at.desc(), Order.id.desc()).limit(limit))
+    return [
+        OrderSummary(number=o.number, status=o.status, channel=o.channel,
+                     external_ref=o.external_ref, created_at=o.created_at,
+                     customer_name=o.customer_name, customer_email=o.customer_email,
+                     delivery_method=o.delivery_method, pickup_location=o.pickup_location,
+                     total=o.total, currency=o.currency, version=o.version)
+        for o in rows
+    ]
+
+
+async def customer_spending(
+    session: AsyncSession, customer_id: uuid.UUID
+) -> tuple[int, dict[str, int]]:
+    """How many orders a customer placed, and what they spent per currency (not cancelled)."""
+    count = await session.scalar(
+        select(func.count()).select_from(Order).where(Order.customer_id == customer_id)) or 0
+    rows = await session.execute(
+        select(Order.currency, func.sum(Order.total))
+        .where(Order.customer_id == customer_id, Order.status != Status.CANCELLED.value)
+        .group_by(Order.currency))
+    return int(count), {currency: int(total or 0) for currency, total in rows}

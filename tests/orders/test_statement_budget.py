@@ -1,0 +1,58 @@
+"""A capture is a handful of SQL statements, not hundreds: the budget is checked here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+from sqlalchemy import event
+
+from tests.orders.conftest import order_body
+
+BUDGET = 12
+
+
+@contextmanager
+def statements(app: Any) -> Iterator[list[str]]:
+    """Every SQL statement the app's engine sends while the block runs."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(" ".join(statement.split())[:120])
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+async def test_a_one_line_capture_takes_at_most_twelve_statements(
+    app: Any, web: httpx.AsyncClient, catalog: Any
+) -> None:
+    await catalog.add("TEE", stock={"WH-PARIS": 100})
+    # Warm up: configuration cache, API key, the year's number sequence.
+    assert (await web.post("/api/orders", json=order_body(("TEE", 1)))).status_code == 201
+    for headers in ({}, {"Idempotency-Key": "budget-1"}):
+        body = order_body(("TEE", 1), external_ref=f"BUDGET-{len(headers)}")
+        body["customer"]["email"] = f"new-{len(headers)}@example.fr"  # a new customer
+        with statements(app) as seen:
+            response = await web.post("/api/orders", json=body, headers=headers)
+        assert response.status_code == 201, response.text
+        assert len(seen) <= BUDGET, "\n".join(seen)
+
+
+async def test_reading_an_order_takes_a_few_statements(
+    app: Any, web: httpx.AsyncClient, manager: httpx.AsyncClient, catalog: Any
+) -> None:
+    await catalog.add("TEE", stock={"WH-PARIS": 100})
+    number = (await web.post("/api/orders", json=order_body(("TEE", 1)))).json()["number"]
+    with statements(app) as seen:
+        assert (await manager.get(f"/api/orders/{number}")).status_code == 200
+    assert len(seen) <= 5, "\n".join(seen)
+    with statements(app) as seen:
+        assert (await manager.get("/api/orders")).status_code == 200
+    assert len(seen) <= 2, "\n".join(seen)
