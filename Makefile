@@ -8,9 +8,12 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 PWA_DIST := backend/comptoir/static/app
 PWA_BUILT := $(PWA_DIST)/index.html
-PWA_SOURCES := $(shell find pwa -type f -not -path 'pwa/node_modules/*' -not -path 'pwa/dist/*' 2>/dev/null)
+PWA_DEPS := pwa/node_modules/.installed
+# What the build reads: a change to any of these rebuilds the app (scripts/ and tests do not).
+PWA_SOURCES := $(shell find pwa/src pwa/public -type f -not -name '*.test.ts' 2>/dev/null) \
+	pwa/index.html pwa/vite.config.ts pwa/tsconfig.json pwa/tsconfig.sw.json
 
-.PHONY: help install pwa run test lint migrate seed clean
+.PHONY: help install pwa api-types chromium run test lint migrate seed clean
 
 help:
 	@echo "make run   - install, build the app, migrate, load demo data, serve on :8000"
@@ -25,11 +28,22 @@ $(INSTALLED): pyproject.toml
 
 install: $(INSTALLED)
 
-$(PWA_BUILT): $(PWA_SOURCES)
-	cd pwa && npm ci --no-audit --no-fund --loglevel=error && npm run build
+# npm ci only when the lock file changes; it wipes node_modules, so it is not run every build.
+$(PWA_DEPS): pwa/package.json pwa/package-lock.json
+	cd pwa && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(PWA_BUILT): $(PWA_DEPS) $(PWA_SOURCES)
+	cd pwa && npm run build
 	@test -f $@ && touch $@
 
 pwa: $(PWA_BUILT)
+
+# Regenerate the PWA's typed API client from the app's OpenAPI document (commit the result).
+api-types: install $(PWA_DEPS)
+	@tmp=$$(mktemp --suffix=.json) && trap 'rm -f "$$tmp"' EXIT && \
+	$(PY) -m comptoir.openapi_export > "$$tmp" && \
+	cd pwa && npx openapi-typescript "$$tmp" -o src/api/schema.d.ts
 
 migrate: install
 	$(VENV)/bin/comptoir migrate
@@ -40,7 +54,16 @@ seed: migrate
 run: install pwa seed
 	$(VENV)/bin/comptoir serve --no-migrate
 
-test: install pwa
+# Browser tests drive Debian's Chromium, never a downloaded browser. As root on Debian (CI, a
+# fresh machine) it is installed when missing; elsewhere the browser tests skip and say why.
+chromium:
+	@if [ "$$(id -u)" = 0 ] && [ -f /etc/debian_version ]; then \
+	  command -v chromium >/dev/null || (apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium); \
+	fi
+
+test: install pwa chromium
+	cd pwa && npm test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install

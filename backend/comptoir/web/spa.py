@@ -13,38 +13,92 @@ from comptoir.auth.guards import public
 from comptoir.errors import NotFound
 from comptoir.settings import Settings
 
-__all__ = ["DIST_DIR", "route_handlers"]
+__all__ = ["DIST_DIR", "SERVER_SEGMENTS", "is_app_route", "route_handlers"]
 
 DIST_DIR = Path(__file__).resolve().parent.parent / "static" / "app"
 
 mimetypes.add_type("application/manifest+json", ".webmanifest")
 mimetypes.add_type("text/javascript", ".js")
+mimetypes.add_type("text/javascript", ".mjs")
+mimetypes.add_type("image/svg+xml", ".svg")
 
-# Paths owned by the server: never answered with the app shell.
-SERVER_PREFIXES = ("api/", "admin/", "schema", "ws", "track/", "health", "ready")
+# First path segments the server owns: never answered with the app shell.
+# Keep in step with pwa/src/sw-routes.ts (the service worker's offline fallback).
+SERVER_SEGMENTS = frozenset({"api", "admin", "schema", "ws", "track", "health", "ready"})
 
-NOT_BUILT = """<!doctype html><html lang="en"><meta charset="utf-8">
-<title>Comptoir</title><p>The Comptoir app is not built yet: run <code>make run</code>.</p></html>"""
+SERVICE_WORKER = "sw.js"
+
+# The app loads only its own files and talks only to its own origin (fetch and /ws).
+# 'wasm-unsafe-eval' lets the lazily loaded barcode-scanner fallback compile its WebAssembly.
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self' 'wasm-unsafe-eval'",
+    "style-src 'self'",
+    "img-src 'self' data: blob:",
+    "connect-src 'self'",
+    "worker-src 'self'",
+    "manifest-src 'self'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "object-src 'none'",
+])
+
+NOT_BUILT = (
+    '<!doctype html><html lang="en"><meta charset="utf-8"><title>Comptoir</title>'
+    "<p>The Comptoir app is not built yet: run <code>make run</code>.</p></html>"
+)
 
 
-def _cache_control(relative: str) -> str:
+def is_app_route(relative: str) -> bool:
+    """True for a path the app draws itself (``orders/CMP-2026-000001``), not a file or API."""
+    segments = relative.strip("/").split("/")
+    if segments[0] in SERVER_SEGMENTS:
+        return False
+    return "." not in segments[-1]  # a name with a dot is a file: a 404, not the shell
+
+
+def _headers(relative: str) -> dict[str, str]:
+    headers = {"x-content-type-options": "nosniff"}
     if relative.startswith("assets/"):
-        return "public, max-age=31536000, immutable"  # content-hashed names
-    return "no-cache"
+        headers["cache-control"] = "public, max-age=31536000, immutable"  # content-hashed names
+    else:
+        # Revalidated every time: a new deploy is seen at once. The service worker above all:
+        # a stale one would keep serving an old app shell.
+        headers["cache-control"] = "no-cache"
+    if relative == SERVICE_WORKER:
+        headers["service-worker-allowed"] = "/"
+    return headers
+
+
+def _app_shell(index: Path) -> Response[Any]:
+    if not index.is_file():
+        return Response(NOT_BUILT, media_type="text/html", status_code=503,
+                        headers={"cache-control": "no-store", "retry-after": "60"})
+    return File(
+        index,
+        filename="index.html",
+        content_disposition_type="inline",
+        media_type="text/html",
+        headers={
+            "cache-control": "no-cache",
+            "content-security-policy": CONTENT_SECURITY_POLICY,
+            "referrer-policy": "same-origin",
+            "x-content-type-options": "nosniff",
+        },
+    )
 
 
 def _serve(dist: Path, relative: str) -> Response[Any]:
-    index = dist / "index.html"
-    if relative:
+    if relative and relative != "index.html":
         candidate = (dist / relative).resolve()
         if candidate.is_file() and dist in candidate.parents:
-            return File(candidate, content_disposition_type="inline",
-                        headers={"cache-control": _cache_control(relative)})
-        if relative.startswith(SERVER_PREFIXES) or "." in relative.rsplit("/", 1)[-1]:
+            media_type = mimetypes.guess_type(candidate.name)[0] or "application/octet-stream"
+            return File(candidate, filename=candidate.name, content_disposition_type="inline",
+                        media_type=media_type, headers=_headers(relative))
+        if not is_app_route(relative):
             raise NotFound(f"Nothing at /{relative}.")
-    if not index.is_file():
-        return Response(NOT_BUILT, media_type="text/html", status_code=503)
-    return File(index, content_disposition_type="inline", headers={"cache-control": "no-cache"})
+    return _app_shell(dist / "index.html")
 
 
 def route_handlers(_settings: Settings, dist: Path | None = None) -> list[Any]:

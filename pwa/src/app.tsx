@@ -1,0 +1,82 @@
+/** The app: the sign-in screen, or the signed-in shell showing the screen of the current path. */
+import { useEffect, useRef } from "preact/hooks";
+
+import { describeError } from "./api/problem";
+import { lazyScreen } from "./components/LazyScreen";
+import { ErrorNotice, Loading } from "./components/Notice";
+import { Shell } from "./components/Shell";
+import { locale, t } from "./i18n";
+import { matchRoute, type Route } from "./routes";
+import { Account } from "./screens/account/Account";
+import { Home } from "./screens/home/Home";
+import { LocationPage } from "./screens/locations/LocationPage";
+import { NotFound } from "./screens/not-found/NotFound";
+import { SignIn } from "./screens/signin/SignIn";
+import { currentPath } from "./state/router";
+import { restoreSession, session } from "./state/session";
+
+// Screens past the first one load on first use: the first page's JavaScript stays small.
+const StockSearch = lazyScreen(() => import("./screens/stock/StockSearch").then((m) => m.StockSearch));
+const SkuPage = lazyScreen(() => import("./screens/stock/SkuPage").then((m) => m.SkuPage));
+const OutboxPage = lazyScreen(() => import("./screens/outbox/OutboxPage").then((m) => m.OutboxPage));
+
+function Screen({ route }: { route: Route }) {
+  switch (route.screen) {
+    case "home":
+      return <Home />;
+    case "location":
+      return <LocationPage code={route.code} />;
+    case "account":
+      return <Account />;
+    case "stock":
+      return <StockSearch />;
+    case "sku":
+      return <SkuPage sku={route.sku} />;
+    case "outbox":
+      return <OutboxPage />;
+    case "not-found":
+      return <NotFound />;
+  }
+}
+
+/** After an in-app navigation, move focus to the new screen's heading for screen readers. */
+function useFocusOnNavigation(path: string) {
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    document.querySelector<HTMLElement>("#main h1")?.setAttribute("tabindex", "-1");
+    document.querySelector<HTMLElement>("#main h1")?.focus();
+  }, [path]);
+}
+
+export function App() {
+  const path = currentPath.value;
+  useFocusOnNavigation(path);
+  const current = session.value;
+  switch (current.status) {
+    case "checking":
+      return (
+        <div class="center">
+          <Loading>{t("session.checking")}</Loading>
+        </div>
+      );
+    case "unreachable":
+      return (
+        <div class="center">
+          <h1>{t("session.unreachable")}</h1>
+          <ErrorNotice message={describeError(current.error, locale.value)} onRetry={restoreSession} />
+        </div>
+      );
+    case "signed-out":
+      return <SignIn />;
+    case "signed-in":
+      return (
+        <Shell>
+          <Screen route={matchRoute(path)} />
+        </Shell>
+      );
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * The server's refusals (problem+json `code`) in languages other than English.
+ * The server writes its `detail` in English for people, so English needs no table;
+ * a code missing here falls back to that `detail`. `{field}` takes the problem's own field
+ * of that name (`{on_hand}` from a refusal that carries `on_hand`).
+ */
+import type { Locale } from "./translate";
+
+export const problemTexts: Partial<Record<Locale, Record<string, string>>> = {
+  fr: {
+    bad_credentials: "Identifiant ou mot de passe incorrect.",
+    account_disabled: "Ce compte est désactivé.",
+    no_staff_profile: "Ce compte n'a pas de profil d'équipe : demandez à un administrateur.",
+    too_many_attempts: "Trop de tentatives de connexion ; patientez quelques minutes.",
+    too_many_requests: "Trop de demandes ; patientez un instant.",
+    not_authenticated: "Votre session a expiré : reconnectez-vous.",
+    csrf_failed: "Votre session a expiré : reconnectez-vous.",
+    forbidden: "Votre rôle ne permet pas cette action.",
+    not_found: "Introuvable.",
+    unknown_location: "Ce site n'existe pas.",
+    database_unavailable: "La base de données est occupée ; rien n'a été modifié. Réessayez.",
+    internal_error: "Le serveur a eu un problème ; rien n'a été modifié.",
+    malformed_json: "La demande est mal formée.",
+    invalid_request: "La demande est invalide.",
+    invalid_cursor: "La liste a changé : recommencez la recherche.",
+    unknown_sku: "Ce SKU n'existe pas.",
+    other_location: "Vous ne pouvez modifier le stock que de votre site, pas de {location}.",
+    reason_required: "Indiquez pourquoi le stock change (le motif est obligatoire).",
+    zero_delta: "Un ajustement de 0 ne change rien.",
+    negative_stock: "Le stock en rayon est de {on_hand} : retirer autant le rendrait négatif.",
+    stock_reserved:
+      "{reserved} des {on_hand} unités en stock sont réservées pour des commandes : le stock ne peut pas descendre en dessous.",
+    negative_count: "Un comptage ne peut pas être négatif.",
+    quantity_too_large: "Cette quantité dépasse ce que Comptoir accepte.",
+    text_too_long: "Ce texte est trop long.",
+    unknown_movement_kind: "Ce type de mouvement de stock n'existe pas.",
+  },
+};

@@ -1,0 +1,33 @@
+/** The bottom navigation's entries; orders, stock and the dashboard add theirs here. */
+import type { IconName } from "./components/Icon";
+import type { MessageKey } from "./i18n";
+import { paths } from "./routes";
+
+export interface NavItem {
+  path: string;
+  label: MessageKey;
+  icon: IconName;
+  /** Other path prefixes that belong to this entry (a location page belongs to Home). */
+  owns?: readonly string[];
+  /** Roles that see the entry; every staff role when absent. */
+  roles?: readonly string[];
+}
+
+export const NAV_ITEMS: readonly NavItem[] = [
+  { path: paths.home, label: "nav.home", icon: "home", owns: ["/locations"] },
+  { path: paths.stock, label: "nav.stock", icon: "box", owns: [paths.outbox] },
+  { path: paths.account, label: "nav.account", icon: "person" },
+];
+
+function under(pathname: string, prefix: string): boolean {
+  if (prefix === "/") return pathname === "/";
+  return pathname === prefix || pathname.startsWith(prefix + "/");
+}
+
+/** The entry a path belongs to (`/orders/X` lights "Orders"), or null for none. */
+export function activeNavPath(pathname: string, items: readonly NavItem[] = NAV_ITEMS): string | null {
+  const owner = items.find(
+    (item) => under(pathname, item.path) || (item.owns ?? []).some((p) => under(pathname, p)),
+  );
+  return owner?.path ?? null;
+}

@@ -1,0 +1,36 @@
+/** The app's routes: a path to a screen and its parameters. Later screens add theirs here. */
+
+export type Route =
+  | { screen: "home" }
+  | { screen: "location"; code: string }
+  | { screen: "account" }
+  | { screen: "stock" }
+  | { screen: "sku"; sku: string }
+  | { screen: "outbox" }
+  | { screen: "not-found" };
+
+const PATTERNS: ReadonlyArray<[RegExp, (m: RegExpMatchArray) => Route]> = [
+  [/^\/$/, () => ({ screen: "home" })],
+  [/^\/locations\/([^/]+)\/?$/, (m) => ({ screen: "location", code: decodeURIComponent(m[1]!) })],
+  [/^\/account\/?$/, () => ({ screen: "account" })],
+  [/^\/stock\/?$/, () => ({ screen: "stock" })],
+  [/^\/stock\/([^/]+)\/?$/, (m) => ({ screen: "sku", sku: decodeURIComponent(m[1]!) })],
+  [/^\/outbox\/?$/, () => ({ screen: "outbox" })],
+];
+
+export function matchRoute(pathname: string): Route {
+  for (const [pattern, build] of PATTERNS) {
+    const m = pathname.match(pattern);
+    if (m) return build(m);
+  }
+  return { screen: "not-found" };
+}
+
+export const paths = {
+  home: "/",
+  account: "/account",
+  location: (code: string) => `/locations/${encodeURIComponent(code)}`,
+  stock: "/stock",
+  sku: (sku: string) => `/stock/${encodeURIComponent(sku)}`,
+  outbox: "/outbox",
+};

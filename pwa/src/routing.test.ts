@@ -1,0 +1,54 @@
+import { describe, expect, it } from "vitest";
+
+import { activeNavPath } from "./navigation";
+import { matchRoute, paths } from "./routes";
+import { isAppRoute } from "./sw-routes";
+
+describe("isAppRoute (the service worker's offline fallback)", () => {
+  it("serves the app shell for the app's own pages, however deep", () => {
+    expect(isAppRoute("/")).toBe(true);
+    expect(isAppRoute("/orders/CMP-2026-000001")).toBe(true);
+    expect(isAppRoute("/locations/ST-LYON-01")).toBe(true);
+  });
+
+  it("never answers the server's paths with the app shell", () => {
+    for (const path of ["/api/orders", "/api", "/admin/", "/schema", "/ws", "/track/abc", "/health", "/ready"]) {
+      expect(isAppRoute(path), path).toBe(false);
+    }
+  });
+
+  it("never answers a file with the app shell", () => {
+    expect(isAppRoute("/manifest.webmanifest")).toBe(false);
+    expect(isAppRoute("/assets/index-abc.js")).toBe(false);
+  });
+
+  it("treats a page whose name merely starts like a server path as the app's", () => {
+    expect(isAppRoute("/apiary")).toBe(true);
+  });
+});
+
+describe("matchRoute", () => {
+  it("reads a location code from its page's path", () => {
+    expect(matchRoute("/locations/ST-LYON-01")).toEqual({ screen: "location", code: "ST-LYON-01" });
+  });
+
+  it("reads a SKU from its stock page's path, decoding what the link encoded", () => {
+    expect(matchRoute("/stock")).toEqual({ screen: "stock" });
+    expect(matchRoute(paths.sku("TEE BLK/M"))).toEqual({ screen: "sku", sku: "TEE BLK/M" });
+    expect(matchRoute("/outbox")).toEqual({ screen: "outbox" });
+  });
+
+  it("sends an unknown path to the not-found screen", () => {
+    expect(matchRoute("/nowhere")).toEqual({ screen: "not-found" });
+  });
+});
+
+describe("activeNavPath", () => {
+  it("lights the entry a page belongs to", () => {
+    expect(activeNavPath("/locations/WH-PARIS")).toBe("/");
+    expect(activeNavPath("/account")).toBe("/account");
+    expect(activeNavPath("/stock/TEE-BLK-M")).toBe("/stock");
+    expect(activeNavPath("/outbox")).toBe("/stock");
+    expect(activeNavPath("/nowhere")).toBeNull();
+  });
+});

@@ -1,0 +1,65 @@
+/** Pure rules of the stock screens: finding a scanned code, who may change stock where, totals. */
+import type { Location, Me, Schemas } from "../../api/client";
+
+export type Product = Schemas["ProductOut"];
+export type Variant = Schemas["VariantOut"];
+export type Level = Schemas["LevelOut"];
+
+/**
+ * The SKU a scanned or typed code names: the variant whose barcode is the code, or whose SKU
+ * is (ignoring case). Null when no variant, or more than one, matches exactly.
+ */
+export function findExactVariant(products: readonly Product[], code: string): string | null {
+  const wanted = code.trim();
+  if (!wanted) return null;
+  const lower = wanted.toLowerCase();
+  const matches = new Set<string>();
+  for (const product of products) {
+    for (const variant of product.variants) {
+      if (variant.barcode === wanted || variant.sku.toLowerCase() === lower) matches.add(variant.sku);
+    }
+  }
+  return matches.size === 1 ? [...matches][0]! : null;
+}
+
+/**
+ * Where this person may record adjustments and counts (the server checks the same):
+ * managers and admins anywhere, an associate only at their own location. `seen` are the
+ * locations the SKU has stock at, enough for a manager when the location list is unknown.
+ */
+export function changeableLocations(
+  who: Pick<Me, "role" | "location">,
+  all: readonly Location[],
+  seen: readonly string[] = [],
+): string[] {
+  if (who.role === "manager" || who.role === "admin") {
+    const active = all.filter((l) => l.active).map((l) => l.code);
+    return active.length ? active : [...seen];
+  }
+  if (who.role === "associate" && who.location) return [who.location];
+  return [];
+}
+
+export interface Totals {
+  on_hand: number;
+  reserved: number;
+  available: number;
+}
+
+export function totals(levels: readonly Level[]): Totals {
+  return levels.reduce(
+    (sum, l) => ({
+      on_hand: sum.on_hand + l.on_hand,
+      reserved: sum.reserved + l.reserved,
+      available: sum.available + Math.max(0, l.available),
+    }),
+    { on_hand: 0, reserved: 0, available: 0 },
+  );
+}
+
+/** A whole number typed by a person ("3", "+3", "-2", "−2"), or null for anything else. */
+export function parseWholeNumber(text: string): number | null {
+  const cleaned = text.trim().replace(/^[\u2212\u2013]/, "-"); // a typographic minus counts
+  if (!/^[+-]?\d{1,9}$/.test(cleaned)) return null;
+  return Number.parseInt(cleaned, 10);
+}
