@@ -239,18 +239,13 @@ async def _clean_operational_data(request: pytest.FixtureRequest) -> AsyncIterat
     if "app_and_world" not in request.fixturenames:
         return
     app_obj, _world = request.getfixturevalue("app_and_world")
-    from sqlalchemy import text
-
     from comptoir.db.registry import Base
 
     tables = [t for t in reversed(Base.metadata.sorted_tables) if t.name not in OPERATIONAL_KEEP]
+    # Plain DELETEs: on tables this small they are much faster than TRUNCATE on PostgreSQL.
     async with app_obj.state.sessionmaker() as session, session.begin():
-        if IS_POSTGRES:
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            await session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                await session.execute(table.delete())
+        for table in tables:
+            await session.execute(table.delete())
 
 
 @pytest.fixture

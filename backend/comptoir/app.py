@@ -16,7 +16,6 @@ from litestar import Litestar, asgi
 from litestar.config.compression import CompressionConfig
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.stores.base import Store
@@ -33,14 +32,20 @@ from comptoir.auth.guards import (
     declared_access,
     public,
 )
+from comptoir.auth.sessions import StaffSessionConfig
 from comptoir.catalog.api import CatalogController
 from comptoir.config.admin import build_admin
 from comptoir.config.api import ConfigController
 from comptoir.config.engine import bind_piccolo, make_piccolo_engine
+from comptoir.customers.api import CustomersController
 from comptoir.db.engine import create_engine, make_sessionmaker
 from comptoir.errors import exception_handlers
 from comptoir.events.dispatcher import OutboxDispatcher, deliver_webhook
 from comptoir.inventory.api import InventoryController
+from comptoir.orders.api import OrdersController
+from comptoir.realtime.api import live_feed
+from comptoir.realtime.hub import Hub
+from comptoir.routing.api import RoutingController
 from comptoir.settings import Settings, load_settings
 from comptoir.system.api import SystemController
 from comptoir.web import spa
@@ -55,6 +60,10 @@ CONTROLLERS: list[Any] = [
     ConfigController,
     CatalogController,
     InventoryController,
+    OrdersController,
+    CustomersController,
+    RoutingController,
+    live_feed,
 ]
 
 
@@ -98,6 +107,8 @@ def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True)
         sessionmaker, {"webhook": deliver_webhook}, poll_seconds=settings.outbox_poll_seconds
     )
     admin_app = build_admin()
+    # The live feed (WS /ws): fans committed events out; through Redis when there is one.
+    realtime = Hub(sessionmaker, redis=redis, channel=f"{settings.redis_prefix}:events")
 
     @asgi("/admin", is_mount=True, copy_scope=True, opt=public(), include_in_schema=False)
     async def admin(scope: Scope, receive: Receive, send: Send) -> None:
@@ -140,7 +151,7 @@ def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True)
         guards=[authorize],
         dependencies={"principal": Provide(current_principal, sync_to_thread=False)},
         middleware=[
-            ServerSideSessionConfig(
+            StaffSessionConfig(
                 key=SESSION_COOKIE, store="sessions", max_age=12 * 3600, samesite="lax",
                 secure=secure_cookies, httponly=True, exclude=["^/admin"],
             ).middleware
@@ -156,7 +167,7 @@ def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True)
             path="/schema",
             render_plugins=[ScalarRenderPlugin()],
         ),
-        lifespan=[lifespan],
+        lifespan=[lifespan, realtime.lifespan],
         state=State(
             {
                 "settings": settings,
@@ -164,6 +175,7 @@ def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True)
                 "sessionmaker": sessionmaker,
                 "redis": redis,
                 "dispatcher": dispatcher,
+                "realtime": realtime,
             }
         ),
         request_max_body_size=10 * 1024 * 1024,

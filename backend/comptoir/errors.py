@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -143,6 +143,8 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     if status >= 500:
         return _internal_error(request, exc)
     code, title = _HTTP_CODES.get(status, ("http_error", "Error"))
+    if status == 400 and isinstance(exc.__cause__, SerializationException):
+        code, title = "malformed_json", "Malformed JSON"
     return problem(request, status, code, title, str(exc.detail), exc.headers)
 
 

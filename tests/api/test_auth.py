@@ -78,3 +78,35 @@ async def test_health_is_public_and_ready_checks_the_database(anon: httpx.AsyncC
     ready = await anon.get("/ready")
     assert ready.status_code == 200
     assert ready.json()["database"] == "ok"
+
+
+async def test_anonymous_traffic_gets_no_session_cookie(anon: httpx.AsyncClient) -> None:
+    for path in ("/health", "/ready", "/api/auth/me"):
+        response = await anon.get(path)
+        assert "comptoir_session" not in response.headers.get("set-cookie", ""), path
+
+
+async def test_sign_in_gives_a_new_session_id(
+    anon: httpx.AsyncClient, app: Any, world: World
+) -> None:
+    await sign_in(anon, world.users["manager"])
+    first = anon.cookies["comptoir_session"]
+    await sign_in(anon, world.users["associate"])
+    second = anon.cookies["comptoir_session"]
+    assert second != first
+    assert (await anon.get("/api/auth/me")).json()["name"] == world.users["associate"]
+    # The session id from before the second sign-in no longer signs anyone in.
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver",
+        cookies={"comptoir_session": first},
+    ) as stale:
+        assert (await stale.get("/api/auth/me")).status_code == 401
+
+
+async def test_malformed_json_is_a_problem_with_its_own_code(anon: httpx.AsyncClient) -> None:
+    response = await anon.post(
+        "/api/auth/login", content=b'{"username": "x", ', headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["code"] == "malformed_json"

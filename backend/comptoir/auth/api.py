@@ -10,6 +10,7 @@ from litestar.datastructures import Cookie
 from comptoir.auth import service
 from comptoir.auth.guards import ALL, CSRF_COOKIE, STAFF, allow, public
 from comptoir.auth.schemas import LoginIn, MeOut, Principal
+from comptoir.auth.sessions import rotate_session_id
 from comptoir.errors import Unauthorized
 
 __all__ = ["AuthController"]
@@ -40,7 +41,7 @@ class AuthController(Controller):
         except Unauthorized:
             await service.register_login_failure(store, keys)
             raise
-        request.clear_session()
+        rotate_session_id(request)
         request.set_session(session_data)
         principal = Principal(
             kind="staff", id=str(session_data["uid"]), name=session_data["username"],

@@ -55,7 +55,9 @@ def declared_access(handler: BaseRouteHandler) -> frozenset[str] | str | None:
     return handler.opt.get(ACCESS_KEY)  # type: ignore[no-any-return]
 
 
-async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+async def authorize(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
     """Authenticate the caller and check the handler's declared roles; deny by default."""
     access = declared_access(handler)
     path = connection.scope.get("path", "")

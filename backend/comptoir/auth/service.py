@@ -127,7 +127,9 @@ async def principal_for_connection(
     )
 
 
-_TIMING_PAD = "pbkdf2_sha256$600000$timingpad$00"
+def _timing_pad() -> str:
+    # A stored-password look-alike with the current cost, checked when the user is unknown.
+    return f"pbkdf2_sha256${BaseUser._pbkdf2_iteration_count}$timingpad$00"
 
 
 def _verify_password(password: str, stored: str) -> bool:
@@ -146,7 +148,7 @@ async def authenticate_staff(username: str, password: str) -> dict[str, Any]:
         BaseUser.superuser,
     ).where(BaseUser.username == username).first()
     # Hash even for an unknown user, so timing does not tell which usernames exist.
-    stored = user["password"] if user else _TIMING_PAD
+    stored = user["password"] if user else _timing_pad()
     ok = await anyio.to_thread.run_sync(_verify_password, password, stored)
     if user is None or not ok:
         raise Unauthorized("Wrong username or password.", code="bad_credentials")

@@ -9,8 +9,10 @@ from piccolo_admin.endpoints import TableConfig, create_admin
 from piccolo_api.session_auth.tables import SessionsBase
 
 from comptoir.config.models import (
+    ChannelSafetyStock,
     Company,
     Location,
+    RoutingPolicy,
     SalesChannel,
     ShippingRate,
     StaffProfile,
@@ -26,6 +28,8 @@ def build_admin(*, production: bool = False, allowed_hosts: list[str] | None = N
             TableConfig(Location, menu_group="Network",
                         visible_columns=[Location.code, Location.name, Location.kind,
                                          Location.city, Location.active]),
+            TableConfig(RoutingPolicy, menu_group="Routing"),
+            TableConfig(ChannelSafetyStock, menu_group="Routing"),
             TableConfig(SalesChannel, menu_group="Sales"),
             TableConfig(ShippingRate, menu_group="Sales"),
             TableConfig(TaxRate, menu_group="Sales"),

@@ -16,10 +16,12 @@ from piccolo.columns import (
 from piccolo.table import Table
 
 __all__ = [
+    "ChannelSafetyStock",
     "Company",
     "Location",
     "LocationKind",
     "Role",
+    "RoutingPolicy",
     "SalesChannel",
     "ShippingRate",
     "StaffProfile",
@@ -73,6 +75,10 @@ class Location(Table, tablename="config_location"):
     pickup_hold_days = Integer(default=7)
     opening_hours = Text(default="")
     active = Boolean(default=True)
+    # Routing: a higher priority is preferred (0 by default); the shipping cost is what one
+    # parcel from here typically costs the retailer, in minor units.
+    routing_priority = Integer(default=0)
+    shipping_cost = Integer(default=0)
 
 
 class SalesChannel(Table, tablename="config_channel"):
@@ -123,3 +129,36 @@ class StaffProfile(Table, tablename="config_staff_profile"):
     user = ForeignKey(BaseUser, unique=True)
     role = Varchar(length=12, choices=Role, default=Role.associate)
     location = ForeignKey(Location, null=True, default=None)
+
+
+class RoutingPolicy(Table, tablename="config_routing_policy"):
+    """How orders are routed to locations (one row; Comptoir's defaults when there is none).
+
+    Each location gets a score, lower is better: ``distance_weight`` points per km from the
+    delivery address, ``shipping_cost_weight`` points per minor unit of its shipping cost,
+    ``priority_weight`` points per priority level below the best; a plan over several
+    locations adds ``split_penalty`` points per extra location.
+    """
+
+    distance_weight = DoublePrecision(default=1.0)
+    shipping_cost_weight = DoublePrecision(default=0.1)
+    priority_weight = DoublePrecision(default=100.0)
+    split_penalty = DoublePrecision(default=300.0)
+    max_splits = Integer(default=2)  # the most locations one order is split over (1: never)
+    stores_may_ship = Boolean(default=True)
+    # Daily order capacity of stores that have none of their own (empty: unlimited).
+    default_store_capacity = Integer(null=True, default=None)
+    # A customer who chose a store for pickup is served there even when it is at capacity,
+    # unless this is on.
+    capacity_applies_to_pickups = Boolean(default=False)
+
+
+class ChannelSafetyStock(Table, tablename="config_channel_safety_stock"):
+    """Units of every SKU a location keeps back from a channel's orders (e.g. marketplaces).
+
+    Without a location, the rule applies at every location; a row for a location wins over it.
+    """
+
+    channel = ForeignKey(SalesChannel)
+    location = ForeignKey(Location, null=True, default=None)
+    units = Integer(default=0)

@@ -5,8 +5,10 @@ import os
 from piccolo.conf.apps import AppConfig
 
 from comptoir.config.models import (
+    ChannelSafetyStock,
     Company,
     Location,
+    RoutingPolicy,
     SalesChannel,
     ShippingRate,
     StaffProfile,
@@ -16,6 +18,7 @@ from comptoir.config.models import (
 APP_CONFIG = AppConfig(
     app_name="comptoir_config",
     migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
-    table_classes=[Location, SalesChannel, Company, TaxRate, ShippingRate, StaffProfile],
+    table_classes=[Location, SalesChannel, Company, TaxRate, ShippingRate, StaffProfile,
+                   RoutingPolicy, ChannelSafetyStock],
     migration_dependencies=["piccolo.apps.user.piccolo_app"],
 )

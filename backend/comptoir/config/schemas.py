@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import msgspec
 
-__all__ = ["ChannelOut", "LocationOut", "ShippingRateOut"]
+__all__ = [
+    "ChannelOut",
+    "ChannelSafetyStockOut",
+    "LocationOut",
+    "RoutingPolicyOut",
+    "ShippingRateOut",
+]
 
 
 class LocationOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -25,6 +31,8 @@ class LocationOut(msgspec.Struct, frozen=True, kw_only=True):
     pickup_hold_days: int
     opening_hours: str
     active: bool
+    routing_priority: int = 0  # higher is preferred by routing
+    shipping_cost: int = 0  # one parcel from here, minor units
 
 
 class ShippingRateOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -53,3 +61,24 @@ class CompanyOut(msgspec.Struct, frozen=True, kw_only=True):
     vat_number: str
     email: str
     phone: str
+
+
+class RoutingPolicyOut(msgspec.Struct, frozen=True, kw_only=True):
+    """How orders are routed (see ``config.models.RoutingPolicy``); defaults when unset."""
+
+    distance_weight: float = 1.0
+    shipping_cost_weight: float = 0.1
+    priority_weight: float = 100.0
+    split_penalty: float = 300.0
+    max_splits: int = 2
+    stores_may_ship: bool = True
+    default_store_capacity: int | None = None
+    capacity_applies_to_pickups: bool = False
+
+
+class ChannelSafetyStockOut(msgspec.Struct, frozen=True, kw_only=True):
+    """Units of every SKU kept back from ``channel``'s orders: at ``location``, or everywhere."""
+
+    channel: str
+    location: str | None
+    units: int

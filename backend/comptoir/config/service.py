@@ -6,17 +6,34 @@ import asyncio
 import time
 from typing import Any
 
-from comptoir.config.models import Company, Location, SalesChannel, ShippingRate, TaxRate
-from comptoir.config.schemas import ChannelOut, CompanyOut, LocationOut, ShippingRateOut
+from comptoir.config.models import (
+    ChannelSafetyStock,
+    Company,
+    Location,
+    RoutingPolicy,
+    SalesChannel,
+    ShippingRate,
+    TaxRate,
+)
+from comptoir.config.schemas import (
+    ChannelOut,
+    ChannelSafetyStockOut,
+    CompanyOut,
+    LocationOut,
+    RoutingPolicyOut,
+    ShippingRateOut,
+)
 
 __all__ = [
     "DEFAULT_VAT_BP",
+    "channel_safety_stock",
     "company",
     "get_channel",
     "get_location",
     "invalidate",
     "list_channels",
     "list_locations",
+    "routing_policy",
     "vat_rate_bp",
 ]
 
@@ -45,8 +62,9 @@ _lock = asyncio.Lock()
 
 def invalidate() -> None:
     """Forget the cached configuration (after a change made by this process)."""
-    global _snapshot
+    global _snapshot, _routing
     _snapshot = None
+    _routing = None
 
 
 def _fields(row: dict[str, Any], struct: type[Any]) -> dict[str, Any]:
@@ -117,3 +135,66 @@ async def vat_rate_bp(country: str) -> int:
 
 async def company() -> CompanyOut | None:
     return (await _current()).company
+
+
+# --- routing -------------------------------------------------------------------------------
+
+
+class _Routing:
+    def __init__(self, policy: RoutingPolicyOut, safety: list[ChannelSafetyStockOut]) -> None:
+        self.policy = policy
+        self.safety = safety
+        self.loaded_at = time.monotonic()
+
+
+_routing: _Routing | None = None
+_routing_lock = asyncio.Lock()
+
+
+async def _load_routing() -> _Routing:
+    row = await RoutingPolicy.select().order_by(RoutingPolicy._meta.primary_key).first()
+    safety_rows = await ChannelSafetyStock.select(
+        ChannelSafetyStock.channel.code.as_alias("channel_code"),
+        ChannelSafetyStock.location.code.as_alias("location_code"),
+        ChannelSafetyStock.units,
+    )
+    return _Routing(
+        RoutingPolicyOut(**_fields(row, RoutingPolicyOut)) if row else RoutingPolicyOut(),
+        [ChannelSafetyStockOut(channel=r["channel_code"], location=r["location_code"],
+                               units=max(0, r["units"] or 0))
+         for r in safety_rows if r["channel_code"]],
+    )
+
+
+async def _current_routing() -> _Routing:
+    global _routing
+    cached = _routing
+    if cached is not None and time.monotonic() - cached.loaded_at < CACHE_SECONDS:
+        return cached
+    async with _routing_lock:
+        cached = _routing
+        if cached is None or time.monotonic() - cached.loaded_at >= CACHE_SECONDS:
+            cached = _routing = await _load_routing()
+    return cached
+
+
+async def routing_policy() -> RoutingPolicyOut:
+    """The routing policy: its one configured row, or Comptoir's defaults when there is none."""
+    return (await _current_routing()).policy
+
+
+async def channel_safety_stock(channel: str) -> tuple[int, dict[str, int]]:
+    """Units of every SKU kept back from ``channel``'s orders: (everywhere, {location: units}).
+
+    A row for a location wins over the channel's rule for every location.
+    """
+    everywhere = 0
+    at: dict[str, int] = {}
+    for rule in (await _current_routing()).safety:
+        if rule.channel != channel:
+            continue
+        if rule.location is None:
+            everywhere = max(everywhere, rule.units)
+        else:
+            at[rule.location] = rule.units
+    return everywhere, at

@@ -2,8 +2,20 @@
 
 from comptoir.auth import models as auth_models
 from comptoir.catalog import models as catalog_models
+from comptoir.customers import models as customers_models
 from comptoir.db.base import Base
 from comptoir.events import models as events_models
 from comptoir.inventory import models as inventory_models
+from comptoir.orders import models as orders_models
+from comptoir.routing import models as routing_models
 
-__all__ = ["Base", "auth_models", "catalog_models", "events_models", "inventory_models"]
+__all__ = [
+    "Base",
+    "auth_models",
+    "catalog_models",
+    "customers_models",
+    "events_models",
+    "inventory_models",
+    "orders_models",
+    "routing_models",
+]

@@ -1,0 +1,1 @@
+"""The live feed: WS /ws, fanned out across processes."""

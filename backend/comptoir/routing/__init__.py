@@ -1,0 +1,1 @@
+"""Routing: which locations serve an order, and why."""
