@@ -1,0 +1,130 @@
+"""Find an order by its tracking token and tell its holder what a customer may know of it."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import segno
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from comptoir.config import service as config
+from comptoir.events.service import events_after
+from comptoir.orders import service as orders
+from comptoir.orders.models import Order
+from comptoir.tracking import wording
+from comptoir.tracking.schemas import (
+    TrackedAddress,
+    TrackedLine,
+    TrackedStep,
+    TrackedStore,
+    Tracking,
+)
+from comptoir.tracking.wording import Locale
+
+__all__ = [
+    "DEFAULT_TIMEZONE",
+    "find_tracked",
+    "pickup_code_for",
+    "present_event",
+    "qr_svg",
+    "tracked_number",
+    "tracking",
+]
+
+# Where times are shown when the order is not picked up in a store with its own time zone.
+DEFAULT_TIMEZONE = "Europe/Paris"
+# Tokens are ``secrets.token_urlsafe``: anything else is answered without a lookup.
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+_TIMELINE_LIMIT = 1000
+
+
+async def find_tracked(session: AsyncSession, token: str) -> Order | None:
+    """The order this token tracks, or None: one indexed lookup on the unique token."""
+    if not _TOKEN.match(token):
+        return None
+    return await session.scalar(select(Order).where(Order.tracking_token == token))
+
+
+async def tracked_number(session: AsyncSession, token: str) -> str | None:
+    """For the live feed: the order number a ``track:<token>`` subscription follows."""
+    return await session.scalar(
+        select(Order.number).where(Order.tracking_token == token)) if _TOKEN.match(token) else None
+
+
+def present_event(event_type: str, _data: dict[str, Any]) -> dict[str, Any] | None:
+    """What a token holder receives of a live event: that a customer-facing one happened, and
+    nothing of its data (hold reasons, notes and actors stay inside); other events not at all.
+    The page then reads the order again from ``GET /api/track/{token}``."""
+    return {} if wording.shown_to_customer(event_type) else None
+
+
+def pickup_code_for(order: Order) -> str:
+    """What the customer quotes or shows at the counter: the order's pickup code (the one the
+    store scans at handover), or its number for an order captured before codes existed."""
+    return order.pickup_code or order.number
+
+
+def qr_svg(code: str, label: str) -> Markup:
+    """The pickup code as an inline SVG QR code (no script, no image request)."""
+    qr = segno.make(code, error="m", micro=False)
+    return Markup(qr.svg_inline(scale=5, title=label, svgclass="qr", lineclass=None))
+
+
+async def tracking(session: AsyncSession, order: Order, locale: Locale) -> Tracking:
+    """Everything the tracking page shows, in the customer's words and language."""
+    lines, _allocations = await orders.lines_and_allocations(session, order.id)
+    money = order.currency
+    store = None
+    timezone = DEFAULT_TIMEZONE
+    if order.delivery_method == "pickup" and order.pickup_location:
+        location = await config.get_location(order.pickup_location)
+        if location is not None:
+            timezone = location.timezone or DEFAULT_TIMEZONE
+            store = TrackedStore(
+                name=location.name, address_line1=location.address_line1,
+                address_line2=location.address_line2, postal_code=location.postal_code,
+                city=location.city, country=location.country,
+                opening_hours=location.opening_hours)
+    address = None
+    if order.delivery_method == "ship" and order.ship_to:
+        ship_to = order.ship_to
+        address = TrackedAddress(
+            name=str(ship_to.get("name", "")), line1=str(ship_to.get("line1", "")),
+            line2=str(ship_to.get("line2", "") or ""),
+            postal_code=str(ship_to.get("postal_code", "")), city=str(ship_to.get("city", "")),
+            country=str(ship_to.get("country", "")))
+    events = await events_after(session, 0, topic="order", subject=order.number,
+                                limit=_TIMELINE_LIMIT)
+    timeline = []
+    last_seq = 0
+    for event in events:
+        last_seq = max(last_seq, event.seq or 0)
+        label = wording.event_label(event.type, locale)
+        if label is None:
+            continue
+        timeline.append(TrackedStep(
+            seq=event.seq or 0, type=event.type, label=label, at=event.at,
+            at_text=wording.format_date(event.at, timezone, locale)))
+    # Shipping as the customer paid it: tax included when the channel prices that way.
+    shipping = order.shipping + order.shipping_tax
+    return Tracking(
+        number=order.number, locale=locale, status=order.status,
+        status_label=wording.status_label(order.status, order.delivery_method, locale),
+        placed_at=order.created_at, currency=money,
+        lines=[TrackedLine(
+            name=line.name, quantity=line.quantity - line.cancelled_quantity,
+            cancelled_quantity=line.cancelled_quantity, unit_price=line.unit_price,
+            total=line.total,
+            unit_price_text=wording.format_money(line.unit_price, money, locale),
+            total_text=wording.format_money(line.total, money, locale),
+        ) for line in lines],
+        shipping=shipping, total=order.total,
+        shipping_text=wording.format_money(shipping, money, locale),
+        total_text=wording.format_money(order.total, money, locale),
+        delivery_method=order.delivery_method, address=address, store=store,
+        pickup_code=pickup_code_for(order) if order.delivery_method == "pickup" else None,
+        timeline=timeline, seq=last_seq,
+    )

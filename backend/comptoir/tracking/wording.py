@@ -1,0 +1,158 @@
+"""What the customer reads: language choice, status and event wording, money and dates. Pure."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+__all__ = [
+    "LOCALES",
+    "Locale",
+    "event_label",
+    "format_date",
+    "format_money",
+    "negotiate",
+    "shown_to_customer",
+    "status_label",
+    "text",
+]
+
+Locale = Literal["fr", "en"]
+LOCALES: tuple[Locale, ...] = ("fr", "en")
+DEFAULT_LOCALE: Locale = "fr"
+
+
+def negotiate(accept_language: str | None) -> Locale:
+    """French or English, whichever the browser prefers (``Accept-Language``); French if neither."""
+    best: tuple[float, int] | None = None
+    chosen: Locale = DEFAULT_LOCALE
+    for position, part in enumerate((accept_language or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        language = tag.strip().lower().split("-")[0]
+        if language not in LOCALES:
+            continue
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if quality <= 0:
+            continue
+        # Higher quality wins; at equal quality the one listed first.
+        rank = (quality, -position)
+        if best is None or rank > best:
+            best, chosen = rank, language  # type: ignore[assignment]
+    return chosen
+
+
+# The order's status in the customer's words. A hold, whatever its reason, is "being checked".
+_STATUS: dict[str, dict[Locale, str]] = {
+    "confirmed": {"fr": "Commande confirmée", "en": "Order confirmed"},
+    "on_hold": {"fr": "En cours de vérification", "en": "Being checked"},
+    "cancelled": {"fr": "Annulée", "en": "Cancelled"},
+    "in_fulfillment": {"fr": "En préparation", "en": "Being prepared"},
+    "ready_for_pickup": {"fr": "Prête à retirer", "en": "Ready for pickup"},
+    "partially_shipped": {"fr": "Expédiée en partie", "en": "Partly shipped"},
+    "shipped": {"fr": "Expédiée", "en": "Shipped"},
+    "completed:pickup": {"fr": "Retirée", "en": "Collected"},
+    "completed:ship": {"fr": "Livrée", "en": "Delivered"},
+}
+_STATUS_FALLBACK: dict[Locale, str] = {"fr": "En cours", "en": "In progress"}
+
+
+def status_label(status: str, delivery_method: str, locale: Locale) -> str:
+    key = f"{status}:{delivery_method}" if status == "completed" else status
+    return _STATUS.get(key, _STATUS_FALLBACK)[locale]
+
+
+# Events the customer sees on their timeline. Any other event type (staff notes, future
+# a store passing the work on, reminders) is left out: an unknown type is never shown.
+_EVENTS: dict[str, dict[Locale, str]] = {
+    "order.captured": {"fr": "Commande reçue", "en": "Order received"},
+    "order.held": {"fr": "En cours de vérification", "en": "Being checked"},
+    "order.released": {"fr": "Vérification terminée", "en": "Check complete"},
+    "order.edited": {"fr": "Commande modifiée", "en": "Order updated"},
+    "order.lines_cancelled": {"fr": "Articles annulés", "en": "Some items cancelled"},
+    "order.cancelled": {"fr": "Commande annulée", "en": "Order cancelled"},
+    "fulfillment.picking": {"fr": "En préparation", "en": "Being prepared"},
+    "fulfillment.packed": {"fr": "Colis prêt", "en": "Parcel packed"},
+    "fulfillment.shipped": {"fr": "Colis expédié", "en": "Parcel shipped"},
+    "fulfillment.ready_for_pickup": {"fr": "Prête à retirer", "en": "Ready for pickup"},
+    "fulfillment.handed_over": {"fr": "Retirée en magasin", "en": "Collected in store"},
+}
+
+
+def event_label(event_type: str, locale: Locale) -> str | None:
+    """The customer's words for an event, or None when the customer does not see it."""
+    words = _EVENTS.get(event_type)
+    return words[locale] if words is not None else None
+
+
+def shown_to_customer(event_type: str) -> bool:
+    return event_type in _EVENTS
+
+
+_TEXT: dict[str, dict[Locale, str]] = {
+    "title": {"fr": "Suivi de commande", "en": "Order tracking"},
+    "order": {"fr": "Commande", "en": "Order"},
+    "items": {"fr": "Articles", "en": "Items"},
+    "quantity": {"fr": "Qté", "en": "Qty"},
+    "shipping": {"fr": "Livraison", "en": "Shipping"},
+    "total": {"fr": "Total", "en": "Total"},
+    "ship_to": {"fr": "Livraison à", "en": "Delivery to"},
+    "pickup_at": {"fr": "Retrait en magasin", "en": "Pickup in store"},
+    "opening_hours": {"fr": "Horaires", "en": "Opening hours"},
+    "pickup_code": {"fr": "Code de retrait", "en": "Pickup code"},
+    "pickup_hint": {"fr": "Présentez ce code au comptoir.", "en": "Show this code at the counter."},
+    "timeline": {"fr": "Historique", "en": "History"},
+    "live": {"fr": "Mise à jour en direct", "en": "Live updates"},
+    "offline": {"fr": "Hors ligne, reconnexion…", "en": "Offline, reconnecting…"},
+    "cancelled_units": {"fr": "annulé(s)", "en": "cancelled"},
+    "not_found": {"fr": "Page introuvable", "en": "Page not found"},
+}
+
+
+def text(key: str, locale: Locale) -> str:
+    return _TEXT[key][locale]
+
+
+_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
+# ISO 4217 currencies without minor units; the rest have two.
+_NO_DECIMALS = frozenset({"JPY", "KRW", "CLP", "ISK", "VND", "XAF", "XOF", "XPF", "HUF"})
+_NARROW_NBSP = "\u202f"
+_NBSP = "\u00a0"
+
+
+def format_money(minor: int, currency: str, locale: Locale) -> str:
+    """``1290, "EUR"`` → ``12,90 €`` in French, ``€12.90`` in English."""
+    decimals = 0 if currency in _NO_DECIMALS else 2
+    sign = "-" if minor < 0 else ""
+    units, cents = divmod(abs(minor), 10**decimals) if decimals else (abs(minor), 0)
+    grouped = f"{units:,}"
+    symbol = _SYMBOLS.get(currency)
+    if locale == "fr":
+        number = grouped.replace(",", _NARROW_NBSP)
+        if decimals:
+            number += f",{cents:0{decimals}d}"
+        return f"{sign}{number}{_NBSP}{symbol or currency}"
+    number = grouped + (f".{cents:0{decimals}d}" if decimals else "")
+    return f"{sign}{symbol}{number}" if symbol else f"{sign}{currency}{_NBSP}{number}"
+
+
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def format_date(moment: dt.datetime, timezone: str, locale: Locale) -> str:
+    """A moment in the store's time zone: ``26/11/2026 17:05`` or ``26 Nov 2026, 17:05``."""
+    try:
+        zone = ZoneInfo(timezone)
+    except (ValueError, KeyError, OSError):
+        zone = ZoneInfo("UTC")
+    local = moment.astimezone(zone)
+    if locale == "fr":
+        return local.strftime("%d/%m/%Y %H:%M")
+    return f"{local.day} {_MONTHS_EN[local.month - 1]} {local.year}, {local:%H:%M}"
