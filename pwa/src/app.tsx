@@ -18,6 +18,9 @@ import { restoreSession, session } from "./state/session";
 // Screens past the first one load on first use: the first page's JavaScript stays small.
 const StockSearch = lazyScreen(() => import("./screens/stock/StockSearch").then((m) => m.StockSearch));
 const SkuPage = lazyScreen(() => import("./screens/stock/SkuPage").then((m) => m.SkuPage));
+const OrdersList = lazyScreen(() => import("./screens/orders/OrdersList").then((m) => m.OrdersList));
+const OrderPage = lazyScreen(() => import("./screens/orders/OrderPage").then((m) => m.OrderPage));
+const Dashboard = lazyScreen(() => import("./screens/dashboard/Dashboard").then((m) => m.Dashboard));
 const OutboxPage = lazyScreen(() => import("./screens/outbox/OutboxPage").then((m) => m.OutboxPage));
 
 function Screen({ route }: { route: Route }) {
@@ -34,6 +37,12 @@ function Screen({ route }: { route: Route }) {
       return <SkuPage sku={route.sku} />;
     case "outbox":
       return <OutboxPage />;
+    case "orders":
+      return <OrdersList />;
+    case "order":
+      return <OrderPage number={route.number} />;
+    case "dashboard":
+      return <Dashboard />;
     case "not-found":
       return <NotFound />;
   }

@@ -7,6 +7,9 @@ export type Route =
   | { screen: "stock" }
   | { screen: "sku"; sku: string }
   | { screen: "outbox" }
+  | { screen: "orders" }
+  | { screen: "order"; number: string }
+  | { screen: "dashboard" }
   | { screen: "not-found" };
 
 const PATTERNS: ReadonlyArray<[RegExp, (m: RegExpMatchArray) => Route]> = [
@@ -16,6 +19,9 @@ const PATTERNS: ReadonlyArray<[RegExp, (m: RegExpMatchArray) => Route]> = [
   [/^\/stock\/?$/, () => ({ screen: "stock" })],
   [/^\/stock\/([^/]+)\/?$/, (m) => ({ screen: "sku", sku: decodeURIComponent(m[1]!) })],
   [/^\/outbox\/?$/, () => ({ screen: "outbox" })],
+  [/^\/orders\/?$/, () => ({ screen: "orders" })],
+  [/^\/orders\/([^/]+)\/?$/, (m) => ({ screen: "order", number: decodeURIComponent(m[1]!) })],
+  [/^\/dashboard\/?$/, () => ({ screen: "dashboard" })],
 ];
 
 export function matchRoute(pathname: string): Route {
@@ -33,4 +39,7 @@ export const paths = {
   stock: "/stock",
   sku: (sku: string) => `/stock/${encodeURIComponent(sku)}`,
   outbox: "/outbox",
+  orders: "/orders",
+  order: (number: string) => `/orders/${encodeURIComponent(number)}`,
+  dashboard: "/dashboard",
 };

@@ -89,6 +89,142 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/fulfillments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A location's queue (associates: their own) */
+        get: operations["ApiFulfillmentsListFulfillments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/fulfillments/{fulfillment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One fulfillment and its pick list */
+        get: operations["ApiFulfillmentsFulfillmentIdGetFulfillment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/fulfillments/{fulfillment_id}/handover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Handed over with the pickup code (or a manager's override) */
+        post: operations["ApiFulfillmentsFulfillmentIdHandoverHandover"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/fulfillments/{fulfillment_id}/pack": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Packed, ready for the carrier */
+        post: operations["ApiFulfillmentsFulfillmentIdPackPack"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/fulfillments/{fulfillment_id}/pick": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start picking */
+        post: operations["ApiFulfillmentsFulfillmentIdPickPick"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/fulfillments/{fulfillment_id}/ready-for-pickup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Waiting at the counter: the customer is told, the hold clock starts */
+        post: operations["ApiFulfillmentsFulfillmentIdReadyForPickupReadyForPickup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/fulfillments/{fulfillment_id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Units the location cannot send: re-routed, or cancelled on the order */
+        post: operations["ApiFulfillmentsFulfillmentIdRejectReject"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/fulfillments/{fulfillment_id}/ship": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A parcel leaves (all units left, or the lines given) */
+        post: operations["ApiFulfillmentsFulfillmentIdShipShip"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/inventory": {
         parameters: {
             query?: never;
@@ -470,6 +606,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/track/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An order followed by its tracking token */
+        get: operations["ApiTrackTokenData"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -670,6 +823,44 @@ export interface components {
             };
             seq: number | null;
             type: string;
+        };
+        /** FulfillmentLineOut */
+        FulfillmentLineOut: {
+            barcode: string | null;
+            name: string;
+            quantity: number;
+            rejected_quantity: number;
+            shipped_quantity: number;
+            sku: string;
+        };
+        /** FulfillmentOut */
+        FulfillmentOut: {
+            allowed_actions: string[];
+            collected_by?: string | null;
+            /** Format: date-time */
+            created_at: string;
+            handed_over_at?: string | null;
+            hold_until?: string | null;
+            /** Format: uuid */
+            id: string;
+            kind: string;
+            lines?: components["schemas"]["FulfillmentLineOut"][];
+            location: string;
+            order_number: string;
+            ready_at?: string | null;
+            shipments?: components["schemas"]["ShipmentOut"][];
+            status: string;
+        };
+        /** FulfillmentPage */
+        FulfillmentPage: {
+            items: components["schemas"]["FulfillmentOut"][];
+            next_cursor: string | null;
+        };
+        /** HandoverIn */
+        HandoverIn: {
+            code?: string | null;
+            collected_by?: string | null;
+            override_reason?: string | null;
         };
         /** Health */
         Health: {
@@ -930,11 +1121,38 @@ export interface components {
             redis: string;
             status: string;
         };
+        /** RejectIn */
+        RejectIn: {
+            lines: components["schemas"]["UnitsIn"][];
+            note?: string | null;
+            /** @enum {string} */
+            reason: "damaged" | "not_found" | "other";
+        };
         /** SafetyStockIn */
         SafetyStockIn: {
             location: string;
             safety_stock: number;
             sku: string;
+        };
+        /** ShipIn */
+        ShipIn: {
+            carrier: string;
+            lines?: components["schemas"]["UnitsIn"][] | null;
+            /** @default  */
+            service: string;
+            tracking_number: string;
+        };
+        /** ShipmentOut */
+        ShipmentOut: {
+            carrier: string;
+            /** Format: uuid */
+            id: string;
+            lines: components["schemas"]["UnitsIn"][];
+            service: string;
+            /** Format: date-time */
+            shipped_at: string;
+            tracking_number: string;
+            tracking_url: string | null;
         };
         /** ShippingRateOut */
         ShippingRateOut: {
@@ -1026,6 +1244,70 @@ export interface components {
             tax: number;
             total: number;
             vat_rate_bp: number;
+        };
+        /** TrackedAddress */
+        TrackedAddress: {
+            city: string;
+            country: string;
+            line1: string;
+            line2: string;
+            name: string;
+            postal_code: string;
+        };
+        /** TrackedLine */
+        TrackedLine: {
+            cancelled_quantity: number;
+            name: string;
+            quantity: number;
+            total: number;
+            total_text: string;
+            unit_price: number;
+            unit_price_text: string;
+        };
+        /** TrackedStep */
+        TrackedStep: {
+            /** Format: date-time */
+            at: string;
+            at_text: string;
+            label: string;
+            seq: number;
+            type: string;
+        };
+        /** TrackedStore */
+        TrackedStore: {
+            address_line1: string;
+            address_line2: string;
+            city: string;
+            country: string;
+            name: string;
+            opening_hours: string;
+            postal_code: string;
+        };
+        /** Tracking */
+        Tracking: {
+            address?: components["schemas"]["TrackedAddress"] | null;
+            currency: string;
+            delivery_method: string;
+            lines: components["schemas"]["TrackedLine"][];
+            locale: string;
+            number: string;
+            pickup_code?: string | null;
+            /** Format: date-time */
+            placed_at: string;
+            seq: number;
+            shipping: number;
+            shipping_text: string;
+            status: string;
+            status_label: string;
+            store?: components["schemas"]["TrackedStore"] | null;
+            timeline: components["schemas"]["TrackedStep"][];
+            total: number;
+            total_text: string;
+        };
+        /** UnitsIn */
+        UnitsIn: {
+            quantity: number;
+            sku: string;
         };
         /** VariantIn */
         VariantIn: {
@@ -1205,6 +1487,317 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CustomerDetailOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiFulfillmentsListFulfillments: {
+        parameters: {
+            query?: {
+                location?: string | null;
+                status?: string | null;
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FulfillmentPage"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiFulfillmentsFulfillmentIdGetFulfillment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                fulfillment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FulfillmentOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiFulfillmentsFulfillmentIdHandoverHandover: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                fulfillment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HandoverIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FulfillmentOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiFulfillmentsFulfillmentIdPackPack: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                fulfillment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FulfillmentOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiFulfillmentsFulfillmentIdPickPick: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                fulfillment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FulfillmentOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiFulfillmentsFulfillmentIdReadyForPickupReadyForPickup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                fulfillment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FulfillmentOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiFulfillmentsFulfillmentIdRejectReject: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                fulfillment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RejectIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FulfillmentOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiFulfillmentsFulfillmentIdShipShip: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                fulfillment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShipIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FulfillmentOut"];
                 };
             };
             /** @description Bad request syntax or unsupported method */
@@ -2193,6 +2786,43 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SkuOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiTrackTokenData: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tracking"];
                 };
             };
             /** @description Bad request syntax or unsupported method */

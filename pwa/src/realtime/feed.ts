@@ -1,0 +1,134 @@
+/**
+ * The live feed: one websocket for the whole app, shared by every screen that follows a topic.
+ * It resumes after the last event seen (`since`), reconnecting with backoff when it drops.
+ */
+import { signal } from "@preact/signals";
+
+import { onSignedOut } from "../state/session";
+
+export interface LiveEvent {
+  seq: number;
+  topic: string;
+  type: string;
+  data: Record<string, unknown>;
+  at: string;
+}
+
+type Listener = (event: LiveEvent) => void;
+
+/** "live" once subscribed; "connecting" while (re)connecting; "off" when nobody follows. */
+export const feedState = signal<"off" | "connecting" | "live">("off");
+/** Grows each time a subscription becomes live: screens reload what they may have missed. */
+export const feedGeneration = signal(0);
+
+const listeners = new Map<string, Set<Listener>>();
+let socket: WebSocket | null = null;
+let lastSeq: number | null = null;
+let retryMs = 1_000;
+let retryTimer: number | undefined;
+const MAX_RETRY_MS = 30_000;
+
+/** Backoff: 1 s, 2 s, 4 s… up to 30 s, with some jitter so phones do not all come back at once. */
+export function nextDelay(current: number): number {
+  return Math.min(MAX_RETRY_MS, current * 2);
+}
+
+function feedUrl(): string {
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  return `${scheme}//${location.host}/ws`;
+}
+
+function send(message: object): void {
+  if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
+}
+
+function connect(): void {
+  window.clearTimeout(retryTimer);
+  if (socket || listeners.size === 0) return;
+  feedState.value = "connecting";
+  const ws = new WebSocket(feedUrl());
+  socket = ws;
+  ws.onopen = () => {
+    send({ subscribe: [...listeners.keys()], since: lastSeq });
+  };
+  ws.onmessage = (message) => {
+    let parsed: { type?: string; seq?: number; topic?: string } & Record<string, unknown>;
+    try {
+      parsed = JSON.parse(String(message.data));
+    } catch {
+      return;
+    }
+    if (parsed.type === "subscribed") {
+      if (typeof parsed.seq === "number" && (lastSeq === null || parsed.seq > lastSeq)) lastSeq = parsed.seq;
+      retryMs = 1_000;
+      feedState.value = "live";
+      feedGeneration.value += 1;
+      return;
+    }
+    if (typeof parsed.seq !== "number" || typeof parsed.topic !== "string") return; // ping, error…
+    if (lastSeq !== null && parsed.seq <= lastSeq) return; // already seen before a resume
+    lastSeq = parsed.seq;
+    const event = parsed as unknown as LiveEvent;
+    for (const listener of listeners.get(event.topic) ?? []) listener(event);
+  };
+  ws.onclose = () => {
+    if (socket !== ws) return;
+    socket = null;
+    if (listeners.size === 0) {
+      feedState.value = "off";
+      return;
+    }
+    feedState.value = "connecting";
+    const wait = retryMs * (0.75 + Math.random() / 2);
+    retryMs = nextDelay(retryMs);
+    retryTimer = window.setTimeout(connect, wait);
+  };
+}
+
+/** Follow `topic`; returns the function that stops following it. */
+export function follow(topic: string, listener: Listener): () => void {
+  let set = listeners.get(topic);
+  const isNew = !set;
+  if (!set) listeners.set(topic, (set = new Set()));
+  set.add(listener);
+  if (!socket) connect();
+  else if (isNew) send({ subscribe: [topic] });
+  return () => {
+    const current = listeners.get(topic);
+    if (!current) return;
+    current.delete(listener);
+    if (current.size === 0) {
+      listeners.delete(topic);
+      send({ unsubscribe: [topic] });
+    }
+    if (listeners.size === 0) {
+      window.clearTimeout(retryTimer);
+      const ws = socket;
+      socket = null;
+      feedState.value = "off";
+      ws?.close(1000);
+    }
+  };
+}
+
+/** Sign-out: forget where the feed was and close it. */
+export function resetFeed(): void {
+  lastSeq = null;
+  listeners.clear();
+  window.clearTimeout(retryTimer);
+  const ws = socket;
+  socket = null;
+  feedState.value = "off";
+  ws?.close(1000);
+}
+
+// The next person on this phone starts from nothing, under their own session.
+onSignedOut(resetFeed);
+
+// The network came back: try now rather than at the end of the backoff.
+if (typeof window !== "undefined") {
+  window.addEventListener("online", () => {
+    retryMs = 1_000;
+    if (!socket && listeners.size) connect();
+  });
+}

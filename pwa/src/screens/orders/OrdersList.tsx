@@ -1,0 +1,295 @@
+/** Orders: filters, search, infinite scroll, and rows that change live as orders do. */
+import "./orders.css";
+
+import { signal } from "@preact/signals";
+import { useEffect, useRef } from "preact/hooks";
+
+import { api, unwrap } from "../../api/client";
+import { describeError, NetworkError } from "../../api/problem";
+import { Icon } from "../../components/Icon";
+import { Link } from "../../components/Link";
+import { ErrorNotice, Loading } from "../../components/Notice";
+import { SeenAt } from "../../components/SeenAt";
+import { StatusBadge } from "../../components/StatusBadge";
+import { locale, t, type MessageKey } from "../../i18n";
+import { formatMoment, formatMoney } from "../../i18n/format";
+import { recall, remember } from "../../offline/cache";
+import { useFollow } from "../../realtime/useFollow";
+import { feedGeneration } from "../../realtime/feed";
+import { paths } from "../../routes";
+import { onSignedOut } from "../../state/session";
+import { mergeHead, STATUS_FILTERS, statusQuery, type OrderRow, type StatusFilter } from "./orders";
+
+const PAGE_SIZE = 30;
+const TYPING_PAUSE_MS = 250;
+// Several events in a burst (capture, allocation…) make one request.
+const LIVE_PAUSE_MS = 120;
+
+interface Page {
+  items: OrderRow[];
+  next_cursor: string | null;
+}
+
+interface Filters {
+  status: StatusFilter;
+  channel: string;
+  q: string;
+}
+
+interface Results extends Page {
+  filters: Filters;
+  savedAt: number | null;
+}
+
+const filters = signal<Filters>({ status: "open", channel: "", q: "" });
+const results = signal<Results | null>(null);
+const loading = signal<"first" | "more" | null>(null);
+const failure = signal<unknown>(null);
+const channels = signal<{ code: string; name: string }[]>([]);
+let run = 0;
+
+onSignedOut(() => {
+  filters.value = { status: "open", channel: "", q: "" };
+  results.value = null;
+  failure.value = null;
+});
+
+const cacheKey = (f: Filters) => `orders:${f.status}:${f.channel}:${f.q.trim().toLowerCase()}`;
+const sameFilters = (a: Filters, b: Filters) => a.status === b.status && a.channel === b.channel && a.q === b.q;
+
+function fetchOrders(f: Filters, cursor?: string | null): Promise<Page> {
+  return unwrap(
+    api.GET("/api/orders", {
+      params: {
+        query: {
+          status: statusQuery(f.status) || undefined,
+          channel: f.channel || undefined,
+          q: f.q.trim() || undefined,
+          cursor: cursor ?? undefined,
+          limit: PAGE_SIZE,
+        },
+      },
+    }),
+  );
+}
+
+async function search(f: Filters): Promise<void> {
+  const mine = ++run;
+  loading.value = "first";
+  failure.value = null;
+  try {
+    const page = await fetchOrders(f);
+    if (mine !== run) return;
+    results.value = { ...page, filters: f, savedAt: null };
+    void remember(cacheKey(f), page);
+  } catch (error) {
+    if (mine !== run) return;
+    const kept = error instanceof NetworkError ? await recall<Page>(cacheKey(f)) : undefined;
+    if (kept) results.value = { ...kept.value, filters: f, savedAt: kept.savedAt };
+    else {
+      results.value = null;
+      failure.value = error;
+    }
+  } finally {
+    if (mine === run) loading.value = null;
+  }
+}
+
+async function loadMore(): Promise<void> {
+  const current = results.value;
+  if (!current?.next_cursor || loading.value || current.savedAt !== null) return;
+  const mine = run;
+  loading.value = "more";
+  try {
+    const page = await fetchOrders(current.filters, current.next_cursor);
+    if (mine !== run) return;
+    const seen = new Set(current.items.map((r) => r.number));
+    const merged = { items: [...current.items, ...page.items.filter((r) => !seen.has(r.number))], next_cursor: page.next_cursor };
+    results.value = { ...merged, filters: current.filters, savedAt: null };
+    void remember(cacheKey(current.filters), merged);
+  } catch (error) {
+    if (mine === run) failure.value = error;
+  } finally {
+    if (mine === run) loading.value = null;
+  }
+}
+
+/** An order changed somewhere: read the first page again and fold it into the rows. */
+async function refreshHead(): Promise<void> {
+  const current = results.value;
+  if (!current) return;
+  const mine = run;
+  try {
+    const head = await fetchOrders(current.filters);
+    const now = results.value;
+    if (mine !== run || !now || !sameFilters(now.filters, current.filters)) return;
+    const items = mergeHead(now.items, head.items, now.filters.status);
+    results.value = { ...now, items, next_cursor: now.savedAt === null ? now.next_cursor : head.next_cursor, savedAt: null };
+    void remember(cacheKey(now.filters), { items, next_cursor: results.value.next_cursor });
+  } catch {
+    // Offline: the feed is down too; it resumes, and this runs again, when the network returns.
+  }
+}
+
+async function loadChannels(): Promise<void> {
+  if (channels.value.length) return;
+  try {
+    const list = await unwrap(api.GET("/api/channels"));
+    channels.value = list.map((c) => ({ code: c.code, name: c.name }));
+  } catch {
+    // Without the list, the filter offers "every channel" only.
+  }
+}
+
+function useInfiniteScroll(enabled: boolean, page: string) {
+  const sentinel = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const node = sentinel.current;
+    if (!enabled || !node || typeof IntersectionObserver === "undefined") return;
+    const observer = new IntersectionObserver(
+      (entries) => {
+        if (entries.some((e) => e.isIntersecting)) void loadMore();
+      },
+      { rootMargin: "400px 0px" },
+    );
+    observer.observe(node);
+    return () => observer.disconnect();
+  }, [enabled, page]);
+  return sentinel;
+}
+
+export function OrderRowView({ row }: { row: OrderRow }) {
+  const who = row.customer_name || row.customer_email || t("orders.noCustomer");
+  return (
+    <Link href={paths.order(row.number)} class="row order-row" data-number={row.number} data-status={row.status}>
+      <span class="row__main">
+        <span class="row__title">
+          <span class="mono">{row.number}</span> · {who}
+        </span>
+        <span class="row__sub">
+          <time dateTime={row.created_at}>{formatMoment(Date.parse(row.created_at), locale.value)}</time>
+          {" · "}
+          {row.channel}
+        </span>
+      </span>
+      <span class="order-row__side">
+        <span class="order-row__total">{formatMoney(row.total, row.currency, locale.value)}</span>
+        <StatusBadge status={row.status} />
+      </span>
+      <Icon name="chevron" size={20} />
+    </Link>
+  );
+}
+
+export function OrdersList() {
+  const timer = useRef<number | undefined>(undefined);
+  const liveTimer = useRef<number | undefined>(undefined);
+
+  useEffect(() => {
+    void loadChannels();
+    if (!results.value || !sameFilters(results.value.filters, filters.value)) void search(filters.value);
+    return () => {
+      window.clearTimeout(timer.current);
+      window.clearTimeout(liveTimer.current);
+    };
+  }, []);
+
+  useFollow("orders", () => {
+    window.clearTimeout(liveTimer.current);
+    liveTimer.current = window.setTimeout(() => void refreshHead(), LIVE_PAUSE_MS);
+  });
+  // The feed (re)connected: what happened while it was down shows too.
+  const generation = feedGeneration.value;
+  useEffect(() => {
+    if (generation > 0 && results.value) void refreshHead();
+  }, [generation]);
+
+  const change = (next: Partial<Filters>, pause = false) => {
+    filters.value = { ...filters.value, ...next };
+    window.clearTimeout(timer.current);
+    if (pause) timer.current = window.setTimeout(() => void search(filters.value), TYPING_PAUSE_MS);
+    else void search(filters.value);
+  };
+
+  const list = results.value;
+  const more = Boolean(list?.next_cursor) && list?.savedAt === null;
+  const sentinel = useInfiniteScroll(more, `${list?.items.length}:${list?.next_cursor}`);
+  const f = filters.value;
+
+  return (
+    <section class="screen" aria-labelledby="orders-title">
+      <h1 id="orders-title">{t("orders.title")}</h1>
+      <form class="search filters" role="search" onSubmit={(e) => { e.preventDefault(); change({}); }}>
+        <div class="field">
+          <label class="field__label" for="orders-q">{t("orders.search")}</label>
+          <input
+            id="orders-q"
+            type="search"
+            name="q"
+            enterKeyHint="search"
+            autocomplete="off"
+            value={f.q}
+            onInput={(e) => change({ q: e.currentTarget.value }, true)}
+          />
+        </div>
+        <div class="filters__row">
+          <div class="field">
+            <label class="field__label" for="orders-status">{t("orders.status")}</label>
+            <select id="orders-status" value={f.status} onChange={(e) => change({ status: e.currentTarget.value as StatusFilter })}>
+              {STATUS_FILTERS.map((s) => (
+                <option key={s} value={s}>{t(`orders.filter.${s}` as MessageKey)}</option>
+              ))}
+            </select>
+          </div>
+          <div class="field">
+            <label class="field__label" for="orders-channel">{t("orders.channel")}</label>
+            <select id="orders-channel" value={f.channel} onChange={(e) => change({ channel: e.currentTarget.value })}>
+              <option value="">{t("orders.allChannels")}</option>
+              {channels.value.map((c) => (
+                <option key={c.code} value={c.code}>{c.name}</option>
+              ))}
+            </select>
+          </div>
+        </div>
+      </form>
+
+      {list?.savedAt != null && (
+        <div class="notice notice--stale" role="status">
+          <p>{t("orders.offline")}</p>
+          <SeenAt savedAt={list.savedAt} />
+        </div>
+      )}
+      {list && list.items.length > 0 ? (
+        <>
+          <ul class="list orders" aria-labelledby="orders-title" aria-live="polite">
+            {list.items.map((row) => (
+              <li key={row.number}>
+                <OrderRowView row={row} />
+              </li>
+            ))}
+          </ul>
+          <div ref={sentinel} />
+          {loading.value === "more" ? (
+            <Loading />
+          ) : more ? (
+            <button type="button" class="button button--secondary button--block" onClick={() => void loadMore()}>
+              {t("orders.loadMore")}
+            </button>
+          ) : null}
+          {failure.value != null && (
+            <ErrorNotice message={describeError(failure.value, locale.value)} onRetry={() => void loadMore()} />
+          )}
+        </>
+      ) : loading.value === "first" ? (
+        <Loading />
+      ) : failure.value != null ? (
+        <ErrorNotice
+          message={failure.value instanceof NetworkError ? t("orders.offlineNothing") : describeError(failure.value, locale.value)}
+          onRetry={() => void search(filters.value)}
+        />
+      ) : list ? (
+        <p class="muted">{t("orders.none")}</p>
+      ) : null}
+    </section>
+  );
+}
