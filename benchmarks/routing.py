@@ -371,6 +371,8 @@ async def main() -> int:
     sites = build_network(args.locations, rnd)
     stock = build_stock(sites, skus, args.store_share, rnd)
     levels = sum(len(v) for v in stock.values())
+    print("Load average (1, 5, 15 min) at the start: "
+          + ", ".join(f"{x:.1f}" for x in os.getloadavg()) + f" on {os.cpu_count()} CPUs")
     print(f"Network: {len(sites)} locations, {len(skus)} SKUs, {levels} stock levels "
           f"(built in {time.perf_counter() - started:.1f} s)")
 
@@ -400,6 +402,9 @@ async def main() -> int:
         target = statistics.quantiles(timings, n=100, method="inclusive")[98]
         print(f"\nTarget p99 <= 20 ms for routing + reservation: "
               f"{'met' if target <= 20 else 'NOT met'} ({target:.2f} ms)")
+        print("Load average (1, 5, 15 min) at the end: "
+              + ", ".join(f"{x:.1f}" for x in os.getloadavg())
+              + f" on {os.cpu_count()} CPUs (other work on the machine inflates wall times)")
     finally:
         if is_postgres:
             await engine.close_connection_pool()

@@ -41,6 +41,8 @@ from comptoir.customers.api import CustomersController
 from comptoir.db.engine import create_engine, make_sessionmaker
 from comptoir.errors import exception_handlers
 from comptoir.events.dispatcher import OutboxDispatcher, deliver_webhook
+from comptoir.fulfillment.api import FulfillmentsController
+from comptoir.fulfillment.service import NOTIFICATION_HANDLERS
 from comptoir.inventory.api import InventoryController
 from comptoir.orders.api import OrdersController
 from comptoir.realtime.api import live_feed
@@ -48,6 +50,7 @@ from comptoir.realtime.hub import Hub
 from comptoir.routing.api import RoutingController
 from comptoir.settings import Settings, load_settings
 from comptoir.system.api import SystemController
+from comptoir.tracking.api import TrackingController
 from comptoir.web import spa
 
 __all__ = ["create_app"]
@@ -63,6 +66,8 @@ CONTROLLERS: list[Any] = [
     OrdersController,
     CustomersController,
     RoutingController,
+    TrackingController,
+    FulfillmentsController,
     live_feed,
 ]
 
@@ -104,7 +109,8 @@ def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True)
         redis = Redis.from_url(settings.redis_url)
 
     dispatcher = OutboxDispatcher(
-        sessionmaker, {"webhook": deliver_webhook}, poll_seconds=settings.outbox_poll_seconds
+        sessionmaker, {"webhook": deliver_webhook, **NOTIFICATION_HANDLERS},
+        poll_seconds=settings.outbox_poll_seconds,
     )
     admin_app = build_admin()
     # The live feed (WS /ws): fans committed events out; through Redis when there is one.

@@ -49,9 +49,10 @@ async def test_stock_adjusted_through_the_api_reaches_a_manager_live_in_the_enve
     assert response.status_code in (200, 201), response.text
 
     [message] = await client.events(1)
-    assert set(message) == {"seq", "topic", "type", "data", "at"}
+    assert set(message) == {"seq", "topic", "topics", "type", "data", "at"}
     assert message["seq"] > ack["seq"]
     assert message["topic"] == "inventory:TEE-BLK-M"
+    assert message["topics"] == ["inventory:TEE-BLK-M"]
     assert message["type"] == "inventory.changed"
     assert message["data"]["on_hand"] == 3 and message["data"]["location"] == "WH-PARIS"
     assert message["at"].endswith("Z")
@@ -151,6 +152,19 @@ async def test_associate_and_channel_follow_only_orders_they_may_read(
     ack = await channel.subscribe([f"order:{lyon}", f"order:{paris}", "inventory:MUG"])
     assert ack["topics"] == [f"order:{lyon}"]
     assert {m["topic"] for m in channel.early} == {f"order:{paris}", "inventory:MUG"}
+
+
+async def test_event_on_several_followed_topics_comes_once_listing_them_all(
+    feed: Any, record: Any
+) -> None:
+    client = await feed("manager")
+    await client.subscribe(["orders", "location:ST-LYON-01", "order:CMP-2026-000077"])
+    [seq] = await record(order("CMP-2026-000077", "ST-LYON-01", "WH-LYON"))
+    [message] = await client.events(1)
+    assert message["seq"] == seq
+    assert message["topic"] == "order:CMP-2026-000077"  # the most specific
+    assert message["topics"] == ["order:CMP-2026-000077", "location:ST-LYON-01", "orders"]
+    assert await client.quiet() == []
 
 
 async def test_message_that_is_not_a_subscription_gets_an_error_and_the_feed_stays_open(
@@ -299,7 +313,7 @@ async def _follow_with_drops(
 
 
 async def test_hundreds_of_events_with_random_disconnects_arrive_exactly_once_in_order(
-    feed: Any, record: Any, sessionmaker: Any
+    feed: Any, record: Any, sessionmaker: Any, app: Any
 ) -> None:
     rng = random.Random(20260527)
     skus, places = ["TEE", "CAP", "MUG"], ["WH-PARIS", "WH-LYON", "ST-LYON-01"]
@@ -335,6 +349,12 @@ async def test_hundreds_of_events_with_random_disconnects_arrive_exactly_once_in
     assert len(events) == 291  # each writer's own random choices: the same every run
     for role in followers:
         assert received[role] == expected[role], f"{role}: missing or doubled events"
+    # Every connection dropped or closed along the way has been let go by the server.
+    for _ in range(100):
+        if not app.state.realtime.connections:
+            break
+        await asyncio.sleep(0.05)
+    assert app.state.realtime.connections == 0
 
 
 async def test_client_too_slow_to_keep_up_is_closed_and_resumes_without_loss(

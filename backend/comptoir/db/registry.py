@@ -5,6 +5,7 @@ from comptoir.catalog import models as catalog_models
 from comptoir.customers import models as customers_models
 from comptoir.db.base import Base
 from comptoir.events import models as events_models
+from comptoir.fulfillment import models as fulfillment_models
 from comptoir.inventory import models as inventory_models
 from comptoir.orders import models as orders_models
 from comptoir.routing import models as routing_models
@@ -15,6 +16,7 @@ __all__ = [
     "catalog_models",
     "customers_models",
     "events_models",
+    "fulfillment_models",
     "inventory_models",
     "orders_models",
     "routing_models",

@@ -27,6 +27,7 @@ __all__ = [
     "MAX_ON_HAND",
     "MAX_QUANTITY",
     "adjust",
+    "consume_reservation",
     "count",
     "ensure_level",
     "get_level",
@@ -265,6 +266,41 @@ async def release(session: AsyncSession, *, sku: str, location: str, quantity: i
             f"{sku} at {location}: fewer than {quantity} units are reserved.",
             code="reservation_mismatch",
         )
+
+
+async def consume_reservation(
+    session: AsyncSession, sku: str, location: str, quantity: int, actor: str,
+    reference: str | None = None,
+) -> InventoryLevel:
+    """Reserved units leave the building (shipped, handed over): reserved and on_hand both
+    drop by ``quantity`` in one conditional UPDATE, and a ``sale`` movement joins the ledger."""
+    if quantity <= 0:
+        raise InvalidInput("A sale is for at least one unit.", code="invalid_quantity")
+    row = (await session.execute(
+        update(InventoryLevel)
+        .where(
+            InventoryLevel.sku == sku,
+            InventoryLevel.location == location,
+            InventoryLevel.reserved >= quantity,
+            InventoryLevel.on_hand >= quantity,
+        )
+        .values(reserved=InventoryLevel.reserved - quantity,
+                on_hand=InventoryLevel.on_hand - quantity, updated_at=utcnow())
+        .returning(InventoryLevel.on_hand)
+        .execution_options(synchronize_session=False)
+    )).first()
+    if row is None:
+        raise Conflict(f"{sku} at {location}: fewer than {quantity} units are reserved.",
+                       code="reservation_mismatch")
+    movement = InventoryMovement(
+        sku=sku, location=location, kind="sale", quantity=-quantity, on_hand_after=row.on_hand,
+        reason="sold", reference=reference, actor=actor,
+    )
+    session.add(movement)
+    level = await get_level(session, sku, location)
+    assert level is not None
+    await _level_changed(session, level, actor, movement)
+    return level
 
 
 async def availability(

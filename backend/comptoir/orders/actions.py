@@ -37,6 +37,7 @@ __all__ = [
     "VersionRequired",
     "add_note",
     "cancel",
+    "cancel_unallocated",
     "check_version",
     "edit",
     "hold",
@@ -215,6 +216,35 @@ async def cancel(
                  })
     await session.flush()
     return service.order_out(order, lines, allocations)
+
+
+async def cancel_unallocated(
+    session: AsyncSession, order: Order, lines: Sequence[OrderLine],
+    units: Mapping[uuid.UUID, int], *, principal: Principal, reason: str,
+    data: Mapping[str, Any] | None = None,
+) -> None:
+    """Cancel units that no location holds any more (a store rejected them and nowhere else
+    has them): the lines and totals shrink; the stock was already dealt with by the caller.
+    The caller holds the order's lock."""
+    for line in lines:
+        if units.get(line.id):
+            line.quantity -= units[line.id]
+            line.cancelled_quantity += units[line.id]
+    ends_order = all(line.quantity == 0 for line in lines)
+    previous = order.status
+    if ends_order:
+        order.status = lifecycle.move(order.status, Action.CANCEL).status.value
+        order.held_from = order.hold_reason = order.hold_note = None
+    _retotal(order, lines, 0 if ends_order else _shipping_basis(order))
+    _touch(order)
+    await _event(session, order, "order.cancelled" if ends_order else "order.lines_cancelled",
+                 principal, {
+                     "from": previous, "reason": reason, **(data or {}),
+                     "lines": [{"line_id": str(line.id), "sku": line.sku,
+                                "quantity": units[line.id]} for line in lines
+                               if units.get(line.id)],
+                     "released": [],
+                 })
 
 
 # --- hold and release ---------------------------------------------------------------------------

@@ -69,6 +69,8 @@ class Order(UUIDPrimaryKey, Base):
     customer_phone: Mapped[str | None] = mapped_column(String(40), nullable=True)
     delivery_method: Mapped[str] = mapped_column(String(8))
     pickup_location: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    # What the customer shows at the counter (pickup orders): 8 characters, no look-alikes.
+    pickup_code: Mapped[str | None] = mapped_column(String(8), nullable=True)
     ship_to: Mapped[dict[str, Any] | None] = mapped_column(JsonB, nullable=True)
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
     subtotal: Mapped[int] = mapped_column(Money)

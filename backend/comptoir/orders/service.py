@@ -215,6 +215,14 @@ def unit_price_for(variant: Variant, given: int | None, channel: ChannelOut) -> 
     return variant.price
 
 
+PICKUP_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud at a counter
+
+
+def new_pickup_code() -> str:
+    """8 characters from 31: about 10^12 codes, unguessable at a counter's pace."""
+    return "".join(secrets.choice(PICKUP_CODE_ALPHABET) for _ in range(8))
+
+
 async def ship_sites() -> list[sourcing.Site]:
     return [sourcing.Site(loc.code, loc.kind)
             for loc in await config.list_locations(active_only=True) if loc.ships]
@@ -519,6 +527,7 @@ async def capture(
         customer_name=customer.name if customer else None,
         customer_phone=customer.phone if customer else None,
         delivery_method=delivery.method, pickup_location=delivery.location_code,
+        pickup_code=new_pickup_code() if delivery.method == "pickup" else None,
         ship_to=delivery.ship_to(), note=data.note,
         subtotal=totals.subtotal, shipping=totals.shipping, shipping_tax=totals.shipping_tax,
         tax=totals.tax, total=totals.total, tracking_token=secrets.token_urlsafe(16),

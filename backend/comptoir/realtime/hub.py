@@ -69,13 +69,20 @@ class Route:
     topic: str
     present: Presenter | None = None
 
-    def render(self, event: LiveEvent) -> str | None:
-        data = event.data if self.present is None else self.present(event.type, event.data)
-        if data is None:
-            return None
-        message = EventMessage(seq=event.seq, topic=self.topic, type=event.type, data=data,
-                               at=event.at)
-        return _encode(message).decode()
+
+def render(event: LiveEvent, routes: tuple[Route, ...]) -> str | None:
+    """The message for a subscriber reached by ``routes`` (the most specific first): one
+    message, under the first topic, listing every topic of the client's it belongs to.
+    The recorded data when any route is a staff one; else what a customer may see."""
+    staff = any(route.present is None for route in routes)
+    present = routes[0].present
+    data = event.data if staff or present is None else present(event.type, event.data)
+    if data is None:
+        return None
+    message = EventMessage(seq=event.seq, topic=routes[0].topic,
+                           topics=[route.topic for route in routes], type=event.type,
+                           data=data, at=event.at)
+    return _encode(message).decode()
 
 
 class Subscriber:
@@ -219,7 +226,8 @@ class Hub:
         return self._last_seq
 
     @property
-    def subscriber_count(self) -> int:
+    def connections(self) -> int:
+        """How many connections this process feeds."""
         return len(self._subscribers)
 
     async def start(self) -> None:
@@ -306,11 +314,11 @@ class Hub:
     def render_for(self, subscriber: Subscriber, event: LiveEvent) -> str | None:
         """The message ``subscriber`` gets for ``event``, or None if it follows none of its
         topics (the backlog is read whole and sorted out here)."""
-        for topic in event_topics(event.topic, event.subject, event.data):
-            route = subscriber.routes.get(topic)
-            if route is not None:
-                return route.render(event)
-        return None
+        routes = subscriber.routes
+        reached = tuple(routes[topic]
+                        for topic in event_topics(event.topic, event.subject, event.data)
+                        if topic in routes)
+        return render(event, reached) if reached else None
 
     # --- events in -------------------------------------------------------------------------
 
@@ -419,9 +427,10 @@ class Hub:
         self._recent.move_to_end(event.seq)
         if len(self._recent) > RECENT:
             self._recent.popitem(last=False)
+        topics = event_topics(event.topic, event.subject, event.data)
         reached: set[Subscriber] = set()
-        texts: dict[Route, str | None] = {}
-        for topic in event_topics(event.topic, event.subject, event.data):
+        texts: dict[tuple[Route, ...], str | None] = {}  # most subscribers share one text
+        for topic in topics:
             followers = self._followers.get(topic)
             if not followers:
                 continue
@@ -429,10 +438,11 @@ class Hub:
                 if subscriber in reached:
                     continue
                 reached.add(subscriber)
-                route = subscriber.routes[topic]
-                if route not in texts:
-                    texts[route] = route.render(event)
-                text = texts[route]
+                routes = subscriber.routes
+                key = tuple(routes[t] for t in topics if t in routes)
+                if key not in texts:
+                    texts[key] = render(event, key)
+                text = texts[key]
                 if text is not None:
                     subscriber.offer(event.seq, text)
 

@@ -31,10 +31,12 @@ class ClientMessage(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class EventMessage(msgspec.Struct, kw_only=True):
-    """One event, on the topic the client follows it by. ``type`` always contains a dot."""
+    """One event, once, under the most specific topic the client follows it by; ``topics``
+    lists every one of the client's topics it belongs to. ``type`` always has a dot."""
 
     seq: int
     topic: str
+    topics: list[str]
     type: str
     data: dict[str, Any]
     at: dt.datetime

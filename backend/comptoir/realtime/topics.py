@@ -25,7 +25,8 @@ TopicKind = Literal["orders", "order", "location", "inventory", "track", "log"]
 # "orders" and the names of other event logs ("catalog"…) stand alone; the rest name a key.
 _KEYED = {"order", "location", "inventory", "track"}
 _PLAIN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@/-]{0,150}$")
+# Keys are SKUs, order numbers, location codes, tracking tokens: what a SKU may contain.
+_KEY = re.compile(r"^[^\s/?#%\\]{1,150}$")
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
-from sqlalchemy import Date, String, any_, bindparam, func, insert, select
+from sqlalchemy import Date, String, Table, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -57,6 +57,8 @@ __all__ = [
 MAX_STORED_CANDIDATES = 25
 MAX_LINES = 200
 MAX_QUANTITY = 100_000_000
+_DECISIONS: Table = RoutingDecision.__table__  # type: ignore[assignment]
+_ASSIGNMENTS: Table = RoutingAssignment.__table__  # type: ignore[assignment]
 
 
 # --- configuration as routing sees it -------------------------------------------------------
@@ -113,18 +115,18 @@ async def routed_today(
     if not days:
         return {}
     codes, local_days = sorted(days), sorted(set(days.values()))
+    table = _ASSIGNMENTS.c  # Core columns: this runs at every capture
     if is_postgres(session):
         # One statement text whatever the number of locations, so PostgreSQL reuses its
         # prepared statement instead of preparing a new one for each length of the list.
-        where = (RoutingAssignment.location == any_(bindparam("codes", codes, ARRAY(String))),
-                 RoutingAssignment.local_day == any_(bindparam("days", local_days, ARRAY(Date))))
+        where = (table.location == any_(bindparam("codes", codes, ARRAY(String))),
+                 table.local_day == any_(bindparam("days", local_days, ARRAY(Date))))
     else:
-        where = (RoutingAssignment.location.in_(codes),
-                 RoutingAssignment.local_day.in_(local_days))
+        where = (table.location.in_(codes), table.local_day.in_(local_days))
     rows = await session.execute(
-        select(RoutingAssignment.location, RoutingAssignment.local_day, func.count())
+        select(table.location, table.local_day, func.count())
         .where(*where)
-        .group_by(RoutingAssignment.location, RoutingAssignment.local_day)
+        .group_by(table.location, table.local_day)
     )
     out = dict.fromkeys(days, 0)
     for location, day, count in rows:
@@ -251,7 +253,7 @@ async def record_decision(
          "score": c.score, "lines_in_full": c.lines_in_full}
         for c in decision.candidates[:MAX_STORED_CANDIDATES]
     ]
-    await session.execute(insert(RoutingDecision).values(
+    await session.execute(_DECISIONS.insert().values(
         id=decision_id, order_number=order_number, created_at=now, method=decision.method,
         channel=decision.channel, routed=decision.routed,
         deciding_factor=decision.deciding_factor, reason=decision.reason,
@@ -271,7 +273,7 @@ async def record_decision(
             timezone = location.timezone if location is not None else "UTC"
             rows.append({"id": new_id(), "decision_id": decision_id, "location": code,
                          "local_day": local_day(timezone, now)})
-        await session.execute(insert(RoutingAssignment), rows)
+        await session.execute(_ASSIGNMENTS.insert(), rows)
 
 
 async def decisions_for_order(session: AsyncSession, order_number: str) -> list[StoredDecisionOut]:

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 8dc1f8955e8a
+Revision ID: 4bfb158930fa
 Revises: 
-Create Date: 2026-11-26 15:41:30.334108
+Create Date: 2026-11-26 16:02:59.422924
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy import Text  # noqa: F401  (autogenerate renders JSONB with Text())
 from alembic import op
 from sqlalchemy.dialects import postgresql
-revision: str = '8dc1f8955e8a'
+revision: str = '4bfb158930fa'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -164,6 +164,7 @@ def upgrade() -> None:
     sa.Column('customer_phone', sa.String(length=40), nullable=True),
     sa.Column('delivery_method', sa.String(length=8), nullable=False),
     sa.Column('pickup_location', sa.String(length=40), nullable=True),
+    sa.Column('pickup_code', sa.String(length=8), nullable=True),
     sa.Column('ship_to', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'cockroachdb').with_variant(advanced_alchemy.types.json.ORA_JSONB(), 'oracle').with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=True),
     sa.Column('note', sa.Text(), nullable=True),
     sa.Column('subtotal', sa.BigInteger(), nullable=False),
@@ -226,6 +227,31 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_variants_product_id'), ['product_id'], unique=False)
         batch_op.create_index('ix_variants_product_sku', ['product_id', 'sku'], unique=False)
 
+    op.create_table('fulfillments',
+    sa.Column('order_id', advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+    sa.Column('order_number', sa.String(length=24), nullable=False),
+    sa.Column('location', sa.String(length=40), nullable=False),
+    sa.Column('kind', sa.String(length=8), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('ready_at', advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
+    sa.Column('hold_until', advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
+    sa.Column('reminded_at', advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
+    sa.Column('handed_over_at', advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
+    sa.Column('handed_over_by', sa.String(length=120), nullable=True),
+    sa.Column('collected_by', sa.String(length=200), nullable=True),
+    sa.Column('override_reason', sa.String(length=200), nullable=True),
+    sa.Column('created_at', advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+    sa.Column('updated_at', advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+    sa.Column('id', advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+    sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_fulfillments_order_id_orders')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_fulfillments'))
+    )
+    with op.batch_alter_table('fulfillments', schema=None) as batch_op:
+        batch_op.create_index('ix_fulfillments_location_status_created', ['location', 'status', 'created_at', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_fulfillments_order_id'), ['order_id'], unique=False)
+        batch_op.create_index('ix_fulfillments_status_hold_until', ['status', 'hold_until'], unique=False)
+        batch_op.create_index('ux_fulfillments_order_location_new', ['order_id', 'location'], unique=True, sqlite_where=sa.text("status = 'new'"), postgresql_where=sa.text("status = 'new'"))
+
     op.create_table('inventory_levels',
     sa.Column('sku', sa.String(length=64), nullable=False),
     sa.Column('location', sa.String(length=40), nullable=False),
@@ -265,6 +291,25 @@ def upgrade() -> None:
     with op.batch_alter_table('order_lines', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_order_lines_order_id'), ['order_id'], unique=False)
 
+    op.create_table('fulfillment_lines',
+    sa.Column('fulfillment_id', advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+    sa.Column('line_id', advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+    sa.Column('sku', sa.String(length=64), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('shipped_quantity', sa.Integer(), nullable=False),
+    sa.Column('rejected_quantity', sa.Integer(), nullable=False),
+    sa.Column('id', advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+    sa.CheckConstraint('quantity >= 0', name=op.f('ck_fulfillment_lines_quantity_not_negative')),
+    sa.CheckConstraint('rejected_quantity >= 0', name=op.f('ck_fulfillment_lines_rejected_not_negative')),
+    sa.CheckConstraint('shipped_quantity >= 0', name=op.f('ck_fulfillment_lines_shipped_not_negative')),
+    sa.ForeignKeyConstraint(['fulfillment_id'], ['fulfillments.id'], name=op.f('fk_fulfillment_lines_fulfillment_id_fulfillments')),
+    sa.ForeignKeyConstraint(['line_id'], ['order_lines.id'], name=op.f('fk_fulfillment_lines_line_id_order_lines')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_fulfillment_lines'))
+    )
+    with op.batch_alter_table('fulfillment_lines', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_fulfillment_lines_fulfillment_id'), ['fulfillment_id'], unique=False)
+
     op.create_table('order_allocations',
     sa.Column('order_id', advanced_alchemy.types.guid.GUID(length=16), nullable=False),
     sa.Column('line_id', advanced_alchemy.types.guid.GUID(length=16), nullable=False),
@@ -282,16 +327,40 @@ def upgrade() -> None:
         batch_op.create_index('ix_order_allocations_location_created_at', ['location', 'created_at', 'order_id'], unique=False)
         batch_op.create_index('ix_order_allocations_order_location', ['order_id', 'location'], unique=False)
 
+    op.create_table('shipments',
+    sa.Column('fulfillment_id', advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+    sa.Column('carrier', sa.String(length=40), nullable=False),
+    sa.Column('service', sa.String(length=60), nullable=False),
+    sa.Column('tracking_number', sa.String(length=80), nullable=False),
+    sa.Column('tracking_url', sa.String(length=300), nullable=True),
+    sa.Column('lines', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'cockroachdb').with_variant(advanced_alchemy.types.json.ORA_JSONB(), 'oracle').with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('shipped_by', sa.String(length=120), nullable=False),
+    sa.Column('shipped_at', advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+    sa.Column('id', advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+    sa.ForeignKeyConstraint(['fulfillment_id'], ['fulfillments.id'], name=op.f('fk_shipments_fulfillment_id_fulfillments')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_shipments'))
+    )
+    with op.batch_alter_table('shipments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_shipments_fulfillment_id'), ['fulfillment_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('shipments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_shipments_fulfillment_id'))
+
+    op.drop_table('shipments')
     with op.batch_alter_table('order_allocations', schema=None) as batch_op:
         batch_op.drop_index('ix_order_allocations_order_location')
         batch_op.drop_index('ix_order_allocations_location_created_at')
 
     op.drop_table('order_allocations')
+    with op.batch_alter_table('fulfillment_lines', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_fulfillment_lines_fulfillment_id'))
+
+    op.drop_table('fulfillment_lines')
     with op.batch_alter_table('order_lines', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_order_lines_order_id'))
 
@@ -300,6 +369,13 @@ def downgrade() -> None:
         batch_op.drop_index('ix_inventory_levels_location_sku')
 
     op.drop_table('inventory_levels')
+    with op.batch_alter_table('fulfillments', schema=None) as batch_op:
+        batch_op.drop_index('ux_fulfillments_order_location_new', sqlite_where=sa.text("status = 'new'"), postgresql_where=sa.text("status = 'new'"))
+        batch_op.drop_index('ix_fulfillments_status_hold_until')
+        batch_op.drop_index(batch_op.f('ix_fulfillments_order_id'))
+        batch_op.drop_index('ix_fulfillments_location_status_created')
+
+    op.drop_table('fulfillments')
     with op.batch_alter_table('variants', schema=None) as batch_op:
         batch_op.drop_index('ix_variants_product_sku')
         batch_op.drop_index(batch_op.f('ix_variants_product_id'))

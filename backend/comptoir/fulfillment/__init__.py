@@ -1,0 +1,1 @@
+"""Fulfillment: the work of each location on an order (pick, pack, ship, pickup)."""

@@ -1,0 +1,108 @@
+"""Fulfillment endpoints: a location's queue, a pick list, and the work done on it."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from litestar import Controller, get, post
+from litestar.params import QueryParameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from comptoir.auth.guards import STAFF, allow
+from comptoir.auth.schemas import Principal
+from comptoir.fulfillment import service
+from comptoir.fulfillment.schemas import (
+    FulfillmentOut,
+    FulfillmentPage,
+    HandoverIn,
+    RejectIn,
+    ShipIn,
+)
+
+__all__ = ["FulfillmentsController"]
+
+
+class FulfillmentsController(Controller):
+    path = "/api/fulfillments"
+    tags = ["fulfillment"]
+
+    @get("/", opt=allow(STAFF), summary="A location's queue (associates: their own)")
+    async def list_fulfillments(
+        self,
+        principal: Principal,
+        db_session: AsyncSession,
+        location: str | None = None,
+        status: str | None = None,
+        cursor: str | None = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=service.MAX_PAGE)] = 50,
+    ) -> FulfillmentPage:
+        page = await service.list_fulfillments(db_session, principal, location=location,
+                                               status=status, cursor=cursor, limit=limit)
+        await db_session.commit()  # a first read makes the pick lists
+        return page
+
+    @get("/{fulfillment_id:uuid}", opt=allow(STAFF), summary="One fulfillment and its pick list")
+    async def get_fulfillment(
+        self, fulfillment_id: uuid.UUID, principal: Principal, db_session: AsyncSession
+    ) -> FulfillmentOut:
+        answer = await service.get_fulfillment(db_session, fulfillment_id, principal)
+        await db_session.commit()
+        return answer
+
+    @post("/{fulfillment_id:uuid}/pick", opt=allow(STAFF), status_code=200,
+          summary="Start picking")
+    async def pick(
+        self, fulfillment_id: uuid.UUID, principal: Principal, db_session: AsyncSession
+    ) -> FulfillmentOut:
+        answer = await service.pick(db_session, fulfillment_id, principal=principal)
+        await db_session.commit()
+        return answer
+
+    @post("/{fulfillment_id:uuid}/pack", opt=allow(STAFF), status_code=200,
+          summary="Packed, ready for the carrier")
+    async def pack(
+        self, fulfillment_id: uuid.UUID, principal: Principal, db_session: AsyncSession
+    ) -> FulfillmentOut:
+        answer = await service.pack(db_session, fulfillment_id, principal=principal)
+        await db_session.commit()
+        return answer
+
+    @post("/{fulfillment_id:uuid}/ship", opt=allow(STAFF), status_code=200,
+          summary="A parcel leaves (all units left, or the lines given)")
+    async def ship(
+        self, fulfillment_id: uuid.UUID, data: ShipIn, principal: Principal,
+        db_session: AsyncSession,
+    ) -> FulfillmentOut:
+        answer = await service.ship(db_session, fulfillment_id, data, principal=principal)
+        await db_session.commit()
+        return answer
+
+    @post("/{fulfillment_id:uuid}/ready-for-pickup", opt=allow(STAFF), status_code=200,
+          summary="Waiting at the counter: the customer is told, the hold clock starts")
+    async def ready_for_pickup(
+        self, fulfillment_id: uuid.UUID, principal: Principal, db_session: AsyncSession
+    ) -> FulfillmentOut:
+        answer = await service.ready_for_pickup(db_session, fulfillment_id, principal=principal)
+        await db_session.commit()
+        return answer
+
+    @post("/{fulfillment_id:uuid}/handover", opt=allow(STAFF), status_code=200,
+          summary="Handed over with the pickup code (or a manager's override)")
+    async def handover(
+        self, fulfillment_id: uuid.UUID, data: HandoverIn, principal: Principal,
+        db_session: AsyncSession,
+    ) -> FulfillmentOut:
+        answer = await service.handover(db_session, fulfillment_id, data, principal=principal)
+        await db_session.commit()
+        return answer
+
+    @post("/{fulfillment_id:uuid}/reject", opt=allow(STAFF), status_code=200,
+          summary="Units the location cannot send: re-routed, or cancelled on the order")
+    async def reject(
+        self, fulfillment_id: uuid.UUID, data: RejectIn, principal: Principal,
+        db_session: AsyncSession,
+    ) -> FulfillmentOut:
+        answer = await service.reject(db_session, fulfillment_id, data, principal=principal)
+        await db_session.commit()
+        return answer

@@ -1,0 +1,698 @@
+"""Fulfillment rules: work per location from the allocations; pick, pack, ship, pickup, reject.
+
+Every action locks the order row, then the fulfillment, changes stock through the inventory
+service, lets the order's status follow its fulfillments (through the order lifecycle), and
+appends one order event, all in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import logging
+import secrets
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import exists, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from comptoir.auth.schemas import Principal
+from comptoir.catalog import service as catalog
+from comptoir.config import service as config
+from comptoir.db.base import new_id, utcnow
+from comptoir.db.engine import is_postgres
+from comptoir.errors import Conflict, Forbidden, InvalidInput, NotFound
+from comptoir.events.dispatcher import Delivery
+from comptoir.events.service import enqueue, record_event
+from comptoir.fulfillment import states
+from comptoir.fulfillment.models import Fulfillment, FulfillmentLine, Shipment
+from comptoir.fulfillment.schemas import (
+    FulfillmentLineOut,
+    FulfillmentOut,
+    FulfillmentPage,
+    HandoverIn,
+    RejectIn,
+    ShipIn,
+    ShipmentOut,
+    UnitsIn,
+)
+from comptoir.inventory import service as inventory
+from comptoir.orders import actions as order_actions
+from comptoir.orders import lifecycle
+from comptoir.orders import service as orders
+from comptoir.orders.models import Order, OrderAllocation, OrderLine
+from comptoir.orders.schemas import CancelIn
+
+__all__ = [
+    "NOTIFICATION_HANDLERS",
+    "SYSTEM",
+    "Sweep",
+    "get_fulfillment",
+    "handover",
+    "list_fulfillments",
+    "materialise",
+    "pack",
+    "pick",
+    "ready_for_pickup",
+    "reject",
+    "ship",
+    "sweep_uncollected",
+]
+
+log = logging.getLogger("comptoir.fulfillment")
+
+# Who acts when nobody does: the periodic sweep of uncollected pickups.
+SYSTEM = Principal(kind="staff", id="system", name="comptoir", role="admin")
+
+MAX_PAGE = 100
+MANAGER_ROLES = ("admin", "manager")
+
+
+# --- creation ---------------------------------------------------------------------------------
+
+
+async def materialise(session: AsyncSession, location: str | None = None) -> None:
+    """Make the fulfillments of orders allocated at ``location`` (every location: None),
+    and close those of orders cancelled since.
+
+    Fulfillments are made on first read of a queue, not at capture: capture is held to a
+    statement budget (tests/orders/test_statement_budget.py) it already fills. An order
+    allocated at a location where it has no fulfillment yet gets one; its pick list comes
+    from the allocations (``_sync_lines``).
+    """
+    query = (
+        select(OrderAllocation.order_id, OrderAllocation.location, Order.number,
+               Order.delivery_method, Order.created_at)
+        .join(Order, Order.id == OrderAllocation.order_id)
+        .where(OrderAllocation.quantity > 0,
+               Order.status.in_([lifecycle.Status.CONFIRMED.value,
+                                 lifecycle.Status.IN_FULFILLMENT.value]),
+               ~exists().where(Fulfillment.order_id == OrderAllocation.order_id,
+                               Fulfillment.location == OrderAllocation.location))
+        .distinct()
+    )
+    if location is not None:
+        query = query.where(OrderAllocation.location == location)
+    # Work on an order cancelled meanwhile (by staff, or not collected) is over.
+    closing = (
+        update(Fulfillment)
+        .where(Fulfillment.status.in_([s.value for s in states.OPEN]),
+               Fulfillment.order_id.in_(select(Order.id).where(
+                   Order.status == lifecycle.Status.CANCELLED.value)))
+        .values(status=states.Status.CANCELLED.value, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if location is not None:
+        closing = closing.where(Fulfillment.location == location)
+    await session.execute(closing)
+    missing = (await session.execute(query)).all()
+    if not missing:
+        return
+    insert = pg_insert if is_postgres(session) else sqlite_insert
+    await session.execute(
+        insert(Fulfillment)
+        .values([
+            {"id": new_id(), "order_id": order_id, "order_number": number, "location": at,
+             "kind": method, "status": states.Status.NEW.value, "created_at": created_at,
+             "updated_at": created_at}
+            for order_id, at, number, method, created_at in missing
+        ])
+        .on_conflict_do_nothing(index_elements=["order_id", "location"],
+                                index_where=text("status = 'new'"))
+    )
+
+
+async def _sync_lines(session: AsyncSession, fulfillment: Fulfillment) -> list[FulfillmentLine]:
+    """The pick list; while the work has not started, it follows the order's allocations.
+
+    A new fulfillment's lines are what the order holds at its location, less what the
+    order's other open fulfillments there already cover (a re-routed remainder joins a
+    location that may be busy with the first part).
+    """
+    lines = await _lines(session, fulfillment.id)
+    if fulfillment.status != states.Status.NEW.value or any(
+        line.shipped_quantity or line.rejected_quantity for line in lines
+    ):
+        return lines
+    held: dict[uuid.UUID, int] = {}
+    for allocation in await session.scalars(select(OrderAllocation).where(
+        OrderAllocation.order_id == fulfillment.order_id,
+        OrderAllocation.location == fulfillment.location,
+    )):
+        held[allocation.line_id] = held.get(allocation.line_id, 0) + allocation.quantity
+    covered = await session.execute(
+        select(FulfillmentLine.line_id, FulfillmentLine.quantity)
+        .join(Fulfillment, Fulfillment.id == FulfillmentLine.fulfillment_id)
+        .where(Fulfillment.order_id == fulfillment.order_id,
+               Fulfillment.location == fulfillment.location,
+               Fulfillment.id != fulfillment.id,
+               Fulfillment.status.in_([s.value for s in states.OPEN])))
+    for line_id, quantity in covered:
+        held[line_id] = held.get(line_id, 0) - quantity
+    order_lines = {line.id: line for line in await session.scalars(
+        select(OrderLine).where(OrderLine.order_id == fulfillment.order_id))}
+    by_line = {line.line_id: line for line in lines}
+    changed = False
+    for line_id in sorted(set(held) | set(by_line), key=str):
+        wanted = max(0, held.get(line_id, 0))
+        line = by_line.get(line_id)
+        if line is None and wanted > 0:
+            order_line = order_lines[line_id]
+            line = FulfillmentLine(id=new_id(), fulfillment_id=fulfillment.id, line_id=line_id,
+                                   sku=order_line.sku, name=order_line.name, quantity=wanted,
+                                   shipped_quantity=0, rejected_quantity=0)
+            session.add(line)
+            changed = True
+        elif line is not None and line.quantity != wanted:
+            line.quantity = wanted
+            changed = True
+    if changed:
+        await session.flush()
+        lines = await _lines(session, fulfillment.id)
+    if not any(line.quantity for line in lines):
+        # An edit took everything elsewhere: nothing is left to do here.
+        fulfillment.status = states.Status.CANCELLED.value
+        fulfillment.updated_at = utcnow()
+    return lines
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def _may_work_at(principal: Principal, location: str) -> bool:
+    return principal.role in MANAGER_ROLES or (
+        principal.role == "associate" and principal.location == location)
+
+
+def _not_found(fulfillment_id: uuid.UUID) -> NotFound:
+    return NotFound(f"No fulfillment {fulfillment_id}.", code="fulfillment_not_found")
+
+
+async def _lines(session: AsyncSession, fulfillment_id: uuid.UUID) -> list[FulfillmentLine]:
+    return list(await session.scalars(
+        select(FulfillmentLine).where(FulfillmentLine.fulfillment_id == fulfillment_id)
+        .order_by(FulfillmentLine.sku, FulfillmentLine.id)))
+
+
+async def _render(session: AsyncSession, fulfillment: Fulfillment,
+                  lines: Sequence[FulfillmentLine] | None = None) -> FulfillmentOut:
+    if lines is None:
+        lines = await _sync_lines(session, fulfillment)
+    variants = await catalog.variants_by_sku(session, sorted({line.sku for line in lines}))
+    shipments = await session.scalars(
+        select(Shipment).where(Shipment.fulfillment_id == fulfillment.id)
+        .order_by(Shipment.shipped_at, Shipment.id))
+    return FulfillmentOut(
+        id=fulfillment.id, order_number=fulfillment.order_number,
+        location=fulfillment.location, kind=fulfillment.kind, status=fulfillment.status,
+        allowed_actions=states.allowed_actions(fulfillment.status, fulfillment.kind),
+        created_at=fulfillment.created_at, ready_at=fulfillment.ready_at,
+        hold_until=fulfillment.hold_until, handed_over_at=fulfillment.handed_over_at,
+        collected_by=fulfillment.collected_by,
+        lines=[FulfillmentLineOut(
+            sku=line.sku, name=line.name,
+            barcode=variants[line.sku].barcode if line.sku in variants else None,
+            quantity=line.quantity, shipped_quantity=line.shipped_quantity,
+            rejected_quantity=line.rejected_quantity) for line in lines],
+        shipments=[ShipmentOut(
+            id=s.id, carrier=s.carrier, service=s.service, tracking_number=s.tracking_number,
+            tracking_url=s.tracking_url, lines=[UnitsIn(**u) for u in s.lines],
+            shipped_at=s.shipped_at) for s in shipments],
+    )
+
+
+async def get_fulfillment(
+    session: AsyncSession, fulfillment_id: uuid.UUID, principal: Principal
+) -> FulfillmentOut:
+    """One fulfillment with its pick list; an associate sees only their location's."""
+    fulfillment = await session.get(Fulfillment, fulfillment_id)
+    if fulfillment is None or not _may_work_at(principal, fulfillment.location):
+        raise _not_found(fulfillment_id)
+    return await _render(session, fulfillment)
+
+
+def _encode_cursor(created_at: dt.datetime, fulfillment_id: uuid.UUID) -> str:
+    raw = f"{created_at.isoformat()}|{fulfillment_id.hex}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment, hex_id = raw.split("|")
+        at = dt.datetime.fromisoformat(moment)
+        if at.tzinfo is None:
+            raise ValueError("naive time")
+        return at, uuid.UUID(hex=hex_id)
+    except ValueError:
+        raise InvalidInput("This cursor is not one Comptoir gave.", code="invalid_cursor") from None
+
+
+async def list_fulfillments(
+    session: AsyncSession, principal: Principal, *, location: str | None = None,
+    status: str | None = None, cursor: str | None = None, limit: int = 50,
+) -> FulfillmentPage:
+    """A location's queue, oldest first. Associates see their own location only."""
+    if principal.role not in MANAGER_ROLES:
+        if principal.location is None or location not in (None, principal.location):
+            raise Forbidden("You can see the work of your own location only.",
+                            code="other_location")
+        location = principal.location
+    if status is not None and status not in {s.value for s in states.Status}:
+        raise InvalidInput(f"Unknown fulfillment status '{status}'.", code="unknown_status",
+                           allowed=[s.value for s in states.Status])
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"limit is 1 to {MAX_PAGE}.", code="invalid_limit")
+    await materialise(session, location)
+    query = select(Fulfillment)
+    if location is not None:
+        query = query.where(Fulfillment.location == location)
+    if status is not None:
+        query = query.where(Fulfillment.status == status)
+    if cursor is not None:
+        at, after = _decode_cursor(cursor)
+        query = query.where((Fulfillment.created_at > at)
+                            | ((Fulfillment.created_at == at) & (Fulfillment.id > after)))
+    rows = list(await session.scalars(
+        query.order_by(Fulfillment.created_at, Fulfillment.id).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [await _render(session, row) for row in rows]
+    return FulfillmentPage(
+        items=items,
+        next_cursor=_encode_cursor(rows[-1].created_at, rows[-1].id) if more and rows else None)
+
+
+# --- the work ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Work:
+    """A fulfillment being changed, with its order, both locked."""
+
+    order: Order
+    fulfillment: Fulfillment
+    lines: list[FulfillmentLine]
+    principal: Principal
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+async def _begin(
+    session: AsyncSession, fulfillment_id: uuid.UUID, principal: Principal, action: str
+) -> _Work:
+    """Lock the order then the fulfillment (the order actions' lock order), check the move."""
+    found = await session.get(Fulfillment, fulfillment_id)
+    if found is None or not _may_work_at(principal, found.location):
+        raise _not_found(fulfillment_id)
+    order = await session.scalar(select(Order).where(Order.id == found.order_id)
+                                 .with_for_update().execution_options(populate_existing=True))
+    fulfillment = await session.scalar(
+        select(Fulfillment).where(Fulfillment.id == fulfillment_id).with_for_update()
+        .execution_options(populate_existing=True))
+    assert order is not None and fulfillment is not None
+    if order.status in (lifecycle.Status.ON_HOLD, lifecycle.Status.CANCELLED):
+        raise lifecycle.IllegalTransition(
+            f"{order.number} is {order.status.replace('_', ' ')}: its fulfillment cannot "
+            f"{action} now.", current_status=fulfillment.status, order_status=order.status,
+            action=action, allowed=[])
+    states.move(fulfillment.status, fulfillment.kind, action)
+    lines = await _sync_lines(session, fulfillment)
+    states.move(fulfillment.status, fulfillment.kind, action)  # the sync may have ended it
+    return _Work(order, fulfillment, lines, principal)
+
+
+async def _allocation(
+    session: AsyncSession, order_id: uuid.UUID, line_id: uuid.UUID, location: str
+) -> OrderAllocation:
+    allocation = await session.scalar(select(OrderAllocation).where(
+        OrderAllocation.order_id == order_id, OrderAllocation.line_id == line_id,
+        OrderAllocation.location == location))
+    if allocation is None:
+        raise Conflict("This fulfillment no longer matches the order's allocations.",
+                       code="allocation_mismatch")
+    return allocation
+
+
+async def _follow_fulfillments(session: AsyncSession, order: Order) -> None:
+    """The order's status follows its fulfillments, through the order lifecycle's moves."""
+    await session.flush()
+    rows = (await session.execute(select(Fulfillment.kind, Fulfillment.status)
+                                  .where(Fulfillment.order_id == order.id))).all()
+    target = states.order_target(order.status, [(kind, status) for kind, status in rows])
+    for action in states.order_moves(order.status, target):
+        order.status = lifecycle.move(order.status, action).status.value
+
+
+async def _finish(session: AsyncSession, work: _Work, type: str) -> FulfillmentOut:
+    order, fulfillment = work.order, work.fulfillment
+    previous = order.status
+    if order.status != lifecycle.Status.CANCELLED:
+        await _follow_fulfillments(session, order)
+    fulfillment.updated_at = order.updated_at = utcnow()
+    order.version += 1
+    await record_event(
+        session, topic="order", type=f"fulfillment.{type}", subject=order.number,
+        actor=work.principal.actor,
+        data={"version": order.version, "fulfillment_id": str(fulfillment.id),
+              "locations": [fulfillment.location], "fulfillment_status": fulfillment.status,
+              "order_status": order.status,
+              **({"from": previous} if previous != order.status else {}), **work.data})
+    await session.flush()
+    return await _render(session, fulfillment, work.lines)
+
+
+async def pick(session: AsyncSession, fulfillment_id: uuid.UUID, *,
+               principal: Principal) -> FulfillmentOut:
+    work = await _begin(session, fulfillment_id, principal, states.Action.PICK)
+    work.fulfillment.status = states.Status.PICKING.value
+    return await _finish(session, work, "picking")
+
+
+async def pack(session: AsyncSession, fulfillment_id: uuid.UUID, *,
+               principal: Principal) -> FulfillmentOut:
+    work = await _begin(session, fulfillment_id, principal, states.Action.PACK)
+    work.fulfillment.status = states.Status.PACKED.value
+    return await _finish(session, work, "packed")
+
+
+def _units(items: Iterable[UnitsIn], lines: Sequence[FulfillmentLine], what: str) -> dict[
+    uuid.UUID, int
+]:
+    """Units per fulfillment line, refused when a SKU is not there or has too few left."""
+    wanted: dict[uuid.UUID, int] = {}
+    for item in items:
+        candidates = [line for line in lines if line.sku == item.sku]
+        if not candidates:
+            raise InvalidInput(f"{item.sku} is not in this fulfillment.", code="unknown_sku",
+                               sku=item.sku)
+        left = item.quantity
+        for line in candidates:  # one SKU normally has one line; spread if not
+            take = min(left, line.quantity - wanted.get(line.id, 0))
+            if take > 0:
+                wanted[line.id] = wanted.get(line.id, 0) + take
+                left -= take
+        if left:
+            raise InvalidInput(
+                f"{item.sku}: {item.quantity} units to {what}, but only "
+                f"{sum(line.quantity for line in candidates)} are left to send.",
+                code="quantity_exceeds_line", sku=item.sku)
+    return wanted
+
+
+def _settled(lines: Sequence[FulfillmentLine]) -> states.Status | None:
+    """The final state once nothing is left to send; None while units remain."""
+    if any(line.quantity for line in lines):
+        return None
+    if any(line.shipped_quantity for line in lines):
+        return states.Status.SHIPPED
+    return states.Status.REJECTED
+
+
+async def _consume(session: AsyncSession, work: _Work, units: dict[uuid.UUID, int]) -> list[
+    dict[str, Any]
+]:
+    """Units leave the location: allocations shrink and the reservations become sales."""
+    sent = []
+    for line in sorted(work.lines, key=lambda line: line.sku):
+        quantity = units.get(line.id, 0)
+        if not quantity:
+            continue
+        allocation = await _allocation(session, work.order.id, line.line_id,
+                                       work.fulfillment.location)
+        allocation.quantity -= quantity
+        line.quantity -= quantity
+        line.shipped_quantity += quantity
+        await inventory.consume_reservation(session, line.sku, work.fulfillment.location,
+                                            quantity, work.principal.actor,
+                                            reference=work.order.number)
+        sent.append({"sku": line.sku, "quantity": quantity})
+    return sent
+
+
+async def ship(session: AsyncSession, fulfillment_id: uuid.UUID, data: ShipIn, *,
+               principal: Principal) -> FulfillmentOut:
+    """A parcel leaves: all units left, or the given ones (a partial shipment)."""
+    work = await _begin(session, fulfillment_id, principal, states.Action.SHIP)
+    units = (_units(data.lines, work.lines, "ship") if data.lines
+             else {line.id: line.quantity for line in work.lines if line.quantity})
+    if not units:
+        raise InvalidInput("Nothing left to ship.", code="nothing_to_ship")
+    carrier = data.carrier.strip().lower()
+    tracking_number = data.tracking_number.strip()
+    sent = await _consume(session, work, units)
+    url = states.tracking_url(carrier, tracking_number)
+    shipment = Shipment(id=new_id(), fulfillment_id=work.fulfillment.id, carrier=carrier,
+                        service=data.service, tracking_number=tracking_number,
+                        tracking_url=url, lines=sent, shipped_by=principal.actor,
+                        shipped_at=utcnow())
+    session.add(shipment)
+    work.fulfillment.status = (_settled(work.lines) or states.Status.PARTIALLY_SHIPPED).value
+    work.data = {"shipment_id": str(shipment.id), "carrier": carrier, "service": data.service,
+                 "tracking_number": tracking_number, "tracking_url": url, "lines": sent}
+    return await _finish(session, work, "shipped")
+
+
+async def ready_for_pickup(session: AsyncSession, fulfillment_id: uuid.UUID, *,
+                           principal: Principal) -> FulfillmentOut:
+    """The parcel waits at the counter: the customer is told and the hold clock starts."""
+    work = await _begin(session, fulfillment_id, principal, states.Action.READY_FOR_PICKUP)
+    location = await config.get_location(work.fulfillment.location)
+    hold_days = location.pickup_hold_days if location is not None else 7
+    now = utcnow()
+    work.fulfillment.status = states.Status.READY_FOR_PICKUP.value
+    work.fulfillment.ready_at = now
+    work.fulfillment.hold_until = now + dt.timedelta(days=hold_days)
+    await _notify(session, "email.ready_for_pickup", work.order, work.fulfillment,
+                  pickup_code=work.order.pickup_code)
+    work.data = {"hold_until": work.fulfillment.hold_until.isoformat()}
+    return await _finish(session, work, "ready_for_pickup")
+
+
+async def _notify(session: AsyncSession, kind: str, order: Order, fulfillment: Fulfillment,
+                  **extra: Any) -> None:
+    await enqueue(session, kind, {
+        "order_number": order.number, "email": order.customer_email,
+        "name": order.customer_name, "location": fulfillment.location,
+        "hold_until": fulfillment.hold_until.isoformat() if fulfillment.hold_until else None,
+        "tracking_token": order.tracking_token, **extra,
+    })
+
+
+async def handover(session: AsyncSession, fulfillment_id: uuid.UUID, data: HandoverIn, *,
+                   principal: Principal) -> FulfillmentOut:
+    """Handed over at the counter: with the customer's code, or a manager's override."""
+    work = await _begin(session, fulfillment_id, principal, states.Action.HANDOVER)
+    if data.code is not None:
+        given = data.code.strip().upper().replace(" ", "").replace("-", "")
+        expected = work.order.pickup_code or ""
+        if not expected or not secrets.compare_digest(given.encode(), expected.encode()):
+            raise Conflict("This pickup code does not match the order; check it with the "
+                           "customer, or ask a manager to override.", code="wrong_pickup_code")
+    elif data.override_reason is not None and data.override_reason.strip():
+        if principal.role not in MANAGER_ROLES:
+            raise Forbidden("Only a manager can hand over an order without its pickup code.",
+                            code="override_not_allowed")
+        work.fulfillment.override_reason = data.override_reason.strip()
+    else:
+        raise InvalidInput("Send the customer's pickup code, or a manager's override_reason.",
+                           code="pickup_code_required")
+    units = {line.id: line.quantity for line in work.lines if line.quantity}
+    handed = await _consume(session, work, units)
+    now = utcnow()
+    work.fulfillment.status = states.Status.HANDED_OVER.value
+    work.fulfillment.handed_over_at = now
+    work.fulfillment.handed_over_by = principal.actor
+    work.fulfillment.collected_by = (data.collected_by or "").strip() or None
+    work.data = {"lines": handed, "collected_by": work.fulfillment.collected_by,
+                 "with": "code" if data.code is not None else "override",
+                 **({"override_reason": work.fulfillment.override_reason}
+                    if data.code is None else {})}
+    return await _finish(session, work, "handed_over")
+
+
+# --- rejection ----------------------------------------------------------------------------------
+
+
+async def _fulfillment_at(
+    session: AsyncSession, order: Order, location: str
+) -> Fulfillment:
+    """The order's not-yet-started fulfillment at ``location``, or a new one."""
+    found = await session.scalar(select(Fulfillment).where(
+        Fulfillment.order_id == order.id, Fulfillment.location == location,
+        Fulfillment.status == states.Status.NEW.value))
+    if found is not None:
+        return found
+    now = utcnow()
+    fulfillment = Fulfillment(id=new_id(), order_id=order.id, order_number=order.number,
+                              location=location, kind=order.delivery_method,
+                              status=states.Status.NEW.value, created_at=now, updated_at=now)
+    session.add(fulfillment)
+    return fulfillment
+
+
+async def _reroute(
+    session: AsyncSession, work: _Work, rejected: dict[uuid.UUID, int]
+) -> tuple[list[dict[str, Any]], dict[uuid.UUID, int]]:
+    """Reserve the rejected units elsewhere when some location has them, SKU by SKU.
+
+    Returns what was re-routed and, per order line, what nowhere has.
+    """
+    order, here = work.order, work.fulfillment.location
+    rerouted: list[dict[str, Any]] = []
+    nowhere: dict[uuid.UUID, int] = {}
+    for line in sorted((line for line in work.lines if rejected.get(line.id)),
+                       key=lambda line: line.sku):
+        quantity = rejected[line.id]
+        stock = await inventory.availability(session, [line.sku])
+        # The rejecting location is out of the running: its units are the problem.
+        elsewhere = {line.sku: {loc: n for loc, n in stock[line.sku].items() if loc != here}}
+        proposal = await orders.plan([(line.sku, quantity)], order.delivery_method,
+                                     order.pickup_location, elsewhere)
+        if not proposal.ok:
+            nowhere[line.line_id] = nowhere.get(line.line_id, 0) + quantity
+            continue
+        await orders.change_reservations(
+            session, {(a.sku, a.location): a.quantity for a in proposal.allocations},
+            demand=[(line.sku, quantity)], method=order.delivery_method,
+            store=order.pickup_location)
+        for placed in proposal.allocations:
+            allocation = await session.scalar(select(OrderAllocation).where(
+                OrderAllocation.order_id == order.id, OrderAllocation.line_id == line.line_id,
+                OrderAllocation.location == placed.location))
+            if allocation is None:
+                session.add(OrderAllocation(
+                    id=new_id(), order_id=order.id, line_id=line.line_id, sku=line.sku,
+                    location=placed.location, quantity=placed.quantity,
+                    created_at=order.created_at))
+            else:
+                allocation.quantity += placed.quantity
+            # Its pick list is made from the allocation (``_sync_lines``).
+            target = await _fulfillment_at(session, order, placed.location)
+            rerouted.append({"sku": line.sku, "quantity": placed.quantity,
+                             "location": placed.location, "fulfillment_id": str(target.id)})
+    return rerouted, nowhere
+
+
+async def reject(session: AsyncSession, fulfillment_id: uuid.UUID, data: RejectIn, *,
+                 principal: Principal) -> FulfillmentOut:
+    """Units the location cannot send: the stock is corrected, the rest goes elsewhere or is
+    cancelled on the order (the customer sees it on their timeline)."""
+    work = await _begin(session, fulfillment_id, principal, states.Action.REJECT)
+    units = _units(data.lines, work.lines, "reject")
+    location, number = work.fulfillment.location, work.order.number
+    reason = f"rejected: {data.reason.replace('_', ' ')}"
+    for line in sorted(work.lines, key=lambda line: line.sku):
+        quantity = units.get(line.id, 0)
+        if not quantity:
+            continue
+        allocation = await _allocation(session, work.order.id, line.line_id, location)
+        allocation.quantity -= quantity
+        line.quantity -= quantity
+        line.rejected_quantity += quantity
+        # The units are not sellable (damaged) or not there (not found): out of the books.
+        await inventory.release(session, sku=line.sku, location=location, quantity=quantity)
+        await inventory.adjust(session, sku=line.sku, location=location, delta=-quantity,
+                               reason=reason, actor=principal.actor, reference=number)
+    order_lines, _allocations = await orders.lines_and_allocations(session, work.order.id)
+    rerouted, nowhere = await _reroute(session, work, units)
+    work.fulfillment.status = (_settled(work.lines) or states.Status(work.fulfillment.status)).value
+    work.data = {
+        "reason": data.reason, "note": data.note,
+        "lines": [{"sku": line.sku, "quantity": units[line.id]} for line in work.lines
+                  if units.get(line.id)],
+        "rerouted": rerouted,
+        "cancelled": [{"sku": line.sku, "quantity": nowhere[line.id]} for line in order_lines
+                      if nowhere.get(line.id)],
+    }
+    work.data["locations"] = sorted({location, *(r["location"] for r in rerouted)})
+    if nowhere:
+        await order_actions.cancel_unallocated(
+            session, work.order, order_lines, nowhere, principal=principal,
+            reason="out of stock after a store rejection",
+            data={"fulfillment_id": str(work.fulfillment.id), "locations": [location]})
+        await _notify(session, "email.items_cancelled", work.order, work.fulfillment,
+                      lines=work.data["cancelled"])
+    return await _finish(session, work, "rejected")
+
+
+# --- uncollected pickups ----------------------------------------------------------------------
+
+
+@dataclass
+class Sweep:
+    """What one pass over the pickups waiting at counters did (order numbers)."""
+
+    reminded: list[str] = field(default_factory=list)
+    cancelled: list[str] = field(default_factory=list)
+
+
+async def sweep_uncollected(session: AsyncSession, now: dt.datetime | None = None) -> Sweep:
+    """Remind customers half-way through the hold; cancel and restock once it is over.
+
+    For a periodic task: idempotent, each run acts on what is due at ``now``.
+    """
+    now = now or utcnow()
+    done = Sweep()
+    waiting = list(await session.scalars(
+        select(Fulfillment).where(Fulfillment.status == states.Status.READY_FOR_PICKUP.value,
+                                  Fulfillment.hold_until.is_not(None))
+        .order_by(Fulfillment.hold_until, Fulfillment.id)))
+    for fulfillment in waiting:
+        assert fulfillment.hold_until is not None and fulfillment.ready_at is not None
+        if fulfillment.hold_until <= now:
+            await _expire(session, fulfillment, now)
+            done.cancelled.append(fulfillment.order_number)
+        elif fulfillment.reminded_at is None and now >= (
+            fulfillment.ready_at + (fulfillment.hold_until - fulfillment.ready_at) / 2
+        ):
+            order = await session.get(Order, fulfillment.order_id)
+            assert order is not None
+            fulfillment.reminded_at = now
+            await _notify(session, "email.pickup_reminder", order, fulfillment,
+                          pickup_code=order.pickup_code)
+            await record_event(session, topic="order", type="fulfillment.pickup_reminder_sent",
+                               subject=order.number, actor=SYSTEM.actor,
+                               data={"fulfillment_id": str(fulfillment.id),
+                                     "locations": [fulfillment.location],
+                                     "hold_until": fulfillment.hold_until.isoformat()})
+            done.reminded.append(fulfillment.order_number)
+    await session.flush()
+    return done
+
+
+async def _expire(session: AsyncSession, fulfillment: Fulfillment, now: dt.datetime) -> None:
+    """Not collected in time: the order is cancelled, its units go back on sale."""
+    # The order's own cancel gives the reservations back and writes the customer's event.
+    await order_actions.cancel(session, fulfillment.order_number,
+                               CancelIn(reason="not collected in time"), principal=SYSTEM)
+    fulfillment.status = states.Status.CANCELLED.value
+    fulfillment.updated_at = now
+    order = await session.get(Order, fulfillment.order_id)
+    assert order is not None
+    await record_event(session, topic="order", type="fulfillment.cancelled",
+                       subject=order.number, actor=SYSTEM.actor,
+                       data={"fulfillment_id": str(fulfillment.id),
+                             "locations": [fulfillment.location],
+                             "reason": "not collected in time"})
+    await _notify(session, "email.pickup_cancelled", order, fulfillment)
+
+
+# --- customer notifications ---------------------------------------------------------------------
+
+
+async def _log_notification(delivery: Delivery) -> None:
+    # No e-mail sender exists yet: the message is logged (and stays in the outbox as sent).
+    log.info("notification %s for order %s to %s", delivery.kind,
+             delivery.payload.get("order_number"), delivery.payload.get("email"))
+
+
+NOTIFICATION_HANDLERS = {
+    kind: _log_notification
+    for kind in ("email.ready_for_pickup", "email.pickup_reminder", "email.pickup_cancelled",
+                 "email.items_cancelled")
+}
