@@ -66,6 +66,12 @@ test: install pwa chromium
 	cd pwa && npm test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Lighthouse 12 (mobile) on the sign-in page, the orders list and a tracking page, on Debian's
+# Chromium (CHROME_PATH, default /usr/bin/chromium); also the first route's JavaScript in gzip.
+.PHONY: lighthouse
+lighthouse: install pwa chromium
+	$(PY) benchmarks/lighthouse.py
+
 lint: install
 	$(VENV)/bin/ruff check backend tests benchmarks
 	$(VENV)/bin/mypy

@@ -42,7 +42,6 @@ import time
 import unicodedata
 import urllib.parse
 import uuid
-from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -66,7 +65,7 @@ from _common import (
 
 TARGET_P95_MS = 50.0
 CHUNK = 25_000  # orders generated and copied at a time
-GENERATING_PROCESSES = 2
+LOADING_PROCESSES = 2
 
 WAREHOUSES = [("WH-PARIS", 0.40), ("WH-LYON", 0.30), ("WH-LILLE", 0.15), ("WH-MARSEILLE", 0.15)]
 STORE_CITIES = ["Paris", "Lyon", "Marseille", "Lille", "Bordeaux", "Nantes", "Toulouse", "Nice",
@@ -343,19 +342,48 @@ class Generator:
         return out
 
 
-# Chunks are made in worker processes (spawned: nothing of this process's event loop is
-# inherited), each holding the same deterministic Generator.
-_generator: Generator | None = None
+# Chunks are made and copied by worker processes (spawned: nothing of this process's event
+# loop is inherited), each holding the same deterministic Generator and its own connection:
+# the rows never cross a process boundary.
+_worker: dict[str, Any] = {}
 
 
-def _start_worker(orders: int, skus: list[tuple[str, str, int]], end: dt.datetime) -> None:
-    global _generator
-    _generator = Generator(orders, skus, end)
+def _start_worker(orders: int, skus: list[tuple[str, str, int]], end: dt.datetime,
+                  url: str) -> None:
+    from multiprocessing.util import Finalize
+
+    import asyncpg
+
+    async def connect() -> Any:
+        conn = await asyncpg.connect(url)
+        # The rows are consistent by construction: no per-row foreign-key triggers (superuser).
+        await conn.execute("SET session_replication_role = replica")
+        return conn
+
+    loop = asyncio.new_event_loop()
+    conn = loop.run_until_complete(connect())
+    _worker.update(generator=Generator(orders, skus, end), loop=loop, conn=conn)
+    Finalize(None, lambda: loop.run_until_complete(conn.close()), exitpriority=10)
 
 
-def _make_chunk(first: int, stop: int) -> Chunk:
-    assert _generator is not None
-    return _generator.chunk(first, stop)
+def _load_chunk(first: int, stop: int) -> tuple[Sample, dict[str, int], float, float, int]:
+    """Make orders ``first`` to ``stop - 1`` and copy them: (sample, statuses, seconds making,
+    seconds copying, orders)."""
+    generator, loop, conn = _worker["generator"], _worker["loop"], _worker["conn"]
+    started = time.perf_counter()
+    chunk = generator.chunk(first, stop)
+    made = time.perf_counter()
+
+    async def copy() -> None:
+        await conn.copy_records_to_table("orders", records=chunk.orders, columns=ORDER_COLUMNS)
+        await conn.copy_records_to_table("order_lines", records=chunk.lines,
+                                         columns=LINE_COLUMNS)
+        await conn.copy_records_to_table("order_allocations", records=chunk.allocations,
+                                         columns=ALLOCATION_COLUMNS)
+
+    loop.run_until_complete(copy())
+    return (chunk.sample, chunk.by_status, made - started, time.perf_counter() - made,
+            len(chunk.orders))
 
 
 # --- loading -------------------------------------------------------------------------------
@@ -445,46 +473,36 @@ async def load(scratch: Scratch, generator: Generator, say: Any) -> None:
                 await conn.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
             else:
                 await conn.execute(f'DROP INDEX "{name}"')
-        # The rows are consistent by construction: no per-row foreign-key triggers (superuser).
         await conn.execute("SET session_replication_role = replica")
         started = time.perf_counter()
         await conn.copy_records_to_table("customers", records=generator.customer_rows(),
                                          columns=CUSTOMER_COLUMNS)
         done = 0
-        waiting = copying = 0.0
+        making = copying = 0.0
         ranges = [(first, min(first + CHUNK, generator.count))
                   for first in range(0, generator.count, CHUNK)]
         loop = asyncio.get_running_loop()
-        # Two processes make the chunks while this one copies: generating overlaps copying.
-        with ProcessPoolExecutor(max_workers=GENERATING_PROCESSES, mp_context=get_context("spawn"),
-                                 initializer=_start_worker,
-                                 initargs=(generator.count, generator.skus, generator.end)) as pool:
-            pending = deque(loop.run_in_executor(pool, _make_chunk, *r) for r in ranges[:3])
-            following = iter(ranges[3:])
-            while pending:
-                t0 = time.perf_counter()
-                chunk = await pending.popleft()
-                t1 = time.perf_counter()
-                waiting += t1 - t0
-                if (more := next(following, None)) is not None:
-                    pending.append(loop.run_in_executor(pool, _make_chunk, *more))
-                await conn.copy_records_to_table("orders", records=chunk.orders,
-                                                 columns=ORDER_COLUMNS)
-                await conn.copy_records_to_table("order_lines", records=chunk.lines,
-                                                 columns=LINE_COLUMNS)
-                await conn.copy_records_to_table("order_allocations", records=chunk.allocations,
-                                                 columns=ALLOCATION_COLUMNS)
-                copying += time.perf_counter() - t1
-                done += len(chunk.orders)
+        with ProcessPoolExecutor(
+            max_workers=LOADING_PROCESSES, mp_context=get_context("spawn"),
+            initializer=_start_worker,
+            initargs=(generator.count, generator.skus, generator.end, scratch.url),
+        ) as pool:
+            for future in asyncio.as_completed(
+                    [loop.run_in_executor(pool, _load_chunk, *r) for r in ranges]):
+                sample, by_status, made_s, copied_s, count = await future
+                making += made_s
+                copying += copied_s
+                done += count
                 for name in ("numbers", "refs", "emails", "names", "cursors"):
-                    getattr(generator.sample, name).extend(getattr(chunk.sample, name))
-                for status, n in chunk.by_status.items():
+                    getattr(generator.sample, name).extend(getattr(sample, name))
+                for status, n in by_status.items():
                     generator.by_status[status] = generator.by_status.get(status, 0) + n
                 if done % 200_000 < CHUNK:
                     print(f"    {done:,} orders ...", flush=True)
-        say(f"  copied {done:,} orders in {time.perf_counter() - started:.1f} s "
-            f"({done / (time.perf_counter() - started):,.0f} orders/s; COPY {copying:.1f} s, "
-            f"waiting for the generating processes {waiting:.1f} s)")
+        elapsed = time.perf_counter() - started
+        say(f"  copied {done:,} orders in {elapsed:.1f} s ({done / elapsed:,.0f} orders/s; "
+            f"{LOADING_PROCESSES} processes, each making rows and copying them: "
+            f"{making:.1f} s making, {copying:.1f} s copying in all)")
         await conn.execute("SET session_replication_role = DEFAULT")
         for year, last in generator.serials.items():
             # The year's number sequence continues after the loaded orders, as captures expect.

@@ -9,6 +9,8 @@ import { onSignedOut } from "../state/session";
 export interface LiveEvent {
   seq: number;
   topic: string;
+  /** Every topic of this connection the event belongs to (the server sends each event once). */
+  topics?: string[];
   type: string;
   data: Record<string, unknown>;
   at: string;
@@ -69,11 +71,24 @@ function connect(): void {
     if (lastSeq !== null && parsed.seq <= lastSeq) return; // already seen before a resume
     lastSeq = parsed.seq;
     const event = parsed as unknown as LiveEvent;
-    for (const listener of listeners.get(event.topic) ?? []) listener(event);
+    const delivered = new Set<Listener>();
+    for (const topic of event.topics ?? [event.topic]) {
+      for (const listener of listeners.get(topic) ?? []) {
+        if (!delivered.has(listener)) {
+          delivered.add(listener);
+          listener(event);
+        }
+      }
+    }
   };
-  ws.onclose = () => {
+  ws.onclose = (close) => {
     if (socket !== ws) return;
     socket = null;
+    if (close?.code === 4401) {
+      // Not signed in (or the key was refused): retrying would only be refused again.
+      feedState.value = "off";
+      return;
+    }
     if (listeners.size === 0) {
       feedState.value = "off";
       return;
