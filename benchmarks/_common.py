@@ -233,15 +233,31 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def _process_seconds(pids: Sequence[int]) -> float:
-    total = 0
+def _process_seconds(pids: Sequence[int]) -> tuple[float, float]:
+    """(user, system) CPU seconds of these processes."""
+    user = system = 0
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])  # utime + stime
-    return total / _TICK
+        user += int(fields[11])
+        system += int(fields[12])
+    return user / _TICK, system / _TICK
+
+
+def _backends(database: str) -> list[int]:
+    """PostgreSQL server processes serving ``database`` (their title names it)."""
+    found = []
+    needle = f" {database} ".encode()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if needle in (entry / "cmdline").read_bytes().replace(b"\0", b" "):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
 
 
 def _machine_seconds() -> tuple[float, float]:
@@ -253,43 +269,59 @@ def _machine_seconds() -> tuple[float, float]:
 
 @dataclass
 class CpuMeter:
-    """CPU used between ``start`` and ``stop``: by this process, by a server's process tree,
-    and by the whole machine (which includes PostgreSQL and anything else running)."""
+    """CPU used between ``start`` and ``stop``: by this process, by a server's process tree
+    (user and system time), by the PostgreSQL backends of the benchmark's database (those
+    alive at the end; a backend that exited meanwhile is missed), and by the whole machine."""
 
     server_pid: int | None = None
+    database: str | None = None
     pids: list[int] = field(default_factory=list)
-    started: tuple[float, float, float, float, float] = (0, 0, 0, 0, 0)
+    started: dict[str, Any] = field(default_factory=dict)
     result: dict[str, float] = field(default_factory=dict)
+
+    def _backend_seconds(self) -> dict[int, float]:
+        if not self.database:
+            return {}
+        return {pid: sum(_process_seconds([pid])) for pid in _backends(self.database)}
 
     def start(self) -> None:
         self.pids = _descendants(self.server_pid) if self.server_pid else []
         busy, total = _machine_seconds()
-        self.started = (time.perf_counter(), time.process_time(), _process_seconds(self.pids),
-                        busy, total)
+        self.started = {"wall": time.perf_counter(), "client": time.process_time(),
+                        "server": _process_seconds(self.pids),
+                        "backends": self._backend_seconds(), "busy": busy, "all": total}
 
     def stop(self) -> dict[str, float]:
-        wall0, own0, server0, busy0, total0 = self.started
+        s = self.started
         busy, total = _machine_seconds()
-        wall = time.perf_counter() - wall0
+        user, system = _process_seconds(self.pids)
+        backends = self._backend_seconds()
         self.result = {
-            "wall": wall,
-            "client": time.process_time() - own0,
-            "server": _process_seconds(self.pids) - server0,
-            "machine_busy": busy - busy0,
-            "machine_all": total - total0,
+            "wall": time.perf_counter() - s["wall"],
+            "client": time.process_time() - s["client"],
+            "server_user": user - s["server"][0],
+            "server_system": system - s["server"][1],
+            "postgres": sum(cpu - s["backends"].get(pid, 0.0) for pid, cpu in backends.items()),
+            "machine_busy": busy - s["busy"],
+            "machine_all": total - s["all"],
         }
         return self.result
 
     def describe(self, requests: int) -> str:
         r = self.result
-        cores = r["wall"] or 1e-9
+        wall = r["wall"] or 1e-9
+        n = max(requests, 1)
+        server = r["server_user"] + r["server_system"]
         busy_share = r["machine_busy"] / r["machine_all"] if r["machine_all"] else 0.0
-        other = max(0.0, r["machine_busy"] - r["client"] - r["server"])
-        return (f"CPU: load generator {r['client'] / cores:.2f} cores "
-                f"({r['client'] / max(requests, 1) * 1e6:.0f} µs/request), server processes "
-                f"{r['server'] / cores:.2f} cores ({r['server'] / max(requests, 1) * 1e6:.0f} "
-                f"µs/request), everything else (PostgreSQL, other users) {other / cores:.2f} "
-                f"cores; machine {busy_share:.0%} busy")
+        other = max(0.0, r["machine_busy"] - r["client"] - server - r["postgres"])
+        text = (f"CPU: load generator {r['client'] / wall:.2f} cores "
+                f"({r['client'] / n * 1e6:.0f} µs/request); server processes "
+                f"{server / wall:.2f} cores ({server / n * 1e6:.0f} µs/request, of which system "
+                f"{r['server_system'] / n * 1e6:.0f})")
+        if self.database:
+            text += (f"; PostgreSQL backends {r['postgres'] / wall:.2f} cores "
+                     f"({r['postgres'] / n * 1e6:.0f} µs/request)")
+        return text + f"; anything else {other / wall:.2f} cores; machine {busy_share:.0%} busy"
 
 
 # --- HTTP/1.1 load generator -----------------------------------------------------------------
@@ -408,7 +440,7 @@ class LoadResult:
 
 async def run_load(port: int, requests: Sequence[Request], concurrency: int, *,
                    client: str = "raw", max_seconds: float = 120.0, keep_bodies: bool = False,
-                   server_pid: int | None = None) -> LoadResult:
+                   server_pid: int | None = None, database: str | None = None) -> LoadResult:
     """Send ``requests`` to 127.0.0.1:port from ``concurrency`` keep-alive connections.
 
     Each connection sends its next request when the previous answer is in (closed loop).
@@ -420,7 +452,7 @@ async def run_load(port: int, requests: Sequence[Request], concurrency: int, *,
     errors: list[str] = []
     position = 0
     deadline = time.monotonic() + max_seconds
-    cpu = CpuMeter(server_pid)
+    cpu = CpuMeter(server_pid, database)
 
     def take() -> Request | None:
         nonlocal position

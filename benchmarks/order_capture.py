@@ -382,6 +382,7 @@ async def run(args: argparse.Namespace) -> int:
     settings = load_settings(scratch.env())
     env = process_env(scratch.env())
     skus = sku_names(args.skus)
+    pg_name = scratch.name if scratch.is_postgres else None
     processes: list[Any] = []
     report: list[str] = []
 
@@ -436,13 +437,14 @@ async def run(args: argparse.Namespace) -> int:
                 probe_result = await run_load(
                     port, for_baseline(capture_requests(f"probe{client}", probe, key, skus,
                                                         mixed=False)),
-                    args.concurrency, client=client, server_pid=baseline_process.pid)
+                    args.concurrency, client=client, server_pid=baseline_process.pid,
+                    database=pg_name)
                 say(line(f"load generator check, {client:5}", probe_result))
         before = await database_counters(scratch)
         baseline = await run_load(
             port, for_baseline(capture_requests("base", args.orders, key, skus, mixed=False)),
             args.concurrency, client=args.client, max_seconds=args.max_seconds,
-            server_pid=baseline_process.pid)
+            server_pid=baseline_process.pid, database=pg_name)
         after = await database_counters(scratch)
         say(line("measured", baseline))
         if (per := counters_per_order(before, after, baseline.done)):
@@ -467,7 +469,7 @@ async def run(args: argparse.Namespace) -> int:
         comptoir = await run_load(
             port, capture_requests("one", args.orders, key, skus, mixed=False),
             args.concurrency, client=args.client, max_seconds=args.max_seconds,
-            server_pid=comptoir_process.pid)
+            server_pid=comptoir_process.pid, database=pg_name)
         after = await database_counters(scratch)
         say(line("one-line orders", comptoir))
         if (per := counters_per_order(before, after, comptoir.done)):
@@ -481,7 +483,7 @@ async def run(args: argparse.Namespace) -> int:
             mixed = await run_load(
                 port, capture_requests("mix", args.orders, key, skus, mixed=True),
                 args.concurrency, client=args.client, max_seconds=args.max_seconds,
-                server_pid=comptoir_process.pid)
+                server_pid=comptoir_process.pid, database=pg_name)
             say(line("mixed orders (1-4 lines, 20 % pickups)", mixed))
 
         # 4. The oversell burst.
@@ -496,7 +498,8 @@ async def run(args: argparse.Namespace) -> int:
                 json.dumps(body).encode()))
             burst_refs.append(ref)
         burst = await run_load(port, burst_requests, args.burst, client="raw", keep_bodies=True,
-                               max_seconds=args.max_seconds, server_pid=comptoir_process.pid)
+                               max_seconds=args.max_seconds, server_pid=comptoir_process.pid,
+                               database=pg_name)
         await stop_server(comptoir_process)
         processes.remove(comptoir_process)
         say(f"\nOversell burst: {args.burst} concurrent orders for {SCARCE} "
@@ -548,8 +551,9 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--orders", type=int, default=None,
                         help="orders per measured run (default 6000; 1000 with --quick)")
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=2,
-                        help="uvicorn worker processes per server (default 2, for 2 cores)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="uvicorn worker processes per server (default: 2 on PostgreSQL, "
+                             "one per core; 1 on SQLite, whose writers take turns anyway)")
     parser.add_argument("--client", choices=["raw", "httpx"], default="raw",
                         help="load generator: a bare asyncio HTTP/1.1 client, or httpx")
     parser.add_argument("--skus", type=int, default=200)
@@ -567,6 +571,7 @@ def arguments() -> argparse.Namespace:
     args.orders = args.orders or (1000 if args.quick else 6000)
     args.burst = args.burst or (100 if args.quick else 200)
     args.warmup = args.warmup or (200 if args.quick else 400)
+    args.workers = args.workers or (2 if args.database_url else 1)
     if args.burst <= args.scarce_units:
         parser.error("--burst must be larger than --scarce-units for the race to mean anything")
     return args

@@ -694,8 +694,28 @@ async def time_pages(port: int, key: str, kinds: Sequence[Kind], say: Any) -> No
         conn.close()
 
 
-async def explain(settings: Any, params: dict[str, str]) -> str:
-    """The plan of the query ``list_orders`` sends for these parameters, run with ANALYZE."""
+def literal(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool | int):
+        return str(value)
+    text = value.isoformat() if isinstance(value, dt.datetime) else str(value)
+    return "'" + text.replace("'", "''") + "'"
+
+
+def plan_shape(lines: Sequence[str]) -> list[str]:
+    """The plan's nodes without their figures, to tell two plans apart."""
+    return [line.split("(")[0].strip() for line in lines if "->" in line or "Limit" in line]
+
+
+async def explain(scratch: Scratch, settings: Any, params: dict[str, str]) -> str:
+    """The plans of the query ``list_orders`` sends for these parameters, run with ANALYZE.
+
+    The API sends it as a prepared statement (asyncpg), and after five executions on a
+    connection PostgreSQL may keep a generic plan, made without the parameters' values: both
+    the plan for these values (custom) and the generic one are shown when they differ.
+    """
+    import asyncpg
     from sqlalchemy import event
 
     from comptoir.auth.schemas import Principal
@@ -719,14 +739,31 @@ async def explain(settings: Any, params: dict[str, str]) -> str:
                 else None,
                 created_to=dt.datetime.fromisoformat(params["to"]) if "to" in params else None,
                 q=params.get("q"), cursor=params.get("cursor"))
-            sql, parameters = captured[-1]
-            conn = await session.connection()
-            rows = (await conn.exec_driver_sql(
-                "EXPLAIN (ANALYZE, BUFFERS) " + sql, parameters)).all()
-            return "\n".join(f"      {row[0]}" for row in rows) + \
-                f"\n      -- SQL: {' '.join(sql.split())}\n      -- parameters: {parameters}"
     finally:
         await engine.dispose()
+    sql, parameters = captured[-1]
+    conn = await asyncpg.connect(scratch.url)
+    plans: dict[str, list[str]] = {}
+    try:
+        await conn.execute(f"PREPARE bench_list AS {sql}")
+        arguments = ", ".join(literal(v) for v in parameters)
+        for mode in ("custom", "generic"):
+            await conn.execute(f"SET plan_cache_mode = force_{mode}_plan")
+            rows = await conn.fetch(f"EXPLAIN (ANALYZE, BUFFERS) EXECUTE bench_list({arguments})")
+            plans[mode] = [row[0] for row in rows]
+    finally:
+        await conn.close()
+    out = []
+    for mode, lines in plans.items():
+        if mode == "generic" and plan_shape(lines) == plan_shape(plans["custom"]):
+            out.append("      (the generic plan is the same)")
+            continue
+        out.append(f"      -- {mode} plan" + (" (what a prepared statement may settle on)"
+                                             if mode == "generic" else " (for these values)"))
+        out += [f"      {line}" for line in lines]
+    out.append(f"      -- SQL: {' '.join(sql.split())}")
+    out.append(f"      -- parameters: {parameters}")
+    return "\n".join(out)
 
 
 # --- main ----------------------------------------------------------------------------------
@@ -820,7 +857,7 @@ async def run(args: argparse.Namespace) -> int:
         for kind in (kinds if args.explain_all else slow):
             say(f"\nEXPLAIN (ANALYZE, BUFFERS) for '{kind.name}', slowest request "
                 f"{kind.slowest_ms:.1f} ms: {describe(kind.slowest)}")
-            say(await explain(settings, kind.slowest))
+            say(await explain(scratch, settings, kind.slowest))
         return 0
     finally:
         await stop_server(process)
