@@ -286,6 +286,63 @@ def counters_per_order(before: dict[str, int] | None, after: dict[str, int] | No
             f"{after['sessions'] - before['sessions']} new database connections during the run")
 
 
+class WaitSampler:
+    """What the benchmark database's sessions are doing, sampled every 50 ms during a run
+    (PostgreSQL's pg_stat_activity): where the captures wait, on average."""
+
+    def __init__(self, scratch: Scratch) -> None:
+        self.scratch = scratch
+        self.samples = 0
+        self.states: dict[str, int] = {}
+        self.task: asyncio.Task[None] | None = None
+        self.running = False
+
+    async def start(self) -> None:
+        if not self.scratch.is_postgres:
+            return
+        import asyncpg
+
+        self.conn = await asyncpg.connect(self.scratch.url)
+        self.running = True
+        self.task = asyncio.create_task(self._sample())
+
+    async def _sample(self) -> None:
+        while self.running:
+            rows = await self.conn.fetch(
+                "SELECT state, wait_event_type, wait_event, left(query, 48) AS query "
+                "FROM pg_stat_activity WHERE datname = current_database() "
+                "AND backend_type = 'client backend' AND pid <> pg_backend_pid()")
+            self.samples += 1
+            for r in rows:
+                if r["state"] == "idle":
+                    continue
+                what = r["state"]
+                if r["wait_event_type"] == "Lock":
+                    what = f"waiting for a {r['wait_event']} lock in {r['query']!r}"
+                elif r["wait_event_type"] in ("IO", "LWLock"):
+                    what = f"{r['wait_event_type']} {r['wait_event']}"
+                elif r["state"] == "active":
+                    what = "running a statement"
+                elif r["state"] == "idle in transaction":
+                    what = "in a transaction, waiting for the app's next statement"
+                self.states[what] = self.states.get(what, 0) + 1
+            await asyncio.sleep(0.05)
+
+    async def stop(self) -> None:
+        if self.task is None:
+            return
+        self.running = False
+        await self.task
+        await self.conn.close()
+
+    def report(self) -> list[str]:
+        if not self.samples:
+            return []
+        top = sorted(self.states.items(), key=lambda kv: -kv[1])[:5]
+        return ["sessions, on average (pg_stat_activity every 50 ms): " + "; ".join(
+            f"{n / self.samples:.1f} {what}" for what, n in top)]
+
+
 async def oversell_check(settings: Any, burst: LoadResult, burst_refs: Sequence[str],
                          scarce_units: int) -> list[tuple[str, bool, str]]:
     """What the database says after the burst: (check, ok, detail) for each check."""
@@ -466,14 +523,19 @@ async def run(args: argparse.Namespace) -> int:
         if warmup.count(201) != warmup.done:
             say(f"  warm-up answers were not all 201: {warmup.summary()}")
         before = await database_counters(scratch)
+        waits = WaitSampler(scratch)
+        await waits.start()
         comptoir = await run_load(
             port, capture_requests("one", args.orders, key, skus, mixed=False),
             args.concurrency, client=args.client, max_seconds=args.max_seconds,
             server_pid=comptoir_process.pid, database=pg_name)
+        await waits.stop()
         after = await database_counters(scratch)
         say(line("one-line orders", comptoir))
         if (per := counters_per_order(before, after, comptoir.done)):
             say(f"    {per}")
+        for text in waits.report():
+            say(f"    {text}")
         stored = await stored_orders(settings, "one")
         lost_ok = stored == comptoir.count(201) == comptoir.done
         say(f"    {stored} orders stored for {comptoir.count(201)} answers 201 "
