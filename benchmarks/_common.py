@@ -139,7 +139,8 @@ class Scratch:
                 finally:
                     await conn.close()
         finally:
-            if not keep:
+            # A kept SQLite database lives in the directory; a kept PostgreSQL one does not.
+            if not (keep and not self.is_postgres):
                 shutil.rmtree(self.tmp, ignore_errors=True)
 
 

@@ -465,13 +465,17 @@ async def run(args: argparse.Namespace) -> int:
         say("\nSQL statements per one-line capture (in-process app, same database; "
             "SQLAlchemy before_cursor_execute):")
         for case in counted:
-            round_trips = len(case["statements"]) + (
-                case["begin"] + case["commit"] + case["checkout"] if scratch.is_postgres
-                else case["commit"])
-            say(f"  {case['label']}: {len(case['statements'])} statements "
-                f"(+ {case['begin']} BEGIN, {case['commit']} COMMIT"
-                + (f", {case['checkout']} pool pre-ping" if scratch.is_postgres else "")
-                + f": {round_trips} round trips)")
+            if scratch.is_postgres:
+                # SQLAlchemy's asyncpg pre-ping is BEGIN, ";" and ROLLBACK: three round trips.
+                round_trips = (len(case["statements"]) + case["begin"] + case["commit"]
+                               + 3 * case["checkout"])
+                extra = (f"+ {case['begin']} BEGIN, {case['commit']} COMMIT, "
+                         f"{case['checkout']} pool pre-ping of 3 round trips")
+            else:
+                round_trips = len(case["statements"]) + case["commit"]
+                extra = f"BEGIN IMMEDIATE among them, + {case['commit']} COMMIT"
+            say(f"  {case['label']}: {len(case['statements'])} statements ({extra}: "
+                f"{round_trips} round trips)")
         worst = max(counted, key=lambda c: len(c["statements"]))
         say(f"  statements of the '{worst['label']}' capture:")
         for sql in worst["statements"]:
@@ -602,7 +606,7 @@ async def run(args: argparse.Namespace) -> int:
             await stop_server(process)
         await scratch.drop(keep=args.keep)
         if args.keep:
-            print(f"kept: {scratch.url} ({scratch.tmp})")
+            print(f"kept: {scratch.url}")
 
 
 def arguments() -> argparse.Namespace:
