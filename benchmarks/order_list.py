@@ -659,6 +659,14 @@ def plan_kinds(s: Sample, end: dt.datetime, samples: int) -> list[Kind]:
     kinds.append(Kind("q = last name & status=completed",
                       [{"q": n.split()[-1], "status": "completed"} for n in some(s.names)],
                       extra=True))
+    # Searches beyond the acceptance list: a reference prefix that tens of thousands of
+    # orders share (the newest of them are picked from the index, however many), and the
+    # end of a reference, which no reference begins with (then searched anywhere).
+    kinds.append(Kind("q = short reference prefix (SHOP-1…)",
+                      [{"q": r[:6]} for r in some([r for r in s.refs if r.startswith("SHOP-")])],
+                      extra=True))
+    kinds.append(Kind("q = end of a reference (…1234567)",
+                      [{"q": r[-7:]} for r in some([r for r in s.refs if "-" in r])], extra=True))
     kinds.append(Kind("channel=web & from/to one day",
                       [{"channel": "web", "from": iso(d), "to": iso(d + dt.timedelta(days=1))}
                        for d in days], extra=True))

@@ -185,6 +185,100 @@ async def test_search_finds_orders_by_number_reference_email_or_name(
     assert await found("100%") == set()  # LIKE wildcards are searched for literally
 
 
+async def test_search_of_several_words_finds_customers_by_the_beginning_of_their_name(
+    web: httpx.AsyncClient, manager: httpx.AsyncClient, catalog: Any
+) -> None:
+    await catalog.add("TEE", stock={"WH-PARIS": 10})
+    numbers = {}
+    for n, name in enumerate(["Marie Martin", "Marie Martinez", "Marie Dupont", "Éric Lefèvre",
+                              "Martin Marie"]):
+        order = await _capture(web, ("TEE", 1), external_ref=f"SHOP-{n}",
+                               customer={"email": f"client{n}@example.fr", "name": name})
+        numbers[name] = order["number"]
+
+    async def found(q: str) -> set[str]:
+        response = await manager.get("/api/orders", params={"q": q})
+        assert response.status_code == 200, response.text
+        return {o["number"] for o in response.json()["items"]}
+
+    assert await found("marie mart") == {numbers["Marie Martin"], numbers["Marie Martinez"]}
+    assert await found("  MARIE   Martin ") == {numbers["Marie Martin"],
+                                                numbers["Marie Martinez"]}
+    assert await found("Marie Martinez") == {numbers["Marie Martinez"]}
+    assert await found("marie d") == {numbers["Marie Dupont"]}
+    assert await found("Éric Lef") == {numbers["Éric Lefèvre"]}
+    assert await found("ÉRIC LEFÈVRE") == {numbers["Éric Lefèvre"]}
+    assert await found("martin marie") == {numbers["Martin Marie"]}
+    assert await found("marie 100%") == set()  # LIKE wildcards are searched for literally
+    # One word is looked for anywhere: a first or last name, by its beginning or not.
+    assert await found("martin") == {numbers["Marie Martin"], numbers["Marie Martinez"],
+                                     numbers["Martin Marie"]}
+    assert await found("artin") == await found("martin")
+    assert await found("lefèvre") == {numbers["Éric Lefèvre"]}
+    assert await found("hop-3") == {numbers["Éric Lefèvre"]}  # a fragment of a reference
+
+
+async def test_a_search_with_a_digit_finds_references_by_their_beginning_else_anywhere(
+    web: httpx.AsyncClient, manager: httpx.AsyncClient, catalog: Any
+) -> None:
+    await catalog.add("TEE", stock={"WH-PARIS": 10})
+    numbers = {}
+    for n, ref in enumerate(["SHOP-4242", "SHOP-14242", "mkt-124242", "4242-B"]):
+        order = await _capture(web, ("TEE", 1), external_ref=ref,
+                               customer={"email": f"client{n}7@example.fr", "name": "Ada Byron"})
+        numbers[ref] = order["number"]
+
+    async def found(q: str) -> set[str]:
+        response = await manager.get("/api/orders", params={"q": q})
+        assert response.status_code == 200, response.text
+        return {o["number"] for o in response.json()["items"]}
+
+    assert await found("shop-42") == {numbers["SHOP-4242"]}
+    assert await found("SHOP-1") == {numbers["SHOP-14242"]}
+    assert await found("MKT-12") == {numbers["mkt-124242"]}
+    assert await found("4242") == {numbers["4242-B"]}  # a reference begins with it
+    # Nothing begins with it: any reference (or number, e-mail, name) holding it.
+    assert await found("242") == set(numbers.values())
+    assert await found("24242") == {numbers["mkt-124242"]}
+    assert await found("P-424") == {numbers["SHOP-4242"]}
+    assert await found("client37") == {numbers["4242-B"]}  # an e-mail by its beginning
+    serial = numbers["SHOP-4242"].rsplit("-", 1)[1]
+    assert numbers["SHOP-4242"] in await found(serial)  # the end of an order number
+
+
+async def test_a_name_search_pages_newest_first_with_its_filters(
+    web: httpx.AsyncClient, manager: httpx.AsyncClient, catalog: Any
+) -> None:
+    await catalog.add("TEE", stock={"WH-PARIS": 20})
+    mine = []
+    for n in range(7):
+        order = await _capture(web, ("TEE", 1), customer={"email": f"ada{n}@example.fr",
+                                                          "name": "Ada Lovelace"})
+        mine.append(order["number"])
+    await _capture(web, ("TEE", 1), customer={"email": "ada@other.example", "name": "Ada Byron"})
+    cancelled = mine[2]
+    response = await manager.post(f"/api/orders/{cancelled}/cancel", json={},
+                                  headers={"If-Match": "1"})
+    assert response.status_code == 200, response.text
+
+    async def walk(**params: Any) -> list[str]:
+        seen: list[str] = []
+        cursor = None
+        while True:
+            page = (await manager.get("/api/orders", params={
+                **params, "limit": 3, **({"cursor": cursor} if cursor else {})})).json()
+            seen += [o["number"] for o in page["items"]]
+            if not (cursor := page["next_cursor"]):
+                return seen
+
+    newest_first = list(reversed(mine))
+    assert await walk(q="ada love") == newest_first
+    assert await walk(q="ada love", status="confirmed") == [
+        n for n in newest_first if n != cancelled]
+    assert await walk(q="ada love", status="cancelled") == [cancelled]
+    assert await walk(q="ada love", channel="amazon") == []
+
+
 async def test_list_refuses_bad_parameters_with_a_code(manager: httpx.AsyncClient) -> None:
     for params, code in [({"status": "lost"}, "unknown_status"),
                          ({"cursor": "not-a-cursor"}, "invalid_cursor"),

@@ -20,6 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
     bindparam,
     event,
+    func,
     text,
 )
 from sqlalchemy.engine import Connection
@@ -106,6 +107,32 @@ class Order(UUIDPrimaryKey, Base):
         ),
         CheckConstraint("version >= 1", name="version_positive"),
     )
+
+
+# A search of several words ("marie mar", "Ada Byron") looks for the beginning of the customer's
+# name (orders.service.search_condition): a trigram index cannot tell words that follow each
+# other from words anywhere, and first names are common. The index carries the page's keys and
+# the name, so the newest matches are picked from the index alone (an index-only scan) and only
+# the page's own rows are read from the table. PostgreSQL only, like the trigram index.
+Index(
+    "ix_orders_customer_name_prefix",
+    func.lower(Order.customer_name).label("customer_name_lower"),
+    postgresql_ops={"customer_name_lower": "text_pattern_ops"},
+    postgresql_include=["customer_name", "created_at", "id"],
+    sqlite_where=text("0"),
+)
+
+# A search with a digit ("SHOP-12", a marketplace's order id) looks for references by their
+# beginning (orders.service.search_condition): digits make trigrams that thousands of orders
+# share, which a trigram index reads slowly. Covering, like the name index: however many
+# references begin with it, the newest are picked from the index alone. PostgreSQL only.
+Index(
+    "ix_orders_external_ref_prefix",
+    func.lower(Order.external_ref).label("external_ref_lower"),
+    postgresql_ops={"external_ref_lower": "text_pattern_ops"},
+    postgresql_include=["external_ref", "created_at", "id"],
+    sqlite_where=text("0"),
+)
 
 
 class OrderLine(UUIDPrimaryKey, Base):
