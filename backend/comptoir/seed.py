@@ -43,6 +43,20 @@ OPENING_STOCK_REFERENCE = "DEMO-OPENING-STOCK"
 STORE_ASSORTMENT_PERCENT = 60
 WAREHOUSE_UNITS = (12, 150)
 STORE_UNITS = (1, 12)
+# The carriers Quai Neuf ships with: (code, name, tracking link with {tracking}). A fresh
+# database already has the first five (configuration migration 0004); the seed adds any
+# that is missing, by code, and leaves an existing one as the admin set it.
+DEMO_CARRIERS = [
+    ("colissimo", "Colissimo", "https://www.laposte.fr/outils/suivre-vos-envois?code={tracking}"),
+    ("chronopost", "Chronopost",
+     "https://www.chronopost.fr/tracking-no-cms/suivi-page?listeNumerosLT={tracking}"),
+    ("dhl", "DHL", "https://www.dhl.com/fr-fr/home/tracking.html?tracking-id={tracking}"),
+    ("ups", "UPS", "https://www.ups.com/track?tracknum={tracking}"),
+    ("dpd", "DPD", "https://trace.dpd.fr/fr/trace/{tracking}"),
+    ("mondial-relay", "Mondial Relay",
+     "https://www.mondialrelay.fr/suivi-de-colis/?NumeroExpedition={tracking}"),
+    ("gls", "GLS", "https://gls-group.com/FR/fr/suivi-colis?match={tracking}"),
+]
 
 
 # --- the data file ------------------------------------------------------------------------------
@@ -308,11 +322,12 @@ def _piccolo_transaction(table: Any) -> Any:
 
 
 async def _seed_configuration(demo: DemoRetailer, created: dict[str, int]) -> None:
-    """Company, VAT rates, locations, channels (with their shipping rates) and staff."""
+    """Company, VAT rates, locations, channels (with their shipping rates), carriers, staff."""
     from piccolo.apps.user.tables import BaseUser
 
     from comptoir.auth.service import create_staff
     from comptoir.config.models import (
+        Carrier,
         Company,
         Location,
         SalesChannel,
@@ -354,6 +369,13 @@ async def _seed_configuration(demo: DemoRetailer, created: dict[str, int]) -> No
             if shipping:
                 await ShippingRate.insert(*shipping)
         created["channels"] = len(new_channels)
+
+        have = {r["code"] for r in await Carrier.select(Carrier.code)}
+        carriers = [Carrier(code=code, name=name, tracking_url_template=template, active=True)
+                    for code, name, template in DEMO_CARRIERS if code not in have]
+        if carriers:
+            await Carrier.insert(*carriers)
+        created["carriers"] = len(carriers)
 
         have = {r["username"] for r in await BaseUser.select(BaseUser.username)}
         staff = [s for s in demo.staff if s.username not in have]

@@ -35,6 +35,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     var_dir: str = "./var"
     redis_prefix: str = "comptoir"
     outbox_poll_seconds: float = 1.0
+    # Seconds between two sweeps of uncollected pickups (reminders, then cancellation); 0: off.
+    sweep_interval: float = 300.0
     log_level: str = "info"
 
     @property
@@ -72,6 +74,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 _FIELD_TYPES: dict[str, type] = {
     "port": int,
     "outbox_poll_seconds": float,
+    "sweep_interval": float,
 }
 _TYPE_NAMES = {int: "a whole number", float: "a number"}
 
@@ -123,6 +126,10 @@ def _validate(s: Settings) -> None:
     if not (0 < s.outbox_poll_seconds < math.inf):
         raise SettingsError(
             f"{PREFIX}OUTBOX_POLL_SECONDS={s.outbox_poll_seconds}: a number of seconds above 0"
+        )
+    if not (0 <= s.sweep_interval < math.inf):
+        raise SettingsError(
+            f"{PREFIX}SWEEP_INTERVAL={s.sweep_interval}: a number of seconds, 0 to turn it off"
         )
 
 

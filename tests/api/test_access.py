@@ -16,7 +16,7 @@ from comptoir.auth.guards import ALL, PUBLIC, declared_access
 # login) and the PWA's static files.
 PUBLIC_PATHS = {
     "/health", "/ready", "/api/auth/login", "/", "/{path:path}", "/admin", "/ws",
-    "/track/{token:str}", "/api/track/{token:str}",
+    "/track/{token:str}", "/api/track/{token:str}", "/api/track/{token:str}/arrived",
 }
 
 ROLE_CLIENT = {"manager": "manager", "associate": "associate", "channel": None}

@@ -70,6 +70,10 @@ def test_the_order_walks_its_own_lifecycle_to_the_new_status() -> None:
 
 
 def test_tracking_links_come_from_the_carrier_template() -> None:
-    assert states.tracking_url("colissimo", "6A123") == (
+    template = "https://www.laposte.fr/outils/suivre-vos-envois?code={tracking}"
+    assert states.tracking_url(template, "6A123") == (
         "https://www.laposte.fr/outils/suivre-vos-envois?code=6A123")
-    assert states.tracking_url("unknown-carrier", "X") is None
+    # The number cannot change the link's meaning: it is quoted into it.
+    assert states.tracking_url(template, "6A 1&x=2") == (
+        "https://www.laposte.fr/outils/suivre-vos-envois?code=6A%201%26x%3D2")
+    assert states.tracking_url("", "X") is None

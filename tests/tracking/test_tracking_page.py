@@ -76,7 +76,7 @@ async def test_json_gives_the_same_content_as_the_page(
     assert set(body) == {
         "number", "locale", "status", "status_label", "placed_at", "currency", "lines",
         "shipping", "total", "shipping_text", "total_text", "delivery_method", "address",
-        "store", "pickup_code", "timeline", "seq"}
+        "store", "pickup_code", "timeline", "seq", "can_check_in", "arrived_at"}
     assert body["number"] == order["number"] and body["locale"] == "en"
     assert (body["status"], body["status_label"]) == ("confirmed", "Order confirmed")
     assert [(line["name"], line["quantity"], line["unit_price"], line["total_text"])

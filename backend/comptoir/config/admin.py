@@ -9,6 +9,7 @@ from piccolo_admin.endpoints import TableConfig, create_admin
 from piccolo_api.session_auth.tables import SessionsBase
 
 from comptoir.config.models import (
+    Carrier,
     ChannelSafetyStock,
     Company,
     Location,
@@ -28,6 +29,8 @@ def build_admin(*, production: bool = False, allowed_hosts: list[str] | None = N
             TableConfig(Location, menu_group="Network",
                         visible_columns=[Location.code, Location.name, Location.kind,
                                          Location.city, Location.active]),
+            TableConfig(Carrier, menu_group="Network",
+                        visible_columns=[Carrier.code, Carrier.name, Carrier.active]),
             TableConfig(RoutingPolicy, menu_group="Routing"),
             TableConfig(ChannelSafetyStock, menu_group="Routing"),
             TableConfig(SalesChannel, menu_group="Sales"),

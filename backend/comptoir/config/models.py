@@ -16,6 +16,7 @@ from piccolo.columns import (
 from piccolo.table import Table
 
 __all__ = [
+    "Carrier",
     "ChannelSafetyStock",
     "Company",
     "Location",
@@ -79,6 +80,10 @@ class Location(Table, tablename="config_location"):
     # parcel from here typically costs the retailer, in minor units.
     routing_priority = Integer(default=0)
     shipping_cost = Integer(default=0)
+    # A 3PL (kind "3pl") is handed its orders by a signed webhook to this URL; it signs the
+    # events it sends back (``POST /api/fulfillments/{id}/events``) with the same secret.
+    webhook_url = Varchar(length=300, default="")
+    webhook_secret = Varchar(length=200, default="", secret=True)
 
 
 class SalesChannel(Table, tablename="config_channel"):
@@ -162,3 +167,12 @@ class ChannelSafetyStock(Table, tablename="config_channel_safety_stock"):
     channel = ForeignKey(SalesChannel)
     location = ForeignKey(Location, null=True, default=None)
     units = Integer(default=0)
+
+
+class Carrier(Table, tablename="config_carrier"):
+    """A carrier parcels are given to; ``{tracking}`` in the template is the parcel's number."""
+
+    code = Varchar(length=40, unique=True, index=True)
+    name = Varchar(length=120)
+    tracking_url_template = Varchar(length=300, default="")
+    active = Boolean(default=True)

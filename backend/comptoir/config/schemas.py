@@ -5,6 +5,7 @@ from __future__ import annotations
 import msgspec
 
 __all__ = [
+    "CarrierOut",
     "ChannelOut",
     "ChannelSafetyStockOut",
     "LocationOut",
@@ -33,6 +34,13 @@ class LocationOut(msgspec.Struct, frozen=True, kw_only=True):
     active: bool
     routing_priority: int = 0  # higher is preferred by routing
     shipping_cost: int = 0  # one parcel from here, minor units
+
+
+class CarrierOut(msgspec.Struct, frozen=True, kw_only=True):
+    code: str
+    name: str
+    tracking_url_template: str  # ``{tracking}`` stands for the parcel's number
+    active: bool
 
 
 class ShippingRateOut(msgspec.Struct, frozen=True, kw_only=True):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from comptoir.config.models import (
+    Carrier,
     ChannelSafetyStock,
     Company,
     Location,
@@ -16,6 +18,7 @@ from comptoir.config.models import (
     TaxRate,
 )
 from comptoir.config.schemas import (
+    CarrierOut,
     ChannelOut,
     ChannelSafetyStockOut,
     CompanyOut,
@@ -26,19 +29,35 @@ from comptoir.config.schemas import (
 
 __all__ = [
     "DEFAULT_VAT_BP",
+    "ThirdPartyEndpoint",
     "channel_safety_stock",
     "company",
+    "get_carrier",
     "get_channel",
     "get_location",
     "invalidate",
+    "list_carriers",
     "list_channels",
     "list_locations",
     "routing_policy",
+    "third_party",
     "vat_rate_bp",
 ]
 
 CACHE_SECONDS = 5.0
 DEFAULT_VAT_BP = 2000  # France, 20 %: the rate when a country has none configured
+
+
+@dataclass(frozen=True)
+class ThirdPartyEndpoint:
+    """Where a 3PL location takes its orders, and the secret both sides sign with.
+
+    The secret is left out of ``repr`` so that logging the endpoint never shows it.
+    """
+
+    location: str
+    url: str
+    secret: str = field(repr=False)
 
 
 class _Snapshot:
@@ -48,11 +67,15 @@ class _Snapshot:
         channels: dict[str, ChannelOut],
         tax: dict[str, int],
         company: CompanyOut | None,
+        carriers: dict[str, CarrierOut] | None = None,
+        third_parties: dict[str, ThirdPartyEndpoint] | None = None,
     ) -> None:
         self.locations = locations
         self.channels = channels
         self.tax = tax
         self.company = company
+        self.carriers = carriers or {}
+        self.third_parties = third_parties or {}
         self.loaded_at = time.monotonic()
 
 
@@ -82,6 +105,7 @@ async def _load() -> _Snapshot:
     )
     tax_rows = await TaxRate.select()
     company_row = await Company.select().first()
+    carrier_rows = await Carrier.select().order_by(Carrier.code)
     rates: dict[str, list[ShippingRateOut]] = {}
     for r in rate_rows:
         rates.setdefault(r["channel_code"], []).append(
@@ -95,6 +119,14 @@ async def _load() -> _Snapshot:
         },
         tax={r["country"].upper(): r["rate_bp"] for r in tax_rows},
         company=CompanyOut(**_fields(company_row, CompanyOut)) if company_row else None,
+        carriers={r["code"].strip().lower(): CarrierOut(**_fields(r, CarrierOut))
+                  for r in carrier_rows},
+        third_parties={
+            r["code"]: ThirdPartyEndpoint(location=r["code"],
+                                          url=(r["webhook_url"] or "").strip(),
+                                          secret=r["webhook_secret"] or "")
+            for r in location_rows if r["kind"] == "3pl"
+        },
     )
 
 
@@ -135,6 +167,21 @@ async def vat_rate_bp(country: str) -> int:
 
 async def company() -> CompanyOut | None:
     return (await _current()).company
+
+
+async def list_carriers(*, active_only: bool = False) -> list[CarrierOut]:
+    snap = await _current()
+    return [c for c in snap.carriers.values() if c.active or not active_only]
+
+
+async def get_carrier(code: str) -> CarrierOut | None:
+    """The carrier ``code`` (compared in lower case), active or not; None when unknown."""
+    return (await _current()).carriers.get(code.strip().lower())
+
+
+async def third_party(location: str) -> ThirdPartyEndpoint | None:
+    """The webhook endpoint of a 3PL location; None for any other kind of location."""
+    return (await _current()).third_parties.get(location)
 
 
 # --- routing -------------------------------------------------------------------------------

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from comptoir.auth.guards import STAFF, allow
 from comptoir.auth.schemas import Principal
-from comptoir.fulfillment import service
+from comptoir.fulfillment import service, third_party
 from comptoir.fulfillment.schemas import (
     FulfillmentOut,
     FulfillmentPage,
@@ -104,5 +104,21 @@ class FulfillmentsController(Controller):
         db_session: AsyncSession,
     ) -> FulfillmentOut:
         answer = await service.reject(db_session, fulfillment_id, data, principal=principal)
+        await db_session.commit()
+        return answer
+
+    @post("/{fulfillment_id:uuid}/events", opt=allow(STAFF), status_code=200,
+          summary="A 3PL reports a parcel shipped or its tracking (its API key, signed body)",
+          description="Signed like the hand-off webhook: Comptoir-Timestamp and "
+                      "Comptoir-Signature = v1=hex(HMAC-SHA256(secret, timestamp + '.' + "
+                      "body)). Body: {type: shipped|tracking, carrier, service, "
+                      "tracking_number, lines?, shipment_id?}.")
+    async def third_party_event(
+        self, fulfillment_id: uuid.UUID, request: Request[Any, Any, Any], principal: Principal,
+        db_session: AsyncSession,
+    ) -> FulfillmentOut:
+        body = await request.body()
+        answer = await third_party.receive_event(db_session, fulfillment_id, body,
+                                                 request.headers, principal)
         await db_session.commit()
         return answer

@@ -30,6 +30,9 @@ class Fulfillment(UUIDPrimaryKey, Base):
     # The end of the hold clock started by "ready for pickup".
     hold_until: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True),
                                                            nullable=True)
+    # When the customer tapped "I'm here" on their tracking page (pickups ready at the counter).
+    customer_arrived_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTimeUTC(timezone=True), nullable=True)
     reminded_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True),
                                                             nullable=True)
     handed_over_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True),

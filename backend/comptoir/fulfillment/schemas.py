@@ -81,6 +81,7 @@ class FulfillmentOut(msgspec.Struct, frozen=True, kw_only=True):
     hold_until: dt.datetime | None = None
     handed_over_at: dt.datetime | None = None
     collected_by: str | None = None
+    customer_arrived_at: dt.datetime | None = None  # "I'm here" from the tracking page
     lines: list[FulfillmentLineOut] = []
     shipments: list[ShipmentOut] = []
 

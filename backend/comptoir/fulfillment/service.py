@@ -7,7 +7,9 @@ appends one order event, all in the caller's transaction.
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import datetime as dt
 import logging
 import secrets
@@ -19,17 +21,19 @@ from typing import Any
 from sqlalchemy import exists, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from comptoir.auth.schemas import Principal
 from comptoir.catalog import service as catalog
 from comptoir.config import service as config
+from comptoir.config.schemas import CarrierOut
 from comptoir.db.base import new_id, utcnow
 from comptoir.db.engine import is_postgres
-from comptoir.errors import Conflict, Forbidden, InvalidInput, NotFound
+from comptoir.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from comptoir.events.dispatcher import Delivery
 from comptoir.events.service import enqueue, record_event
 from comptoir.fulfillment import states
+from comptoir.fulfillment.handoff import HAND_OFF, hand_off
 from comptoir.fulfillment.models import Fulfillment, FulfillmentLine, Shipment
 from comptoir.fulfillment.schemas import (
     FulfillmentLineOut,
@@ -49,10 +53,16 @@ from comptoir.orders.models import Order, OrderAllocation, OrderLine
 from comptoir.orders.schemas import CancelIn
 
 __all__ = [
+    "HAND_OFF",
     "NOTIFICATION_HANDLERS",
     "SYSTEM",
     "Sweep",
+    "UncollectedSweeper",
+    "carrier_for",
+    "counter_check_in",
+    "customer_arrived",
     "get_fulfillment",
+    "hand_off",
     "handover",
     "list_fulfillments",
     "materialise",
@@ -61,6 +71,7 @@ __all__ = [
     "ready_for_pickup",
     "reject",
     "ship",
+    "sweep_once",
     "sweep_uncollected",
 ]
 
@@ -76,9 +87,10 @@ MANAGER_ROLES = ("admin", "manager")
 # --- creation ---------------------------------------------------------------------------------
 
 
-async def materialise(session: AsyncSession, location: str | None = None) -> None:
+async def materialise(session: AsyncSession, location: str | None = None,
+                      order_id: uuid.UUID | None = None) -> None:
     """Make the fulfillments of orders allocated at ``location`` (every location: None),
-    and close those of orders cancelled since.
+    and close those of orders cancelled since; only ``order_id``'s when given.
 
     Fulfillments are made on first read of a queue, not at capture: capture is held to a
     statement budget (tests/orders/test_statement_budget.py) it already fills. An order
@@ -98,6 +110,8 @@ async def materialise(session: AsyncSession, location: str | None = None) -> Non
     )
     if location is not None:
         query = query.where(OrderAllocation.location == location)
+    if order_id is not None:
+        query = query.where(OrderAllocation.order_id == order_id)
     # Work on an order cancelled meanwhile (by staff, or not collected) is over.
     closing = (
         update(Fulfillment)
@@ -109,6 +123,8 @@ async def materialise(session: AsyncSession, location: str | None = None) -> Non
     )
     if location is not None:
         closing = closing.where(Fulfillment.location == location)
+    if order_id is not None:
+        closing = closing.where(Fulfillment.order_id == order_id)
     await session.execute(closing)
     missing = (await session.execute(query)).all()
     if not missing:
@@ -214,6 +230,7 @@ async def _render(session: AsyncSession, fulfillment: Fulfillment,
         created_at=fulfillment.created_at, ready_at=fulfillment.ready_at,
         hold_until=fulfillment.hold_until, handed_over_at=fulfillment.handed_over_at,
         collected_by=fulfillment.collected_by,
+        customer_arrived_at=fulfillment.customer_arrived_at,
         lines=[FulfillmentLineOut(
             sku=line.sku, name=line.name,
             barcode=variants[line.sku].barcode if line.sku in variants else None,
@@ -434,18 +451,30 @@ async def _consume(session: AsyncSession, work: _Work, units: dict[uuid.UUID, in
     return sent
 
 
+async def carrier_for(code: str) -> CarrierOut:
+    """An active carrier of the configuration; refused (422) with the known ones otherwise."""
+    carrier = await config.get_carrier(code)
+    if carrier is None or not carrier.active:
+        known = [c.code for c in await config.list_carriers(active_only=True)]
+        raise InvalidInput(f"Unknown carrier '{code.strip()}': add it in the configuration, or "
+                           f"use one of {', '.join(known) or 'none yet'}.",
+                           code="unknown_carrier", allowed=known)
+    return carrier
+
+
 async def ship(session: AsyncSession, fulfillment_id: uuid.UUID, data: ShipIn, *,
                principal: Principal) -> FulfillmentOut:
     """A parcel leaves: all units left, or the given ones (a partial shipment)."""
+    known = await carrier_for(data.carrier)
     work = await _begin(session, fulfillment_id, principal, states.Action.SHIP)
     units = (_units(data.lines, work.lines, "ship") if data.lines
              else {line.id: line.quantity for line in work.lines if line.quantity})
     if not units:
         raise InvalidInput("Nothing left to ship.", code="nothing_to_ship")
-    carrier = data.carrier.strip().lower()
+    carrier = known.code.strip().lower()
     tracking_number = data.tracking_number.strip()
     sent = await _consume(session, work, units)
-    url = states.tracking_url(carrier, tracking_number)
+    url = states.tracking_url(known.tracking_url_template, tracking_number)
     shipment = Shipment(id=new_id(), fulfillment_id=work.fulfillment.id, carrier=carrier,
                         service=data.service, tracking_number=tracking_number,
                         tracking_url=url, lines=sent, shipped_by=principal.actor,
@@ -610,6 +639,8 @@ async def reject(session: AsyncSession, fulfillment_id: uuid.UUID, data: RejectI
                       if nowhere.get(line.id)],
     }
     work.data["locations"] = sorted({location, *(r["location"] for r in rerouted)})
+    await hand_off(session, order_id=work.order.id, order_number=number,
+                   locations=[r["location"] for r in rerouted], actor=principal.actor)
     if nowhere:
         await order_actions.cancel_unallocated(
             session, work.order, order_lines, nowhere, principal=principal,
@@ -618,6 +649,58 @@ async def reject(session: AsyncSession, fulfillment_id: uuid.UUID, data: RejectI
         await _notify(session, "email.items_cancelled", work.order, work.fulfillment,
                       lines=work.data["cancelled"])
     return await _finish(session, work, "rejected")
+
+
+# --- "I'm here" -----------------------------------------------------------------------------------
+
+
+async def customer_arrived(session: AsyncSession, order_id: uuid.UUID) -> dt.datetime:
+    """The customer says they are at the counter: the store's screen shows it live.
+
+    Only for a pickup waiting at the counter (409 otherwise). A second tap changes nothing
+    and gives back the time of the first.
+    """
+    order = await session.scalar(select(Order).where(Order.id == order_id).with_for_update()
+                                 .execution_options(populate_existing=True))
+    if order is None:
+        raise NotFound("No such order.", code="not_found")
+    waiting = list(await session.scalars(
+        select(Fulfillment).where(Fulfillment.order_id == order_id,
+                                  Fulfillment.kind == "pickup",
+                                  Fulfillment.status == states.Status.READY_FOR_PICKUP.value)
+        .order_by(Fulfillment.created_at, Fulfillment.id)
+        .with_for_update().execution_options(populate_existing=True)))
+    if not waiting:
+        raise Conflict("This order is not waiting at the counter yet: the store will tell you "
+                       "when it is ready.", code="not_ready_for_pickup",
+                       order_status=order.status)
+    already = [f.customer_arrived_at for f in waiting if f.customer_arrived_at is not None]
+    if len(already) == len(waiting):
+        return min(already)  # type: ignore[type-var]
+    now = utcnow()
+    for fulfillment in waiting:
+        if fulfillment.customer_arrived_at is None:
+            fulfillment.customer_arrived_at = fulfillment.updated_at = now
+    await record_event(session, topic="order", type="fulfillment.customer_arrived",
+                       subject=order.number, actor="customer",
+                       data={"fulfillment_ids": [str(f.id) for f in waiting],
+                             "locations": sorted({f.location for f in waiting}),
+                             "arrived_at": now.isoformat()})
+    await session.flush()
+    return now
+
+
+async def counter_check_in(session: AsyncSession, order_id: uuid.UUID) -> tuple[
+    bool, dt.datetime | None
+]:
+    """For the tracking page: is the order waiting at a counter, and since when has the
+    customer said they are there (None: not yet)."""
+    rows = (await session.execute(
+        select(Fulfillment.customer_arrived_at).where(
+            Fulfillment.order_id == order_id, Fulfillment.kind == "pickup",
+            Fulfillment.status == states.Status.READY_FOR_PICKUP.value))).all()
+    arrived = [at for (at,) in rows if at is not None]
+    return bool(rows), (min(arrived) if rows and len(arrived) == len(rows) else None)
 
 
 # --- uncollected pickups ----------------------------------------------------------------------
@@ -634,52 +717,130 @@ class Sweep:
 async def sweep_uncollected(session: AsyncSession, now: dt.datetime | None = None) -> Sweep:
     """Remind customers half-way through the hold; cancel and restock once it is over.
 
-    For a periodic task: idempotent, each run acts on what is due at ``now``.
+    For a periodic task (``UncollectedSweeper``): idempotent, each run acts on what is due at
+    ``now``. Each pickup is re-read under the order's lock (handed over meanwhile: left
+    alone) and handled in a savepoint, so one that cannot be cancelled does not stop the rest.
     """
     now = now or utcnow()
     done = Sweep()
-    waiting = list(await session.scalars(
-        select(Fulfillment).where(Fulfillment.status == states.Status.READY_FOR_PICKUP.value,
-                                  Fulfillment.hold_until.is_not(None))
+    due = list(await session.scalars(
+        select(Fulfillment.id).where(Fulfillment.status == states.Status.READY_FOR_PICKUP.value,
+                                     Fulfillment.hold_until.is_not(None))
         .order_by(Fulfillment.hold_until, Fulfillment.id)))
-    for fulfillment in waiting:
-        assert fulfillment.hold_until is not None and fulfillment.ready_at is not None
-        if fulfillment.hold_until <= now:
-            await _expire(session, fulfillment, now)
-            done.cancelled.append(fulfillment.order_number)
-        elif fulfillment.reminded_at is None and now >= (
-            fulfillment.ready_at + (fulfillment.hold_until - fulfillment.ready_at) / 2
-        ):
-            order = await session.get(Order, fulfillment.order_id)
-            assert order is not None
-            fulfillment.reminded_at = now
-            await _notify(session, "email.pickup_reminder", order, fulfillment,
-                          pickup_code=order.pickup_code)
-            await record_event(session, topic="order", type="fulfillment.pickup_reminder_sent",
-                               subject=order.number, actor=SYSTEM.actor,
-                               data={"fulfillment_id": str(fulfillment.id),
-                                     "locations": [fulfillment.location],
-                                     "hold_until": fulfillment.hold_until.isoformat()})
-            done.reminded.append(fulfillment.order_number)
+    for fulfillment_id in due:
+        try:
+            async with session.begin_nested():
+                outcome = await _sweep_one(session, fulfillment_id, now)
+        except DomainError as refused:
+            log.warning("uncollected pickup %s left as it is: %s", fulfillment_id, refused)
+            continue
+        if outcome is not None:
+            getattr(done, outcome[0]).append(outcome[1])
     await session.flush()
     return done
 
 
-async def _expire(session: AsyncSession, fulfillment: Fulfillment, now: dt.datetime) -> None:
+async def _sweep_one(session: AsyncSession, fulfillment_id: uuid.UUID,
+                     now: dt.datetime) -> tuple[str, str] | None:
+    found = await session.get(Fulfillment, fulfillment_id)
+    if found is None:
+        return None
+    order = await session.scalar(select(Order).where(Order.id == found.order_id)
+                                 .with_for_update().execution_options(populate_existing=True))
+    fulfillment = await session.scalar(
+        select(Fulfillment).where(Fulfillment.id == fulfillment_id).with_for_update()
+        .execution_options(populate_existing=True))
+    assert order is not None and fulfillment is not None
+    if (fulfillment.status != states.Status.READY_FOR_PICKUP.value
+            or fulfillment.hold_until is None or fulfillment.ready_at is None):
+        return None  # handed over or cancelled since the list was read
+    if fulfillment.hold_until <= now:
+        await _expire(session, order, fulfillment, now)
+        return "cancelled", fulfillment.order_number
+    if fulfillment.reminded_at is None and now >= (
+        fulfillment.ready_at + (fulfillment.hold_until - fulfillment.ready_at) / 2
+    ):
+        fulfillment.reminded_at = now
+        await _notify(session, "email.pickup_reminder", order, fulfillment,
+                      pickup_code=order.pickup_code)
+        await record_event(session, topic="order", type="fulfillment.pickup_reminder_sent",
+                           subject=order.number, actor=SYSTEM.actor,
+                           data={"fulfillment_id": str(fulfillment.id),
+                                 "locations": [fulfillment.location],
+                                 "hold_until": fulfillment.hold_until.isoformat()})
+        return "reminded", fulfillment.order_number
+    return None
+
+
+async def _expire(session: AsyncSession, order: Order, fulfillment: Fulfillment,
+                  now: dt.datetime) -> None:
     """Not collected in time: the order is cancelled, its units go back on sale."""
     # The order's own cancel gives the reservations back and writes the customer's event.
     await order_actions.cancel(session, fulfillment.order_number,
                                CancelIn(reason="not collected in time"), principal=SYSTEM)
     fulfillment.status = states.Status.CANCELLED.value
     fulfillment.updated_at = now
-    order = await session.get(Order, fulfillment.order_id)
-    assert order is not None
     await record_event(session, topic="order", type="fulfillment.cancelled",
                        subject=order.number, actor=SYSTEM.actor,
                        data={"fulfillment_id": str(fulfillment.id),
                              "locations": [fulfillment.location],
                              "reason": "not collected in time"})
     await _notify(session, "email.pickup_cancelled", order, fulfillment)
+
+
+# Key of the PostgreSQL advisory lock one sweep holds for its transaction ("compt", 3).
+SWEEP_LOCK_KEY = 0x636F6D7074_03
+
+
+async def sweep_once(sessionmaker: async_sessionmaker[AsyncSession]) -> Sweep | None:
+    """One sweep in its own transaction; None when another process is sweeping right now.
+
+    On PostgreSQL a transaction-scoped advisory lock lets one process sweep at a time (the
+    others skip their turn rather than wait); SQLite has one writer at a time anyway.
+    """
+    async with sessionmaker() as session, session.begin():
+        if is_postgres(session) and not await session.scalar(
+            text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": SWEEP_LOCK_KEY}
+        ):
+            return None
+        return await sweep_uncollected(session)
+
+
+class UncollectedSweeper:
+    """Runs ``sweep_once`` every ``interval`` seconds from the app's lifespan.
+
+    A failing sweep is logged and tried again at the next turn; it never stops the app.
+    """
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], interval: float) -> None:
+        self.sessionmaker = sessionmaker
+        self.interval = interval
+        self._task: asyncio.Task[None] | None = None
+
+    async def run(self) -> None:
+        while True:
+            try:
+                done = await sweep_once(self.sessionmaker)
+                if done is not None and (done.reminded or done.cancelled):
+                    log.info("uncollected pickups: %d reminded, %d cancelled",
+                             len(done.reminded), len(done.cancelled))
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the database may be away for a while: try again next turn
+                log.exception("sweep of uncollected pickups failed; next try in %s s",
+                              self.interval)
+            await asyncio.sleep(self.interval)
+
+    def start(self) -> None:
+        if self._task is None and self.interval > 0:
+            self._task = asyncio.create_task(self.run(), name="uncollected-sweeper")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
 
 
 # --- customer notifications ---------------------------------------------------------------------

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import StrEnum
+from urllib.parse import quote
 
 from comptoir.orders.lifecycle import Action as OrderAction
 from comptoir.orders.lifecycle import IllegalTransition
 from comptoir.orders.lifecycle import Status as OrderStatus
 
 __all__ = [
-    "CARRIERS",
     "Action",
     "Status",
     "allowed_actions",
@@ -136,18 +136,10 @@ def order_moves(current: str, target: OrderStatus) -> list[OrderAction]:
     return []  # no lifecycle path (e.g. ready for pickup going back): the order stays
 
 
-# Carriers Comptoir builds tracking links for: code -> (name, link template).
-CARRIERS: dict[str, tuple[str, str]] = {
-    "colissimo": ("Colissimo", "https://www.laposte.fr/outils/suivre-vos-envois?code={tracking}"),
-    "chronopost": ("Chronopost",
-                   "https://www.chronopost.fr/tracking-no-cms/suivi-page?listeNumerosLT={tracking}"),
-    "dhl": ("DHL", "https://www.dhl.com/fr-fr/home/tracking.html?tracking-id={tracking}"),
-    "ups": ("UPS", "https://www.ups.com/track?tracknum={tracking}"),
-    "dpd": ("DPD", "https://trace.dpd.fr/fr/trace/{tracking}"),
-}
-
-
-def tracking_url(carrier: str, tracking_number: str) -> str | None:
-    """The carrier's public tracking page for a parcel; None for a carrier we do not know."""
-    entry = CARRIERS.get(carrier)
-    return entry[1].format(tracking=tracking_number) if entry else None
+def tracking_url(template: str, tracking_number: str) -> str | None:
+    """A parcel's public tracking page from its carrier's ``template`` (configuration), where
+    ``{tracking}`` stands for the number; None when the carrier has no template."""
+    template = template.strip()
+    if not template:
+        return None
+    return template.replace("{tracking}", quote(tracking_number, safe=""))

@@ -8,13 +8,14 @@ from typing import Any
 
 import msgspec
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Request, Response, get, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from comptoir.auth.guards import public
+from comptoir.fulfillment import service as fulfillment
 from comptoir.realtime.service import set_tracking
 from comptoir.tracking import service, wording
-from comptoir.tracking.schemas import Tracking
+from comptoir.tracking.schemas import Arrival, Tracking
 
 __all__ = ["TrackingController", "register_live_tracking", "security_headers"]
 
@@ -97,4 +98,20 @@ class TrackingController(Controller):
             return Response(_NOT_FOUND_JSON, status_code=404,  # type: ignore[arg-type]
                             media_type="application/problem+json", headers=security_headers())
         return Response(await service.tracking(db_session, order, locale),
+                        headers=security_headers())
+
+    @post("/api/track/{token:str}/arrived", opt=public(), status_code=200,
+          summary="The customer is at the store (\"I'm here\"): the store's screen shows it")
+    async def arrived(self, request: Request[Any, Any, Any], db_session: AsyncSession,
+                      token: str) -> Response[Arrival]:
+        """For a pickup ready at the counter (409 ``not_ready_for_pickup`` otherwise); a
+        second tap changes nothing. The token is the only key."""
+        locale = wording.negotiate(request.headers.get("accept-language"))
+        order = await service.find_tracked(db_session, token)
+        if order is None:
+            return Response(_NOT_FOUND_JSON, status_code=404,  # type: ignore[arg-type]
+                            media_type="application/problem+json", headers=security_headers())
+        arrived_at = await fulfillment.customer_arrived(db_session, order.id)
+        await db_session.commit()
+        return Response(Arrival(arrived_at=arrived_at, message=wording.text("arrived", locale)),
                         headers=security_headers())

@@ -7,6 +7,7 @@ import datetime as dt
 import msgspec
 
 __all__ = [
+    "Arrival",
     "TrackedAddress",
     "TrackedLine",
     "TrackedStep",
@@ -72,3 +73,13 @@ class Tracking(msgspec.Struct, frozen=True, kw_only=True):
     pickup_code: str | None = None  # what to quote or scan at the counter (pickup only)
     timeline: list[TrackedStep]
     seq: int  # the last event seen: where the live feed resumes (``since``)
+    # Pickups waiting at the counter: the customer may say "I'm here" (once).
+    can_check_in: bool = False
+    arrived_at: dt.datetime | None = None
+
+
+class Arrival(msgspec.Struct, frozen=True, kw_only=True):
+    """The answer to "I'm here": the store has been told (at ``arrived_at``)."""
+
+    arrived_at: dt.datetime
+    message: str  # in the customer's language

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from comptoir.config import service as config
 from comptoir.events.service import events_after
+from comptoir.fulfillment import service as fulfillment
 from comptoir.orders import service as orders
 from comptoir.orders.models import Order
 from comptoir.tracking import wording
@@ -108,6 +109,10 @@ async def tracking(session: AsyncSession, order: Order, locale: Locale) -> Track
         timeline.append(TrackedStep(
             seq=event.seq or 0, type=event.type, label=label, at=event.at,
             at_text=wording.format_date(event.at, timezone, locale)))
+    waiting, arrived_at = (
+        await fulfillment.counter_check_in(session, order.id)
+        if order.delivery_method == "pickup" and order.status == "ready_for_pickup"
+        else (False, None))
     # Shipping as the customer paid it: tax included when the channel prices that way.
     shipping = order.shipping + order.shipping_tax
     return Tracking(
@@ -127,4 +132,5 @@ async def tracking(session: AsyncSession, order: Order, locale: Locale) -> Track
         delivery_method=order.delivery_method, address=address, store=store,
         pickup_code=pickup_code_for(order) if order.delivery_method == "pickup" else None,
         timeline=timeline, seq=last_seq,
+        can_check_in=waiting and arrived_at is None, arrived_at=arrived_at,
     )

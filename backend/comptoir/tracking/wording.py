@@ -83,6 +83,10 @@ _EVENTS: dict[str, dict[Locale, str]] = {
     "fulfillment.shipped": {"fr": "Colis expédié", "en": "Parcel shipped"},
     "fulfillment.ready_for_pickup": {"fr": "Prête à retirer", "en": "Ready for pickup"},
     "fulfillment.handed_over": {"fr": "Retirée en magasin", "en": "Collected in store"},
+    "fulfillment.customer_arrived": {"fr": "Arrivée signalée au magasin",
+                                     "en": "You told the store you were here"},
+    "fulfillment.tracking_updated": {"fr": "Suivi du colis mis à jour",
+                                     "en": "Parcel tracking updated"},
 }
 
 
@@ -113,6 +117,15 @@ _TEXT: dict[str, dict[Locale, str]] = {
     "offline": {"fr": "Hors ligne, reconnexion…", "en": "Offline, reconnecting…"},
     "cancelled_units": {"fr": "annulé(s)", "en": "cancelled"},
     "not_found": {"fr": "Page introuvable", "en": "Page not found"},
+    "im_here": {"fr": "Je suis arrivé·e", "en": "I'm here"},
+    "im_here_hint": {"fr": "Vous êtes au magasin ? Prévenez l'équipe, elle prépare votre retrait.",
+                     "en": "At the store? Let the team know and they will bring your order."},
+    "arrived": {"fr": "Le magasin est prévenu de votre arrivée.",
+                "en": "The store knows you are here."},
+    "not_ready": {"fr": "Votre commande n'est pas encore prête à retirer.",
+                  "en": "Your order is not ready for pickup yet."},
+    "try_again": {"fr": "Cela n'a pas fonctionné, réessayez.",
+                  "en": "That did not work, please try again."},
 }
 
 

@@ -1,0 +1,36 @@
+"""Queueing the hand-off of an order to its 3PLs; light enough for order capture to import.
+
+Only the cached configuration and the outbox: no import of the orders domain, so
+``orders.service`` can call ``hand_off`` without an import cycle. The delivery (make the
+fulfillment, POST it signed) is ``third_party.deliver_hand_off``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from comptoir.config import service as config
+from comptoir.events.service import enqueue
+
+__all__ = ["HAND_OFF", "hand_off"]
+
+# The outbox kind of a hand-off.
+HAND_OFF = "fulfillment.3pl_hand_off"
+
+
+async def hand_off(session: AsyncSession, *, order_id: uuid.UUID, order_number: str,
+                   locations: Iterable[str], actor: str) -> None:
+    """Queue the hand-off of an order's work to each 3PL among ``locations``: one outbox
+    message per 3PL, delivered after commit as a signed webhook.
+
+    Reads only the cached configuration: an order with no 3PL among its locations costs no
+    statement at all. Call it in the transaction that allocates the order.
+    """
+    for location in sorted(set(locations)):
+        if await config.third_party(location) is None:
+            continue
+        await enqueue(session, HAND_OFF, {"order_id": str(order_id), "order_number": order_number,
+                                          "location": location, "actor": actor})
