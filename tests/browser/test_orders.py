@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -20,6 +21,8 @@ _customers = itertools.count(1)
 # Notebooks the stock tests do not look at the reservations of (6,50 € each).
 NOTEBOOK = "CARNET-00"
 OTHER_NOTEBOOK = "CARNET-01"
+# A notebook only the dashboard's stock-out test stocks.
+SPARE_NOTEBOOK = "CARNET-30"
 
 
 @pytest.fixture(scope="module")
@@ -254,3 +257,41 @@ async def test_a_manager_changes_a_quantity_and_the_address(
     assert now["lines"][0]["quantity"] == 2
     assert now["delivery"]["address"]["city"] == "Villeurbanne"
     assert now["version"] > order["version"]
+
+
+async def test_the_dashboard_shows_orders_held_for_stock_and_stock_outs_live(
+    page: Any, sign_in: SignIn, demo_server: DemoServer, web_key: str
+) -> None:
+    order = await capture(demo_server, web_key)
+    async with api_as(demo_server) as client:
+        response = await client.post("/api/inventory/adjustments", json={
+            "sku": SPARE_NOTEBOOK, "location": "WH-PARIS", "delta": 1, "kind": "receipt",
+            "reason": "browser tests"})
+        assert response.status_code == 201, response.text
+    await sign_in(page, MANAGER, "/dashboard")
+    short = page.locator('[aria-labelledby="dashboard-short"] '
+                         f'.order-row[data-number="{order["number"]}"]')
+    out = page.locator(f'.stock-out[data-sku="{SPARE_NOTEBOOK}"][data-location="WH-PARIS"]')
+    await expect(page.get_by_role("heading", name=re.compile("Ruptures de stock"))).to_be_visible()
+    await expect(short).to_have_count(0)
+    await expect(out).to_have_count(0)
+    await page.wait_for_timeout(300)  # the live feed is connected
+
+    async with api_as(demo_server) as client:
+        response = await client.post(f"/api/orders/{order['number']}/hold",
+                                     json={"reason": "stock_problem"})
+        assert response.status_code == 200, response.text
+        response = await client.post("/api/inventory/adjustments", json={
+            "sku": SPARE_NOTEBOOK, "location": "WH-PARIS", "delta": -1, "reason": "casse"})
+        assert response.status_code == 201, response.text
+    await expect(short).to_be_visible(timeout=3_000)
+    await expect(out).to_be_visible(timeout=3_000)
+    await expect(out).to_contain_text("WH-PARIS : 0 en stock, 0 réservé(s)")
+
+    async with api_as(demo_server) as client:
+        response = await client.post("/api/inventory/adjustments", json={
+            "sku": SPARE_NOTEBOOK, "location": "WH-PARIS", "delta": 5, "kind": "receipt",
+            "reason": "browser tests"})
+        assert response.status_code == 201, response.text
+    await expect(out).to_have_count(0, timeout=3_000)
+    await screenshot(page, "dashboard-fr")

@@ -18,6 +18,7 @@ from tests.browser.conftest import (
     TOTE,
     DemoServer,
     SignIn,
+    api_as,
     on_hand,
     screenshot,
 )
@@ -163,3 +164,32 @@ async def test_scanning_a_barcode_with_the_camera_opens_its_sku(
         assert any("ponyfill" in url for url in fetched)
         wasm = [url for url in fetched if url.endswith(".wasm")]
         assert wasm and all(url.startswith(page.url.split("/stock")[0]) for url in wasm)
+
+
+async def _adjust(server: DemoServer, sku: str, location: str, delta: int) -> None:
+    async with api_as(server) as client:
+        response = await client.post("/api/inventory/adjustments", json={
+            "sku": sku, "location": location, "delta": delta, "reason": "browser tests"})
+        assert response.status_code == 201, response.text
+
+
+async def test_the_sku_page_and_the_search_follow_stock_changed_elsewhere(
+    page: Any, sign_in: SignIn, demo_server: DemoServer
+) -> None:
+    before = await on_hand(demo_server, MUG.sku, "WH-PARIS")
+    await sign_in(page, MANAGER, f"/stock/{MUG.sku}")
+    cell = stock_cell(page, "WH-PARIS", "on_hand")
+    await expect(cell).to_have_text(str(before))
+    await page.wait_for_timeout(300)  # the live feed is connected
+
+    await _adjust(demo_server, MUG.sku, "WH-PARIS", 2)  # someone receives two mugs elsewhere
+    await expect(cell).to_have_text(str(before + 2), timeout=3_000)
+    await expect(stock_cell(page, "WH-PARIS", "available")).to_have_text(str(before + 2))
+
+    await page.get_by_role("link", name="Stock").first.click()
+    await page.get_by_label("Produit, SKU ou code-barres").fill("mug")
+    line = page.locator("a.row").filter(has_text=MUG.sku).locator(".stock-line")
+    await expect(line).to_have_text(f"Disponible : {before + 2}")
+    await page.wait_for_timeout(300)
+    await _adjust(demo_server, MUG.sku, "WH-PARIS", -2)
+    await expect(line).to_have_text(f"Disponible : {before}", timeout=3_000)

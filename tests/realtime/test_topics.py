@@ -11,10 +11,10 @@ from comptoir.realtime.topics import Access, Topic, access, event_topics, parse_
 def test_stock_change_goes_to_its_sku_and_its_location() -> None:
     assert event_topics("inventory", "TEE-BLK-M@ST-LYON-01",
                         {"sku": "TEE-BLK-M", "location": "ST-LYON-01", "on_hand": 4}) == (
-        "inventory:TEE-BLK-M", "location:ST-LYON-01")
+        "inventory:TEE-BLK-M", "location:ST-LYON-01", "inventory")
     # A SKU may itself contain '@': the subject is split at the last one.
     assert event_topics("inventory", "GIFT@CARD@WH-PARIS", {}) == (
-        "inventory:GIFT@CARD", "location:WH-PARIS")
+        "inventory:GIFT@CARD", "location:WH-PARIS", "inventory")
 
 
 def test_order_event_goes_to_the_order_every_location_involved_and_all_orders() -> None:
@@ -38,7 +38,7 @@ def test_other_events_go_to_their_log() -> None:
 
 @pytest.mark.parametrize("name", [
     "orders", "order:CMP-2026-000001", "location:ST-LYON-01", "inventory:TEE-BLK-M",
-    "track:-Zx9_abc", "catalog", "inventory:TÉE+BLK:M", "inventory:GIFT@CARD",
+    "track:-Zx9_abc", "catalog", "inventory:TÉE+BLK:M", "inventory:GIFT@CARD", "inventory",
 ])
 def test_topics_a_client_may_name_are_read_back_unchanged(name: str) -> None:
     topic = parse_topic(name)
@@ -61,7 +61,8 @@ def _access(role: str | None, name: str, location: str | None = None) -> Access:
 
 def test_managers_follow_everything_but_need_the_token_for_a_tracking_topic() -> None:
     for role in ("admin", "manager"):
-        for name in ("orders", "order:CMP-1", "location:WH-PARIS", "inventory:TEE", "catalog"):
+        for name in ("orders", "order:CMP-1", "location:WH-PARIS", "inventory:TEE", "inventory",
+                     "catalog"):
             assert _access(role, name) is Access.GRANTED
         assert _access(role, "track:abc") is Access.BY_TRACKING_TOKEN
 
@@ -80,7 +81,7 @@ def test_associate_follows_their_location_stock_and_orders_seen_there() -> None:
 
 def test_channel_key_follows_only_orders_and_anonymous_only_tracking() -> None:
     assert _access("channel", "order:CMP-1") is Access.IF_ORDER_VISIBLE
-    for name in ("orders", "location:WH-PARIS", "inventory:TEE", "catalog"):
+    for name in ("orders", "location:WH-PARIS", "inventory:TEE", "inventory", "catalog"):
         assert _access("channel", name) is Access.REFUSED
         assert _access(None, name) is Access.REFUSED
     assert _access(None, "order:CMP-1") is Access.REFUSED

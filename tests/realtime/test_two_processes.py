@@ -10,6 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from comptoir.db.engine import create_engine, make_sessionmaker
 from comptoir.events.models import Event
@@ -101,3 +102,29 @@ async def test_changes_through_both_processes_reach_clients_of_both_in_sequence_
     assert len(logged) == 30
     assert [m["seq"] for m in got_a] == logged
     assert [m["seq"] for m in got_b] == logged
+
+
+async def test_signing_out_through_one_process_closes_the_feed_held_by_the_other(
+    cluster: Cluster,
+) -> None:
+    a, cookie = await _signed_in(cluster.a.url)
+    staying, other_cookie = await _signed_in(cluster.a.url)
+    try:
+        on_b = await _feed(cluster.b.url, cookie, ["orders"])
+        other_on_b = await _feed(cluster.b.url, other_cookie, [f"inventory:{SKU}"])
+        response = await a.post("/api/auth/logout")
+        assert response.status_code == 204, response.text
+
+        async with asyncio.timeout(5):
+            with pytest.raises(ConnectionClosed) as closed:
+                while True:
+                    await on_b.recv()
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+        # Another session's feed on the same process goes on.
+        await _adjust(staying, 1)
+        [message] = await _events(other_on_b, 1)
+        assert message["type"] == "inventory.changed"
+        await other_on_b.close()
+    finally:
+        await a.aclose()
+        await staying.aclose()

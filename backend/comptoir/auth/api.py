@@ -8,10 +8,11 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
 
 from comptoir.auth import service
-from comptoir.auth.guards import ALL, CSRF_COOKIE, STAFF, allow, public
+from comptoir.auth.guards import ALL, CSRF_COOKIE, SESSION_COOKIE, STAFF, allow, public
 from comptoir.auth.schemas import LoginIn, MeOut, Principal
 from comptoir.auth.sessions import rotate_session_id
 from comptoir.errors import Unauthorized
+from comptoir.realtime.hub import session_key
 
 __all__ = ["AuthController"]
 
@@ -56,6 +57,11 @@ class AuthController(Controller):
     @post("/logout", opt=allow(STAFF), status_code=204, summary="Sign out")
     async def logout(self, request: Request[Any, Any, Any]) -> Response[None]:
         request.clear_session()
+        session_id = request.cookies.get(SESSION_COOKIE)
+        hub = getattr(request.app.state, "realtime", None)
+        if session_id and hub is not None:
+            # A live-feed connection keeps the identity it was opened with: end it too.
+            await hub.sign_out(session_key(session_id))
         return Response(None, status_code=204, cookies=[Cookie(key=CSRF_COOKIE, value="",
                                                                max_age=0, path="/")])
 

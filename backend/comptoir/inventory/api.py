@@ -8,7 +8,7 @@ from litestar import Controller, get, post
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from comptoir.auth.guards import STAFF, allow
+from comptoir.auth.guards import MANAGERS, STAFF, allow
 from comptoir.auth.schemas import Principal
 from comptoir.catalog import service as catalog
 from comptoir.config import service as config
@@ -24,6 +24,7 @@ from comptoir.inventory.schemas import (
     MovementOut,
     MovementPage,
     SafetyStockIn,
+    SkuAvailableOut,
     StockChangeOut,
 )
 from comptoir.pagination import (
@@ -35,6 +36,8 @@ from comptoir.pagination import (
 )
 
 __all__ = ["InventoryController", "level_out", "movement_out"]
+
+MAX_SKUS = 100  # SKUs asked about in one availability call (a few pages of search results)
 
 
 def level_out(level: InventoryLevel) -> LevelOut:
@@ -87,6 +90,42 @@ class InventoryController(Controller):
         levels = await service.list_levels(
             db_session, sku=sku, location=location,
             after=(after[0], after[1]) if after else None, limit=limit + 1,
+        )
+        next_cursor = None
+        if len(levels) > limit:
+            levels = levels[:limit]
+            next_cursor = encode_cursor(levels[-1].sku, levels[-1].location)
+        return LevelPage(items=[level_out(lv) for lv in levels], next_cursor=next_cursor)
+
+    @get("/available", opt=allow(STAFF), summary="What some SKUs have to promise, in one call")
+    async def list_available(
+        self,
+        db_session: AsyncSession,
+        sku: list[str] = Parameter(min_items=1, max_items=MAX_SKUS),
+    ) -> list[SkuAvailableOut]:
+        """Per SKU (in the order asked), its available units per location and in all, e.g.
+        for a page of search results; an unknown SKU has none. Live: ``inventory:<sku>``."""
+        if any(len(one) > 200 for one in sku):
+            raise InvalidInput("A SKU has at most 200 characters.", code="invalid_sku")
+        stock = await service.availability(db_session, list(dict.fromkeys(sku)))
+        return [SkuAvailableOut(sku=one, available=sum(stock[one].values()),
+                                locations=stock[one]) for one in dict.fromkeys(sku)]
+
+    @get("/outs", opt=allow(MANAGERS), summary="Stock-outs: levels with nothing to promise")
+    async def list_stock_outs(
+        self,
+        db_session: AsyncSession,
+        location: str | None = Parameter(default=None, max_length=200),
+        cursor: str | None = None,
+        limit: int = Parameter(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+    ) -> LevelPage:
+        """Levels whose ``available`` is 0: nothing on hand beyond what is reserved and the
+        safety stock. Live: ``inventory`` events on ``/ws`` say when a level enters or leaves."""
+        await _check_location_filter(location)
+        after = decode_cursor(cursor, 2) if cursor else None
+        levels = await service.list_stock_outs(
+            db_session, location=location, after=(after[0], after[1]) if after else None,
+            limit=limit + 1,
         )
         next_cursor = None
         if len(levels) > limit:

@@ -16,6 +16,7 @@ __all__ = [
     "MovementOut",
     "MovementPage",
     "SafetyStockIn",
+    "SkuAvailableOut",
     "StockChangeOut",
 ]
 
@@ -58,6 +59,14 @@ class LevelOut(msgspec.Struct, kw_only=True):
     reserved: int
     safety_stock: int
     available: int
+
+
+class SkuAvailableOut(msgspec.Struct, kw_only=True):
+    """What a SKU has to promise: per location, and in all (a search result's stock line)."""
+
+    sku: str
+    available: int
+    locations: dict[str, int]
 
 
 class LevelPage(msgspec.Struct, kw_only=True):

@@ -33,6 +33,7 @@ __all__ = [
     "get_level",
     "list_levels",
     "list_movements",
+    "list_stock_outs",
     "receive_stock",
     "release",
     "reserve",
@@ -469,3 +470,27 @@ async def receive_stock(
         received.append(level)
     await session.flush()
     return received
+
+
+async def list_stock_outs(
+    session: AsyncSession,
+    *,
+    location: str | None = None,
+    after: tuple[str, str] | None = None,
+    limit: int = 100,
+) -> list[InventoryLevel]:
+    """Levels with nothing left to promise: on hand, less what is reserved, is at or below the
+    safety stock (``available`` is 0). Ordered by (sku, location), keyset-paginated."""
+    query = select(InventoryLevel).where(
+        InventoryLevel.on_hand - InventoryLevel.reserved - InventoryLevel.safety_stock <= 0)
+    if location is not None:
+        query = query.where(InventoryLevel.location == location)
+    if after is not None:
+        query = query.where(
+            (InventoryLevel.sku > after[0])
+            | and_(InventoryLevel.sku == after[0], InventoryLevel.location > after[1])
+        )
+    result = await session.scalars(
+        query.order_by(InventoryLevel.sku, InventoryLevel.location).limit(limit)
+    )
+    return list(result)

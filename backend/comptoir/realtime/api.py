@@ -21,9 +21,9 @@ The protocol (JSON text frames):
   ``unknown_topic``, ``too_many_topics`` or ``bad_message`` (the connection stays open);
   ``{"type": "ping"}`` after 20 s of silence.
 - close codes: 4401 not signed in (bad API key; anonymous without a granted tracking
-  token); 4008 too slow (reconnect with ``since``); 1012 server restarting and 1011
-  internal error (reconnect with ``since``). A page from another origin is refused at the
-  handshake (HTTP 403).
+  token; the staff session signed out, in any process); 4008 too slow (reconnect with
+  ``since``); 1012 server restarting and 1011 internal error (reconnect with ``since``).
+  A page from another origin is refused at the handshake (HTTP 403).
 """
 
 from __future__ import annotations
@@ -35,10 +35,10 @@ import logging
 from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
 
-from comptoir.auth.guards import public
+from comptoir.auth.guards import SESSION_COOKIE, public
 from comptoir.auth.service import principal_for_connection
 from comptoir.errors import Unauthorized
-from comptoir.realtime.hub import Hub, Subscriber
+from comptoir.realtime.hub import Hub, Subscriber, session_key
 from comptoir.realtime.service import Feed, origin_allowed
 
 __all__ = [
@@ -79,7 +79,11 @@ async def live_feed(socket: WebSocket) -> None:  # type: ignore[type-arg]
     if refusal is not None:
         await socket.close(CLOSE_NOT_SIGNED_IN, refusal[:120])
         return
-    feed = Feed(hub, principal)
+    session = None
+    if principal is not None and principal.kind == "staff":
+        # Signing out of this session (POST /api/auth/logout) closes the connection.
+        session = session_key(socket.cookies.get(SESSION_COOKIE, ""))
+    feed = Feed(hub, principal, session)
     sender = asyncio.create_task(_send(socket, feed.subscriber))
     try:
         await _listen(socket, feed)

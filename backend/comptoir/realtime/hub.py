@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import time
 from collections import OrderedDict, deque
@@ -33,11 +34,21 @@ from comptoir.realtime.topics import event_topics
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-__all__ = ["CLOSE_GOING_AWAY", "CLOSE_TOO_SLOW", "Hub", "Route", "Subscriber", "live_event"]
+__all__ = [
+    "CLOSE_GOING_AWAY",
+    "CLOSE_SIGNED_OUT",
+    "CLOSE_TOO_SLOW",
+    "Hub",
+    "Route",
+    "Subscriber",
+    "live_event",
+    "session_key",
+]
 
 log = logging.getLogger("comptoir.realtime")
 
 CLOSE_TOO_SLOW = 4008
+CLOSE_SIGNED_OUT = 4401  # the staff session the connection was opened with has ended
 CLOSE_GOING_AWAY = 1012  # the server restarts: reconnect and resume
 
 PAGE = 500  # events read from the table per query
@@ -49,6 +60,18 @@ Presenter = Callable[[str, dict[str, Any]], dict[str, Any] | None]
 
 _encode = msgspec.json.Encoder().encode
 PING_TEXT = _encode(Ping()).decode()
+
+
+def session_key(session_id: str) -> str:
+    """What the hub (and Redis) know of a staff session: a digest, never the cookie itself."""
+    return hashlib.sha256(session_id.encode()).hexdigest()[:32]
+
+
+class SignedOut(msgspec.Struct, kw_only=True):
+    """On the control channel: the staff session ``signed_out`` (a :func:`session_key`) has
+    ended, signed out through some process."""
+
+    signed_out: str
 
 
 def live_event(row: Event) -> LiveEvent:
@@ -94,7 +117,7 @@ class Subscriber:
     """
 
     __slots__ = ("closing", "held", "last_sent", "limit", "out", "position", "replaying",
-                 "room", "routes", "wake")
+                 "room", "routes", "session", "wake")
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
@@ -108,6 +131,7 @@ class Subscriber:
         self.room.set()
         self.closing: tuple[int, str] | None = None
         self.last_sent = time.monotonic()
+        self.session: str | None = None  # the staff session it was opened with (a digest)
 
     @property
     def low_water(self) -> int:
@@ -208,6 +232,8 @@ class Hub:
         self._database_url = getattr(bind, "url", None)
         self._followers: dict[str, set[Subscriber]] = {}
         self._subscribers: set[Subscriber] = set()
+        self._by_session: dict[str, set[Subscriber]] = {}  # session_key -> its connections
+        self.control_channel = f"{channel}:control"
         self._last_seq: int | None = None
         self._recent: OrderedDict[int, str] = OrderedDict()
         self._inbox: asyncio.Queue[LiveEvent | None] = asyncio.Queue(INBOX_LIMIT)
@@ -283,13 +309,24 @@ class Hub:
 
     # --- subscribers -----------------------------------------------------------------------
 
-    def join(self) -> Subscriber:
+    def join(self, session: str | None = None) -> Subscriber:
+        """A new connection; ``session`` is the :func:`session_key` of the staff session it
+        was opened with, so that signing out closes it."""
         subscriber = Subscriber(self.client_limit)
+        subscriber.session = session
         self._subscribers.add(subscriber)
+        if session is not None:
+            self._by_session.setdefault(session, set()).add(subscriber)
         return subscriber
 
     def leave(self, subscriber: Subscriber) -> None:
         self._subscribers.discard(subscriber)
+        if subscriber.session is not None:
+            connections = self._by_session.get(subscriber.session)
+            if connections is not None:
+                connections.discard(subscriber)
+                if not connections:
+                    del self._by_session[subscriber.session]
         for topic in subscriber.routes:
             followers = self._followers.get(topic)
             if followers is not None:
@@ -319,6 +356,24 @@ class Hub:
                         for topic in event_topics(event.topic, event.subject, event.data)
                         if topic in routes)
         return render(event, reached) if reached else None
+
+    async def sign_out(self, session: str) -> None:
+        """The staff session ``session`` (a :func:`session_key`) has ended: close its
+        connections here and, through Redis, in every other process. A connection keeps the
+        identity it was opened with, so without this it would outlive the sign-out."""
+        self._close_session(session)
+        if self.redis is None:
+            return
+        try:
+            await self.redis.publish(self.control_channel,
+                                     msgspec.json.encode(SignedOut(signed_out=session)))
+        except Exception:  # Redis is down: the other processes' connections stay open for now
+            log.warning("live feed: cannot tell the other processes of a sign-out",
+                        exc_info=True)
+
+    def _close_session(self, session: str) -> None:
+        for subscriber in self._by_session.pop(session, set()):
+            subscriber.close(CLOSE_SIGNED_OUT, "signed out: sign in again")
 
     # --- events in -------------------------------------------------------------------------
 
@@ -474,13 +529,16 @@ class Hub:
         while True:
             pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
-                await pubsub.subscribe(self.channel)
+                await pubsub.subscribe(self.channel, self.control_channel)
                 self._subscribed.set()
                 delay = 0.5
                 with contextlib.suppress(asyncio.QueueFull):
                     self._inbox.put_nowait(None)  # catch up on what was missed while away
                 async for message in pubsub.listen():
                     if message.get("type") != "message":
+                        continue
+                    if _channel_name(message.get("channel")) == self.control_channel:
+                        self._control(message["data"])
                         continue
                     try:
                         event = msgspec.json.decode(message["data"], type=LiveEvent)
@@ -498,6 +556,14 @@ class Hub:
             finally:
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    def _control(self, raw: bytes) -> None:
+        try:
+            signed_out = msgspec.json.decode(raw, type=SignedOut)
+        except msgspec.DecodeError:
+            log.warning("live feed: unreadable message on %s", self.control_channel)
+            return
+        self._close_session(signed_out.signed_out)
 
     async def _publish(self) -> None:
         """Tell the other processes, in commit order, what this one committed."""
@@ -523,3 +589,7 @@ class Hub:
                     log.warning("live feed: publishing to Redis again")
                     failing = False
                 self._to_publish.popleft()
+
+
+def _channel_name(channel: object) -> str:
+    return channel.decode() if isinstance(channel, bytes) else str(channel)

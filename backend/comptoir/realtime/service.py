@@ -95,10 +95,12 @@ def _netloc(scheme: str, netloc: str) -> str:
 class Feed:
     """One connection: its caller, the topics it follows, and its place in the event log."""
 
-    def __init__(self, hub: Hub, principal: Principal | None) -> None:
+    def __init__(self, hub: Hub, principal: Principal | None, session: str | None = None) -> None:
+        """``session``: the staff session's :func:`~comptoir.realtime.hub.session_key`; the
+        connection closes when that session signs out."""
         self.hub = hub
         self.principal = principal
-        self.subscriber = hub.join()
+        self.subscriber = hub.join(session)
         # topic as the client named it -> (hub topic, how it is delivered)
         self.following: dict[str, tuple[str, Route]] = {}
         self.started = False

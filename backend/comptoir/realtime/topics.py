@@ -38,8 +38,8 @@ class Topic:
 
     @property
     def name(self) -> str:
-        if self.kind == "orders":
-            return "orders"
+        if self.kind == "orders" or (self.kind == "inventory" and not self.key):
+            return self.kind
         return self.key if self.kind == "log" else f"{self.kind}:{self.key}"
 
 
@@ -51,6 +51,8 @@ def parse_topic(name: str) -> Topic | None:
     if not colon:
         if name == "orders":
             return Topic("orders")
+        if name == "inventory":
+            return Topic("inventory")  # every stock level (a manager's stock-outs)
         if name in _KEYED or not _PLAIN.match(name):
             return None
         return Topic("log", name)  # another domain's event log, e.g. "catalog"
@@ -125,7 +127,8 @@ def event_topics(topic: str, subject: str, data: Mapping[str, Any]) -> tuple[str
 
     An order event goes to ``order:<number>``, to ``location:<code>`` of every location it
     concerns, and to ``orders``; a stock event (subject ``SKU@LOCATION``) to
-    ``inventory:<sku>`` and ``location:<code>``; any other event to its log's name.
+    ``inventory:<sku>``, ``location:<code>`` and ``inventory`` (all stock); any other event
+    to its log's name.
     """
     if topic == "order":
         return (f"order:{subject}",
@@ -134,6 +137,6 @@ def event_topics(topic: str, subject: str, data: Mapping[str, Any]) -> tuple[str
         sku, at, location = subject.rpartition("@")
         sku = str(data.get("sku") or (sku if at else subject))
         location = str(data.get("location") or (location if at else ""))
-        return (f"inventory:{sku}", f"location:{location}") if location else (
-            f"inventory:{sku}",)
+        return (f"inventory:{sku}", f"location:{location}", "inventory") if location else (
+            f"inventory:{sku}", "inventory")
     return (topic,)

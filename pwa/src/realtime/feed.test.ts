@@ -8,7 +8,7 @@ class FakeSocket {
   sent: unknown[] = [];
   onopen: (() => void) | null = null;
   onmessage: ((m: { data: string }) => void) | null = null;
-  onclose: (() => void) | null = null;
+  onclose: ((e: { code: number }) => void) | null = null;
   constructor(public url: string) {
     FakeSocket.all.push(this);
   }
@@ -22,9 +22,9 @@ class FakeSocket {
   receive(message: object) {
     this.onmessage?.({ data: JSON.stringify(message) });
   }
-  close() {
+  close(code = 1006) {
     this.readyState = 3;
-    this.onclose?.();
+    this.onclose?.({ code });
   }
 }
 
@@ -90,11 +90,46 @@ describe("the live feed", () => {
     expect(feed.nextDelay(30_000)).toBe(30_000);
   });
 
-  it("closes the socket when no screen follows anything", () => {
+  it("closes the socket a while after no screen follows anything", () => {
     const stop = feed.follow("orders", () => undefined);
     FakeSocket.all[0]!.open();
     stop();
+    expect(FakeSocket.all[0]!.readyState).toBe(1);
+    vi.advanceTimersByTime(feed.LINGER_MS);
+    expect(FakeSocket.all[0]!.sent).toContainEqual({ unsubscribe: ["orders"] });
     expect(FakeSocket.all[0]!.readyState).toBe(3);
     expect(feed.feedState.value).toBe("off");
+  });
+
+  it("keeps the topic when the next screen follows what the last one did", () => {
+    const seen: number[] = [];
+    const stop = feed.follow("orders", () => undefined);
+    const socket = FakeSocket.all[0]!;
+    socket.open();
+    socket.receive({ type: "subscribed", topics: ["orders"], seq: 3 });
+    stop(); // the dashboard closes…
+    feed.follow("orders", (e) => seen.push(e.seq)); // …and the orders list opens
+    vi.advanceTimersByTime(feed.LINGER_MS * 2);
+    expect(FakeSocket.all).toHaveLength(1);
+    expect(socket.sent).toEqual([{ subscribe: ["orders"], since: null }]);
+    socket.receive(event(4));
+    expect(seen).toEqual([4]);
+  });
+
+  it("asks screens to reload after the feed was down, not when it first opens", () => {
+    const start = feed.feedGeneration.value;
+    feed.follow("orders", () => undefined);
+    const first = FakeSocket.all[0]!;
+    first.open();
+    first.receive({ type: "subscribed", topics: ["orders"], seq: 1 });
+    feed.follow("order:CMP-1", () => undefined);
+    first.receive({ type: "subscribed", topics: ["order:CMP-1", "orders"], seq: 1 });
+    expect(feed.feedGeneration.value).toBe(start);
+    first.close();
+    vi.advanceTimersByTime(2_000);
+    const second = FakeSocket.all[1]!;
+    second.open();
+    second.receive({ type: "subscribed", topics: ["order:CMP-1", "orders"], seq: 1 });
+    expect(feed.feedGeneration.value).toBe(start + 1);
   });
 });

@@ -4,7 +4,7 @@
  */
 import { signal } from "@preact/signals";
 
-import { onSignedOut } from "../state/session";
+import { onSignedOut, restoreSession } from "../state/session";
 
 export interface LiveEvent {
   seq: number;
@@ -20,7 +20,11 @@ type Listener = (event: LiveEvent) => void;
 
 /** "live" once subscribed; "connecting" while (re)connecting; "off" when nobody follows. */
 export const feedState = signal<"off" | "connecting" | "live">("off");
-/** Grows each time a subscription becomes live: screens reload what they may have missed. */
+/**
+ * Grows each time the feed comes back after it was down (a dropped or refused connection):
+ * screens reload what they may have missed meanwhile. Opening the feed, or following one
+ * more topic, does not count: the screen has just read its data.
+ */
 export const feedGeneration = signal(0);
 
 const listeners = new Map<string, Set<Listener>>();
@@ -28,7 +32,17 @@ let socket: WebSocket | null = null;
 let lastSeq: number | null = null;
 let retryMs = 1_000;
 let retryTimer: number | undefined;
+/** A connection dropped (or failed) while screens followed topics: its events may be missed. */
+let dropped = false;
+/** This socket's first "subscribed" has come. */
+let connectionLive = false;
 const MAX_RETRY_MS = 30_000;
+/**
+ * A topic nobody follows any more is kept this long: going from one screen to another that
+ * follows the same topic (dashboard → orders) neither unsubscribes nor reconnects.
+ */
+export const LINGER_MS = 10_000;
+const lingering = new Map<string, number>();
 
 /** Backoff: 1 s, 2 s, 4 s… up to 30 s, with some jitter so phones do not all come back at once. */
 export function nextDelay(current: number): number {
@@ -50,6 +64,7 @@ function connect(): void {
   feedState.value = "connecting";
   const ws = new WebSocket(feedUrl());
   socket = ws;
+  connectionLive = false;
   ws.onopen = () => {
     send({ subscribe: [...listeners.keys()], since: lastSeq });
   };
@@ -64,7 +79,11 @@ function connect(): void {
       if (typeof parsed.seq === "number" && (lastSeq === null || parsed.seq > lastSeq)) lastSeq = parsed.seq;
       retryMs = 1_000;
       feedState.value = "live";
-      feedGeneration.value += 1;
+      if (!connectionLive) {
+        connectionLive = true;
+        if (dropped) feedGeneration.value += 1;
+        dropped = false;
+      }
       return;
     }
     if (typeof parsed.seq !== "number" || typeof parsed.topic !== "string") return; // ping, error…
@@ -85,14 +104,17 @@ function connect(): void {
     if (socket !== ws) return;
     socket = null;
     if (close?.code === 4401) {
-      // Not signed in (or the key was refused): retrying would only be refused again.
+      // Not signed in, or this session was signed out (on another tab, say): retrying would
+      // only be refused again. Asking who is signed in shows the sign-in screen if need be.
       feedState.value = "off";
+      void restoreSession({ quiet: true });
       return;
     }
     if (listeners.size === 0) {
       feedState.value = "off";
       return;
     }
+    dropped = true;
     feedState.value = "connecting";
     const wait = retryMs * (0.75 + Math.random() / 2);
     retryMs = nextDelay(retryMs);
@@ -106,30 +128,41 @@ export function follow(topic: string, listener: Listener): () => void {
   const isNew = !set;
   if (!set) listeners.set(topic, (set = new Set()));
   set.add(listener);
+  window.clearTimeout(lingering.get(topic));
+  lingering.delete(topic);
   if (!socket) connect();
   else if (isNew) send({ subscribe: [topic] });
   return () => {
     const current = listeners.get(topic);
-    if (!current) return;
-    current.delete(listener);
-    if (current.size === 0) {
-      listeners.delete(topic);
-      send({ unsubscribe: [topic] });
-    }
-    if (listeners.size === 0) {
-      window.clearTimeout(retryTimer);
-      const ws = socket;
-      socket = null;
-      feedState.value = "off";
-      ws?.close(1000);
-    }
+    if (!current?.delete(listener) || current.size > 0) return;
+    window.clearTimeout(lingering.get(topic));
+    lingering.set(topic, window.setTimeout(() => forget(topic), LINGER_MS));
   };
+}
+
+/** Nobody has followed `topic` for a while: stop receiving it (and close an idle feed). */
+function forget(topic: string): void {
+  lingering.delete(topic);
+  if (listeners.get(topic)?.size !== 0) return;
+  listeners.delete(topic);
+  send({ unsubscribe: [topic] });
+  if (listeners.size === 0) {
+    window.clearTimeout(retryTimer);
+    const ws = socket;
+    socket = null;
+    feedState.value = "off";
+    dropped = false;
+    ws?.close(1000);
+  }
 }
 
 /** Sign-out: forget where the feed was and close it. */
 export function resetFeed(): void {
   lastSeq = null;
   listeners.clear();
+  for (const timer of lingering.values()) window.clearTimeout(timer);
+  lingering.clear();
+  dropped = false;
   window.clearTimeout(retryTimer);
   const ws = socket;
   socket = null;

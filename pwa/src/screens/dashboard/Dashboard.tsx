@@ -1,31 +1,66 @@
-/** The managers' home: today's orders and revenue, and the orders waiting for a decision, live. */
-import { useRef } from "preact/hooks";
+/**
+ * The managers' home, live: today's orders and revenue, the orders waiting for a decision
+ * (held for lack of stock, held for another reason) and the stock-outs.
+ */
+import { useSignal } from "@preact/signals";
+import { useEffect, useRef } from "preact/hooks";
 
 import { api, unwrap } from "../../api/client";
 import { describeError } from "../../api/problem";
 import { Link } from "../../components/Link";
 import { ErrorNotice, Loading } from "../../components/Notice";
 import { SeenAt } from "../../components/SeenAt";
-import { locale, t } from "../../i18n";
+import { locale, t, type MessageKey } from "../../i18n";
 import { formatMoney, formatNumber } from "../../i18n/format";
 import { useCachedQuery } from "../../offline/query";
+import { feedGeneration } from "../../realtime/feed";
 import { useFollow } from "../../realtime/useFollow";
 import { paths } from "../../routes";
+import { levelFromEvent } from "../stock/stock";
 import { OrderRowView } from "../orders/OrdersList";
 import { todayRange, type OrderRow } from "../orders/orders";
-import { summarizeDay, type DaySummary } from "./summary";
+import { levelKey, splitHolds, summarizeDay, withLiveStockOuts, type DaySummary, type StockOut } from "./summary";
 
 const PAGE = 100;
 // A day's orders are read page by page; past this many the count says "at least".
 const MAX_PAGES = 20;
+const HELD = 50;
+const STOCK_OUTS = 20;
+// Orders come in bursts: the board is read again at most this often while they do.
+const LIVE_PAUSE_MS = 1_000;
 
 interface Board {
   today: DaySummary;
+  shortOfStock: OrderRow[];
   onHold: OrderRow[];
   moreOnHold: boolean;
+  stockOuts: StockOut[];
+  moreStockOuts: boolean;
 }
 
-async function loadBoard(): Promise<Board> {
+// Why each held order is held, by number and version: only a changed order is read again.
+const holdReasons = new Map<string, string | null>();
+
+async function reasonsFor(rows: readonly OrderRow[]): Promise<Map<string, string | null>> {
+  const found = new Map<string, string | null>();
+  await Promise.all(
+    rows.map(async (row) => {
+      const key = `${row.number}@${row.version}`;
+      if (!holdReasons.has(key)) {
+        try {
+          const order = await unwrap(api.GET("/api/orders/{number}", { params: { path: { number: row.number } } }));
+          holdReasons.set(key, order.hold?.reason ?? null);
+        } catch {
+          return; // shown with the other holds until it can be read
+        }
+      }
+      found.set(row.number, holdReasons.get(key) ?? null);
+    }),
+  );
+  return found;
+}
+
+async function loadToday(): Promise<DaySummary> {
   const { from, to } = todayRange();
   const rows: OrderRow[] = [];
   let cursor: string | undefined;
@@ -38,18 +73,82 @@ async function loadBoard(): Promise<Board> {
     pages += 1;
     if (cursor && pages >= MAX_PAGES) complete = false;
   } while (cursor && complete);
-  const held = await unwrap(api.GET("/api/orders", { params: { query: { status: "on_hold", limit: 20 } } }));
-  return { today: summarizeDay(rows, complete), onHold: held.items, moreOnHold: held.next_cursor !== null };
+  return summarizeDay(rows, complete);
+}
+
+async function loadBoard(): Promise<Board> {
+  const [today, held, outs] = await Promise.all([
+    loadToday(),
+    unwrap(api.GET("/api/orders", { params: { query: { status: "on_hold", limit: HELD } } })),
+    unwrap(api.GET("/api/inventory/outs", { params: { query: { limit: STOCK_OUTS } } })),
+  ]);
+  const { shortOfStock, other } = splitHolds(held.items, await reasonsFor(held.items));
+  return {
+    today,
+    shortOfStock,
+    onHold: other,
+    moreOnHold: held.next_cursor !== null,
+    stockOuts: outs.items,
+    moreStockOuts: outs.next_cursor !== null,
+  };
+}
+
+function HeldOrders({ id, title, rows, more, empty }: { id: string; title: MessageKey; rows: OrderRow[]; more: boolean; empty: MessageKey }) {
+  return (
+    <>
+      <h2 class="section-title" id={id}>
+        {t(title, { count: rows.length + (more ? "+" : "") })}
+      </h2>
+      {rows.length ? (
+        <ul class="list" aria-labelledby={id}>
+          {rows.map((row) => (
+            <li key={row.number}>
+              <OrderRowView row={row} />
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <p class="muted">{t(empty)}</p>
+      )}
+    </>
+  );
 }
 
 export function Dashboard() {
   const { state, reload } = useCachedQuery<Board>("dashboard", loadBoard);
   const timer = useRef<number | undefined>(undefined);
-  useFollow("orders", () => {
-    window.clearTimeout(timer.current);
-    timer.current = window.setTimeout(() => void reload(), 300);
+  useEffect(() => () => window.clearTimeout(timer.current), []);
+  const reloadSoon = () => {
+    if (timer.current !== undefined) return; // one reading for the whole burst
+    timer.current = window.setTimeout(() => {
+      timer.current = undefined;
+      void reload();
+    }, LIVE_PAUSE_MS);
+  };
+  // Orders change the day's figures, the holds, and (by reserving stock) the stock-outs.
+  useFollow("orders", reloadSoon);
+
+  // A stock change says the level's new figures: it joins or leaves the stock-outs at once.
+  const changedLevels = useSignal<Record<string, StockOut>>({});
+  useEffect(() => {
+    changedLevels.value = {}; // a fresh reading has them all
+  }, [state.savedAt]);
+  useFollow("inventory", (event) => {
+    const level = levelFromEvent(event.data);
+    if (level) changedLevels.value = { ...changedLevels.value, [levelKey(level)]: level };
   });
+
+  // The feed came back after it was down: read again what changed meanwhile.
+  const generation = feedGeneration.value;
+  const seenGeneration = useRef(generation);
+  useEffect(() => {
+    if (generation === seenGeneration.current) return;
+    seenGeneration.current = generation;
+    void reload();
+  }, [generation]);
+
   const board = state.data;
+  const stockOuts = board ? withLiveStockOuts(board.stockOuts ?? [], changedLevels.value) : [];
 
   return (
     <section class="screen" aria-labelledby="dashboard-title">
@@ -82,20 +181,43 @@ export function Dashboard() {
               )}
             </article>
           </div>
-          <h2 class="section-title" id="dashboard-held">
-            {t("dashboard.onHold", { count: board.onHold.length + (board.moreOnHold ? "+" : "") })}
+
+          <HeldOrders
+            id="dashboard-short"
+            title="dashboard.shortOfStock"
+            rows={board.shortOfStock ?? []}
+            more={board.moreOnHold}
+            empty="dashboard.nothingShort"
+          />
+          <HeldOrders id="dashboard-held" title="dashboard.onHold" rows={board.onHold} more={board.moreOnHold} empty="dashboard.nothingHeld" />
+
+          <h2 class="section-title" id="dashboard-outs">
+            {t("dashboard.stockOuts", { count: stockOuts.length + (board.moreStockOuts ? "+" : "") })}
           </h2>
-          {board.onHold.length ? (
-            <ul class="list" aria-labelledby="dashboard-held">
-              {board.onHold.map((row) => (
-                <li key={row.number}>
-                  <OrderRowView row={row} />
+          {stockOuts.length ? (
+            <ul class="list" aria-labelledby="dashboard-outs">
+              {stockOuts.map((level) => (
+                <li key={levelKey(level)}>
+                  <Link href={paths.sku(level.sku)} class="row stock-out" data-sku={level.sku} data-location={level.location}>
+                    <span class="row__main">
+                      <span class="row__title mono">{level.sku}</span>
+                      <span class="row__sub">
+                        {t("dashboard.stockOutAt", {
+                          location: level.location,
+                          onHand: formatNumber(level.on_hand, locale.value),
+                          reserved: formatNumber(level.reserved, locale.value),
+                        })}
+                      </span>
+                    </span>
+                  </Link>
                 </li>
               ))}
             </ul>
           ) : (
-            <p class="muted">{t("dashboard.nothingHeld")}</p>
+            <p class="muted">{t("dashboard.noStockOut")}</p>
           )}
+          {board.moreStockOuts && <p class="muted small">{t("dashboard.moreStockOuts")}</p>}
+
           <Link href={paths.orders} class="button button--secondary button--block">
             {t("dashboard.allOrders")}
           </Link>

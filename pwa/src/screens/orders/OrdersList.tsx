@@ -8,6 +8,7 @@ import { api, unwrap } from "../../api/client";
 import { describeError, NetworkError } from "../../api/problem";
 import { Icon } from "../../components/Icon";
 import { Link } from "../../components/Link";
+import { useInfiniteScroll } from "../../components/useInfiniteScroll";
 import { ErrorNotice, Loading } from "../../components/Notice";
 import { SeenAt } from "../../components/SeenAt";
 import { StatusBadge } from "../../components/StatusBadge";
@@ -20,7 +21,8 @@ import { paths } from "../../routes";
 import { onSignedOut } from "../../state/session";
 import { mergeHead, STATUS_FILTERS, statusQuery, type OrderRow, type StatusFilter } from "./orders";
 
-const PAGE_SIZE = 30;
+// A phone shows about ten rows: the first page is ready sooner, scrolling reads the rest.
+const PAGE_SIZE = 20;
 const TYPING_PAUSE_MS = 250;
 // Several events in a burst (capture, allocation…) make one request.
 const LIVE_PAUSE_MS = 120;
@@ -47,6 +49,10 @@ const loading = signal<"first" | "more" | null>(null);
 const failure = signal<unknown>(null);
 const channels = signal<{ code: string; name: string }[]>([]);
 let run = 0;
+/** The filters of the first-page read on its way, if one is. */
+let reading: Filters | null = null;
+/** The list was left (another screen shown): the rows kept may have changed meanwhile. */
+let left = false;
 
 onSignedOut(() => {
   filters.value = { status: "open", channel: "", q: "" };
@@ -77,6 +83,8 @@ async function search(f: Filters): Promise<void> {
   const mine = ++run;
   loading.value = "first";
   failure.value = null;
+  reading = f;
+  left = false;
   try {
     const page = await fetchOrders(f);
     if (mine !== run) return;
@@ -91,8 +99,19 @@ async function search(f: Filters): Promise<void> {
       failure.value = error;
     }
   } finally {
-    if (mine === run) loading.value = null;
+    if (mine === run) {
+      loading.value = null;
+      reading = null;
+    }
   }
+}
+
+/**
+ * Start reading the list before its screen is shown: the app asks for it while it checks the
+ * session, so the rows do not wait for the session, then the screen's code, then the list.
+ */
+export function prefetch(): void {
+  if (!results.value && !reading) void search(filters.value);
 }
 
 async function loadMore(): Promise<void> {
@@ -141,23 +160,6 @@ async function loadChannels(): Promise<void> {
   }
 }
 
-function useInfiniteScroll(enabled: boolean, page: string) {
-  const sentinel = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    const node = sentinel.current;
-    if (!enabled || !node || typeof IntersectionObserver === "undefined") return;
-    const observer = new IntersectionObserver(
-      (entries) => {
-        if (entries.some((e) => e.isIntersecting)) void loadMore();
-      },
-      { rootMargin: "400px 0px" },
-    );
-    observer.observe(node);
-    return () => observer.disconnect();
-  }, [enabled, page]);
-  return sentinel;
-}
-
 export function OrderRowView({ row }: { row: OrderRow }) {
   const who = row.customer_name || row.customer_email || t("orders.noCustomer");
   return (
@@ -187,21 +189,34 @@ export function OrdersList() {
 
   useEffect(() => {
     void loadChannels();
-    if (!results.value || !sameFilters(results.value.filters, filters.value)) void search(filters.value);
+    // One request on open: the search, or (back to the list) its first page read again for
+    // what changed while the list was not shown.
+    if (reading && sameFilters(reading, filters.value)) {
+      // Already on its way (prefetched while the session was checked).
+    } else if (!results.value || !sameFilters(results.value.filters, filters.value)) void search(filters.value);
+    else if (left) void refreshHead();
     return () => {
+      left = true;
       window.clearTimeout(timer.current);
       window.clearTimeout(liveTimer.current);
+      liveTimer.current = undefined;
     };
   }, []);
 
   useFollow("orders", () => {
-    window.clearTimeout(liveTimer.current);
-    liveTimer.current = window.setTimeout(() => void refreshHead(), LIVE_PAUSE_MS);
+    if (liveTimer.current !== undefined) return; // one read for the burst (and never starved by it)
+    liveTimer.current = window.setTimeout(() => {
+      liveTimer.current = undefined;
+      void refreshHead();
+    }, LIVE_PAUSE_MS);
   });
-  // The feed (re)connected: what happened while it was down shows too.
+  // The feed came back after it was down: what happened meanwhile shows too.
   const generation = feedGeneration.value;
+  const shownGeneration = useRef(generation);
   useEffect(() => {
-    if (generation > 0 && results.value) void refreshHead();
+    if (generation === shownGeneration.current) return;
+    shownGeneration.current = generation;
+    if (results.value) void refreshHead();
   }, [generation]);
 
   const change = (next: Partial<Filters>, pause = false) => {
@@ -213,7 +228,7 @@ export function OrdersList() {
 
   const list = results.value;
   const more = Boolean(list?.next_cursor) && list?.savedAt === null;
-  const sentinel = useInfiniteScroll(more, `${list?.items.length}:${list?.next_cursor}`);
+  const sentinel = useInfiniteScroll(more, `${list?.items.length}:${list?.next_cursor}`, loadMore);
   const f = filters.value;
 
   return (

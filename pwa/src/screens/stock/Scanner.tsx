@@ -10,7 +10,18 @@ type Status = "starting" | "scanning" | "unsupported" | "no-camera" | "denied";
 
 const SCAN_EVERY_MS = 150;
 
-export function Scanner({ onCode, onClose }: { onCode: (code: string) => void; onClose: () => void }) {
+export function Scanner({
+  onCode,
+  onClose,
+  title,
+  hint,
+}: {
+  onCode: (code: string) => void;
+  onClose: () => void;
+  /** What is being scanned, when not a product's barcode (the customer's QR code). */
+  title?: string;
+  hint?: string;
+}) {
   const dialog = useRef<HTMLDialogElement>(null);
   const video = useRef<HTMLVideoElement>(null);
   const status = useSignal<Status>("starting");
@@ -85,7 +96,7 @@ export function Scanner({ onCode, onClose }: { onCode: (code: string) => void; o
     status.value === "starting"
       ? t("scanner.starting")
       : status.value === "scanning"
-        ? t("scanner.hint")
+        ? (hint ?? t("scanner.hint"))
         : status.value === "denied"
           ? t("scanner.denied")
           : status.value === "unsupported"
@@ -103,7 +114,7 @@ export function Scanner({ onCode, onClose }: { onCode: (code: string) => void; o
       }}
     >
       <div class="scanner__bar">
-        <h2 id="scanner-title">{t("scanner.title")}</h2>
+        <h2 id="scanner-title">{title ?? t("scanner.title")}</h2>
         <button type="button" class="icon-button" onClick={onClose} aria-label={t("scanner.close")}>
           <Icon name="close" />
         </button>

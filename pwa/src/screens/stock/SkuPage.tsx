@@ -1,5 +1,5 @@
 /** One SKU: what it is, its stock at every location, and adjusting or counting it. */
-import { useComputed } from "@preact/signals";
+import { useComputed, useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 
 import { api, unwrap, type Location, type Schemas } from "../../api/client";
@@ -12,12 +12,14 @@ import { SeenAt } from "../../components/SeenAt";
 import { locale, t } from "../../i18n";
 import { formatMoney, formatNumber } from "../../i18n/format";
 import { useCachedQuery } from "../../offline/query";
+import { feedGeneration } from "../../realtime/feed";
+import { useFollow } from "../../realtime/useFollow";
 import { paths } from "../../routes";
 import { loadLocations, locations } from "../../state/locations";
 import { outboxEntries } from "../../state/outbox";
 import { me } from "../../state/session";
 import { ChangeStock } from "./ChangeStock";
-import { changeableLocations, totals, type Level } from "./stock";
+import { changeableLocations, levelFromEvent, totals, withLiveLevels, type Level } from "./stock";
 
 type Sku = Schemas["SkuOut"];
 
@@ -89,6 +91,24 @@ export function SkuPage({ sku }: { sku: string }) {
     void loadLocations();
   }, []);
 
+  // Live: each stock change of this SKU (anyone's adjustment, count, sale) replaces its level.
+  const live = useSignal<Record<string, Level>>({});
+  useEffect(() => {
+    live.value = {}; // a fresh read has them all
+  }, [sku, state.savedAt]);
+  useFollow(`inventory:${sku}`, (event) => {
+    const level = levelFromEvent(event.data);
+    if (level?.sku === sku) live.value = { ...live.value, [level.location]: level };
+  });
+  // The feed came back after it was down: read again what changed meanwhile.
+  const generation = feedGeneration.value;
+  const seenGeneration = useRef(generation);
+  useEffect(() => {
+    if (generation === seenGeneration.current) return;
+    seenGeneration.current = generation;
+    void reload();
+  }, [generation]);
+
   // This SKU's queued actions, newest first; when one is accepted, the figures are reloaded.
   const actions = useComputed(() =>
     outboxEntries.value.filter((e) => e.subject === sku && e.owner === me.value?.id).reverse(),
@@ -126,8 +146,9 @@ export function SkuPage({ sku }: { sku: string }) {
   }
 
   const variant = data.sku;
+  const levels = withLiveLevels(data.levels, live.value);
   const changeable = who
-    ? changeableLocations(who, allLocations, data.levels.map((l) => l.location))
+    ? changeableLocations(who, allLocations, levels.map((l) => l.location))
     : [];
 
   return (
@@ -168,8 +189,8 @@ export function SkuPage({ sku }: { sku: string }) {
       <h2 class="section-title" id="sku-stock-title">
         {t("sku.stock")}
       </h2>
-      {data.levels.length ? (
-        <StockTable levels={data.levels} names={names} />
+      {levels.length ? (
+        <StockTable levels={levels} names={names} />
       ) : (
         <p class="muted">{t("sku.noStock")}</p>
       )}
@@ -191,7 +212,7 @@ export function SkuPage({ sku }: { sku: string }) {
           sku={variant.sku}
           locationCodes={changeable}
           names={names}
-          levels={data.levels}
+          levels={levels}
           onApplied={() => void reload()}
         />
       ) : (

@@ -1,4 +1,6 @@
 /** Stock: search products by name, SKU or barcode (typed, scanned by camera or handheld scanner). */
+import "./stock.css";
+
 import { signal, useSignal } from "@preact/signals";
 import type { ComponentType } from "preact";
 import { useEffect, useRef } from "preact/hooks";
@@ -7,14 +9,18 @@ import { api, unwrap } from "../../api/client";
 import { describeError, NetworkError } from "../../api/problem";
 import { Icon } from "../../components/Icon";
 import { Link } from "../../components/Link";
+import { useInfiniteScroll } from "../../components/useInfiniteScroll";
 import { ErrorNotice, Loading } from "../../components/Notice";
 import { locale, t } from "../../i18n";
+import { formatNumber } from "../../i18n/format";
 import { recall, recallAll, remember } from "../../offline/cache";
+import { feedGeneration } from "../../realtime/feed";
+import { useFollow } from "../../realtime/useFollow";
 import { paths } from "../../routes";
 import { navigate } from "../../state/router";
 import { onSignedOut } from "../../state/session";
 import { SeenAt } from "../../components/SeenAt";
-import { findExactVariant, type Product } from "./stock";
+import { findExactVariant, levelFromEvent, type Product } from "./stock";
 
 const PAGE_SIZE = 30;
 const TYPING_PAUSE_MS = 250;
@@ -36,7 +42,11 @@ const results = signal<Results | null>(null);
 const loading = signal<"first" | "more" | null>(null);
 const failure = signal<unknown>(null);
 const notFoundCode = signal<string | null>(null);
+/** What each SKU shown has to promise, per location: read with each page, then kept live. */
+const stockBySku = signal<Record<string, Record<string, number>>>({});
 let searchRun = 0;
+// SKUs asked about in one call (the API takes up to 100).
+const AVAILABLE_BATCH = 100;
 
 const cacheKey = (q: string) => `products:${q.trim().toLowerCase()}`;
 
@@ -44,6 +54,7 @@ const cacheKey = (q: string) => `products:${q.trim().toLowerCase()}`;
 onSignedOut(() => {
   query.value = "";
   results.value = null;
+  stockBySku.value = {};
   failure.value = null;
   notFoundCode.value = null;
 });
@@ -56,6 +67,33 @@ function fetchProducts(q: string, cursor?: string | null): Promise<ProductList> 
   );
 }
 
+const skusOf = (items: readonly Product[]) => items.flatMap((p) => p.variants.map((v) => v.sku));
+
+/** Read what `skus` have to promise (all of them again with `again`, else the new ones). */
+async function loadStock(skus: readonly string[], again = false): Promise<void> {
+  const wanted = again ? [...skus] : skus.filter((sku) => !(sku in stockBySku.value));
+  for (let start = 0; start < wanted.length; start += AVAILABLE_BATCH) {
+    try {
+      const batch = await unwrap(
+        api.GET("/api/inventory/available", { params: { query: { sku: wanted.slice(start, start + AVAILABLE_BATCH) } } }),
+      );
+      const next = { ...stockBySku.value };
+      for (const row of batch) next[row.sku] = row.locations;
+      stockBySku.value = next;
+    } catch {
+      return; // offline, say: the rows show no stock line rather than a wrong one
+    }
+  }
+}
+
+/** A stock event: the SKU's level at one location changed. */
+function stockChanged(data: Record<string, unknown>): void {
+  const level = levelFromEvent(data);
+  const known = level && stockBySku.value[level.sku];
+  if (!level || !known) return;
+  stockBySku.value = { ...stockBySku.value, [level.sku]: { ...known, [level.location]: Math.max(0, level.available) } };
+}
+
 async function search(q: string): Promise<void> {
   const mine = ++searchRun;
   loading.value = "first";
@@ -65,6 +103,7 @@ async function search(q: string): Promise<void> {
     if (mine !== searchRun) return;
     results.value = { ...page, q, savedAt: null };
     void remember(cacheKey(q), page);
+    void loadStock(skusOf(page.items));
   } catch (error) {
     if (mine !== searchRun) return;
     const kept = error instanceof NetworkError ? await recall<ProductList>(cacheKey(q)) : undefined;
@@ -89,6 +128,7 @@ async function loadMore(): Promise<void> {
     const merged = { items: [...current.items, ...page.items], next_cursor: page.next_cursor };
     results.value = { ...merged, q: current.q, savedAt: null };
     void remember(cacheKey(current.q), merged);
+    void loadStock(skusOf(page.items));
   } catch (error) {
     if (mine === searchRun) failure.value = error;
   } finally {
@@ -124,6 +164,22 @@ async function openCode(code: string): Promise<void> {
 type ScannerProps = { onCode: (code: string) => void; onClose: () => void };
 let ScannerComponent: ComponentType<ScannerProps> | null = null;
 
+/** "Available: 12" or "Out of stock" for a row; nothing until the figures are known. */
+function StockLine({ sku }: { sku: string }) {
+  const at = stockBySku.value[sku];
+  if (!at) return null;
+  const available = Object.values(at).reduce((sum, n) => sum + n, 0);
+  return available > 0 ? (
+    <span class="badge stock-line" data-available={available}>
+      {t("stock.availableCount", { count: formatNumber(available, locale.value) })}
+    </span>
+  ) : (
+    <span class="badge badge--out stock-line" data-available="0">
+      {t("stock.out")}
+    </span>
+  );
+}
+
 function ResultRows({ list }: { list: Results }) {
   const rows = list.items.flatMap((product) =>
     product.variants.map((variant) => ({ product, variant })),
@@ -143,6 +199,7 @@ function ResultRows({ list }: { list: Results }) {
             {!(variant.active && product.active) && (
               <span class="badge badge--muted">{t("stock.inactive")}</span>
             )}
+            <StockLine sku={variant.sku} />
             <Icon name="chevron" size={20} />
           </Link>
         </li>
@@ -151,36 +208,26 @@ function ResultRows({ list }: { list: Results }) {
   );
 }
 
-/**
- * Loads the next page when the end of the list comes near the screen. The observer is made
- * anew for every page (`page` changes): a new observer reports at once whether the end is
- * already near, which a kept one would not, having said so before.
- */
-function useInfiniteScroll(enabled: boolean, page: string) {
-  const sentinel = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    const node = sentinel.current;
-    if (!enabled || !node || typeof IntersectionObserver === "undefined") return;
-    const observer = new IntersectionObserver(
-      (entries) => {
-        if (entries.some((e) => e.isIntersecting)) void loadMore();
-      },
-      { rootMargin: "400px 0px" },
-    );
-    observer.observe(node);
-    return () => observer.disconnect();
-  }, [enabled, page]);
-  return sentinel;
-}
-
 export function StockSearch() {
   const scannerOpen = useSignal(false);
   const scannerFailed = useSignal(false);
   const typingTimer = useRef<number | undefined>(undefined);
   const input = useRef<HTMLInputElement>(null);
 
+  // Live: every stock change reaches the rows of the SKUs shown (one topic, whatever the count).
+  useFollow("inventory", (event) => stockChanged(event.data));
+  const generation = feedGeneration.value;
+  const seenGeneration = useRef(generation);
+  useEffect(() => {
+    if (generation === seenGeneration.current) return;
+    seenGeneration.current = generation;
+    if (results.value) void loadStock(skusOf(results.value.items), true);
+  }, [generation]);
+
   useEffect(() => {
     if (!results.value || results.value.q !== query.value) void search(query.value);
+    // Back to the list: its figures may have changed while it was not shown.
+    else void loadStock(skusOf(results.value.items), true);
     // At a counter terminal (mouse or handheld scanner), the field is ready to receive a scan.
     if (window.matchMedia?.("(pointer: fine)").matches) input.current?.focus();
     return () => window.clearTimeout(typingTimer.current);
@@ -214,7 +261,7 @@ export function StockSearch() {
 
   const list = results.value;
   const more = Boolean(list?.next_cursor) && list?.savedAt === null;
-  const sentinel = useInfiniteScroll(more, `${list?.q}:${list?.items.length}`);
+  const sentinel = useInfiniteScroll(more, `${list?.q}:${list?.items.length}`, loadMore);
   const Scanner = ScannerComponent;
 
   return (

@@ -2,7 +2,15 @@ import { describe, expect, it } from "vitest";
 
 import type { Location } from "../../api/client";
 import { signed } from "../../i18n/format";
-import { changeableLocations, findExactVariant, parseWholeNumber, totals, type Product } from "./stock";
+import {
+  changeableLocations,
+  findExactVariant,
+  levelFromEvent,
+  parseWholeNumber,
+  totals,
+  withLiveLevels,
+  type Product,
+} from "./stock";
 
 function product(name: string, variants: Array<{ sku: string; barcode?: string | null }>): Product {
   return {
@@ -97,5 +105,34 @@ describe("parseWholeNumber", () => {
   it("writes a change with its sign", () => {
     expect(signed(3)).toBe("+3");
     expect(signed(-2)).toBe("\u22122");
+  });
+});
+
+describe("stock changed live", () => {
+  const level = (location: string, on_hand: number, reserved = 0) => ({
+    sku: "TEE",
+    location,
+    on_hand,
+    reserved,
+    safety_stock: 0,
+    available: on_hand - reserved,
+  });
+
+  it("reads the level a stock event carries, and nothing from another kind of event", () => {
+    expect(
+      levelFromEvent({ sku: "TEE", location: "WH-PARIS", on_hand: 4, reserved: 1, safety_stock: 0, available: 3, kind: "sale" }),
+    ).toEqual(level("WH-PARIS", 4, 1));
+    expect(levelFromEvent({ number: "CMP-1", status: "on_hold" })).toBeNull();
+  });
+
+  it("puts a changed level in its place and adds a location that had none", () => {
+    const shown = [level("ST-LYON-01", 2), level("WH-PARIS", 9)];
+    const merged = withLiveLevels(shown, { "WH-PARIS": level("WH-PARIS", 7), "ST-BORDEAUX": level("ST-BORDEAUX", 1) });
+    expect(merged.map((l) => [l.location, l.on_hand])).toEqual([
+      ["ST-LYON-01", 2],
+      ["WH-PARIS", 7],
+      ["ST-BORDEAUX", 1],
+    ]);
+    expect(withLiveLevels(shown, {})).toEqual(shown);
   });
 });

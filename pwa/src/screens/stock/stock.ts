@@ -63,3 +63,31 @@ export function parseWholeNumber(text: string): number | null {
   if (!/^[+-]?\d{1,9}$/.test(cleaned)) return null;
   return Number.parseInt(cleaned, 10);
 }
+
+/** The level a stock event (`inventory.changed` on the live feed) says a SKU now has somewhere. */
+export function levelFromEvent(data: Record<string, unknown>): Level | null {
+  const { sku, location, on_hand, reserved, safety_stock, available } = data;
+  if (typeof sku !== "string" || typeof location !== "string") return null;
+  const numbers = [on_hand, reserved, safety_stock, available];
+  if (!numbers.every((n) => typeof n === "number")) return null;
+  return {
+    sku,
+    location,
+    on_hand: on_hand as number,
+    reserved: reserved as number,
+    safety_stock: safety_stock as number,
+    available: available as number,
+  };
+}
+
+/** Levels as read, with the ones changed live since put in their place (new locations added). */
+export function withLiveLevels(levels: readonly Level[], live: Readonly<Record<string, Level>>): Level[] {
+  const fresh = { ...live };
+  const merged = levels.map((level) => {
+    const now = fresh[level.location];
+    delete fresh[level.location];
+    return now ?? level;
+  });
+  const added = Object.values(fresh).sort((a, b) => (a.location < b.location ? -1 : 1));
+  return [...merged, ...added];
+}
