@@ -42,7 +42,8 @@ from comptoir.db.engine import create_engine, make_sessionmaker
 from comptoir.errors import exception_handlers
 from comptoir.events.dispatcher import OutboxDispatcher, deliver_webhook
 from comptoir.fulfillment.api import FulfillmentsController
-from comptoir.fulfillment.service import NOTIFICATION_HANDLERS
+from comptoir.fulfillment.service import NOTIFICATION_HANDLERS, UncollectedSweeper
+from comptoir.fulfillment.third_party import hand_off_handlers
 from comptoir.inventory.api import InventoryController
 from comptoir.orders.api import OrdersController
 from comptoir.realtime.api import live_feed
@@ -109,9 +110,11 @@ def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True)
         redis = Redis.from_url(settings.redis_url)
 
     dispatcher = OutboxDispatcher(
-        sessionmaker, {"webhook": deliver_webhook, **NOTIFICATION_HANDLERS},
+        sessionmaker, {"webhook": deliver_webhook, **NOTIFICATION_HANDLERS,
+                       **hand_off_handlers(sessionmaker, events_base=settings.base_url)},
         poll_seconds=settings.outbox_poll_seconds,
     )
+    sweeper = UncollectedSweeper(sessionmaker, settings.sweep_interval)
     admin_app = build_admin()
     # The live feed (WS /ws): fans committed events out; through Redis when there is one.
     realtime = Hub(sessionmaker, redis=redis, channel=f"{settings.redis_prefix}:events")
@@ -131,9 +134,11 @@ def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True)
             await piccolo_engine.start_connection_pool(min_size=1, max_size=5)
         if run_dispatcher:
             dispatcher.start()
+        sweeper.start()  # not when COMPTOIR_SWEEP_INTERVAL is 0
         try:
             yield
         finally:
+            await sweeper.stop()
             await dispatcher.stop()
             if settings.is_postgres:
                 await piccolo_engine.close_connection_pool()
@@ -181,6 +186,7 @@ def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True)
                 "sessionmaker": sessionmaker,
                 "redis": redis,
                 "dispatcher": dispatcher,
+                "sweeper": sweeper,
                 "realtime": realtime,
             }
         ),

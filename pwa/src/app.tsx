@@ -21,7 +21,15 @@ const SkuPage = lazyScreen(() => import("./screens/stock/SkuPage").then((m) => m
 const OrdersList = lazyScreen(() => import("./screens/orders/OrdersList").then((m) => m.OrdersList));
 const OrderPage = lazyScreen(() => import("./screens/orders/OrderPage").then((m) => m.OrderPage));
 const Dashboard = lazyScreen(() => import("./screens/dashboard/Dashboard").then((m) => m.Dashboard));
+const StoreQueue = lazyScreen(() => import("./screens/store/StoreQueue").then((m) => m.StoreQueue));
+const FulfillmentPage = lazyScreen(() => import("./screens/store/FulfillmentPage").then((m) => m.FulfillmentPage));
 const OutboxPage = lazyScreen(() => import("./screens/outbox/OutboxPage").then((m) => m.OutboxPage));
+
+// Opened on the orders list: its code and first page are asked for while the session is
+// checked, not one after the other once it is (the list shows a round trip or two sooner).
+if (matchRoute(location.pathname).screen === "orders") {
+  void import("./screens/orders/OrdersList").then((m) => m.prefetch(), () => undefined);
+}
 
 function Screen({ route }: { route: Route }) {
   switch (route.screen) {
@@ -43,6 +51,10 @@ function Screen({ route }: { route: Route }) {
       return <OrderPage number={route.number} />;
     case "dashboard":
       return <Dashboard />;
+    case "store":
+      return <StoreQueue />;
+    case "fulfillment":
+      return <FulfillmentPage id={route.id} />;
     case "not-found":
       return <NotFound />;
   }

@@ -16,6 +16,7 @@ export interface NavItem {
 export const NAV_ITEMS: readonly NavItem[] = [
   { path: paths.home, label: "nav.home", icon: "home", owns: ["/locations"] },
   { path: paths.dashboard, label: "nav.dashboard", icon: "chart", roles: ["manager", "admin"] },
+  { path: paths.store, label: "nav.store", icon: "pin" },
   { path: paths.orders, label: "nav.orders", icon: "receipt" },
   { path: paths.stock, label: "nav.stock", icon: "box", owns: [paths.outbox] },
   { path: paths.account, label: "nav.account", icon: "person" },

@@ -10,6 +10,8 @@ export type Route =
   | { screen: "orders" }
   | { screen: "order"; number: string }
   | { screen: "dashboard" }
+  | { screen: "store" }
+  | { screen: "fulfillment"; id: string }
   | { screen: "not-found" };
 
 const PATTERNS: ReadonlyArray<[RegExp, (m: RegExpMatchArray) => Route]> = [
@@ -22,6 +24,8 @@ const PATTERNS: ReadonlyArray<[RegExp, (m: RegExpMatchArray) => Route]> = [
   [/^\/orders\/?$/, () => ({ screen: "orders" })],
   [/^\/orders\/([^/]+)\/?$/, (m) => ({ screen: "order", number: decodeURIComponent(m[1]!) })],
   [/^\/dashboard\/?$/, () => ({ screen: "dashboard" })],
+  [/^\/store\/?$/, () => ({ screen: "store" })],
+  [/^\/store\/work\/([^/]+)\/?$/, (m) => ({ screen: "fulfillment", id: decodeURIComponent(m[1]!) })],
 ];
 
 export function matchRoute(pathname: string): Route {
@@ -42,4 +46,6 @@ export const paths = {
   orders: "/orders",
   order: (number: string) => `/orders/${encodeURIComponent(number)}`,
   dashboard: "/dashboard",
+  store: "/store",
+  fulfillment: (id: string) => `/store/work/${encodeURIComponent(id)}`,
 };

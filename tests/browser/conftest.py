@@ -383,6 +383,37 @@ async def browser(
     await instance.close()
 
 
+FilmingBrowser = Callable[[Path], Awaitable[Any]]
+
+
+@pytest.fixture
+async def browser_filming(
+    playwright_driver: Any, chromium_path: str
+) -> AsyncIterator[FilmingBrowser]:
+    """``await browser_filming(clip)``: a Chromium of its own whose camera films ``clip`` (a
+    Y4M file made by the test, e.g. from data the test just created), closed after the test."""
+    launched: list[Any] = []
+
+    async def launch(clip: Path) -> Any:
+        camera = ("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                  f"--use-file-for-fake-video-capture={clip}")
+        instance = await playwright_driver.chromium.launch(
+            **_launch_options(chromium_path, camera))
+        launched.append(instance)
+        return instance
+
+    yield launch
+    for instance in launched:
+        await instance.close()
+
+
+async def new_phone(browser: Any, server: DemoServer, locale: str = "fr-FR") -> Any:
+    """A fresh phone-sized context in ``browser`` (close it after use)."""
+    ctx = await browser.new_context(**_context_options(server, locale))
+    ctx.set_default_timeout(10_000)
+    return ctx
+
+
 def _context_options(server: DemoServer, locale: str) -> dict[str, Any]:
     return {
         "base_url": server.url,

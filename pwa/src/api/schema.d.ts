@@ -123,6 +123,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/fulfillments/{fulfillment_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A 3PL reports a parcel shipped or its tracking (its API key, signed body)
+         * @description Signed like the hand-off webhook: Comptoir-Timestamp and Comptoir-Signature = v1=hex(HMAC-SHA256(secret, timestamp + '.' + body)). Body: {type: shipped|tracking, carrier, service, tracking_number, lines?, shipment_id?}.
+         */
+        post: operations["ApiFulfillmentsFulfillmentIdEventsThirdPartyEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/fulfillments/{fulfillment_id}/handover": {
         parameters: {
             query?: never;
@@ -259,6 +279,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/inventory/available": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What some SKUs have to promise, in one call */
+        get: operations["ApiInventoryAvailableListAvailable"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/inventory/counts": {
         parameters: {
             query?: never;
@@ -270,6 +307,23 @@ export interface paths {
         put?: never;
         /** Record a physical count */
         post: operations["ApiInventoryCountsCount"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/inventory/outs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Stock-outs: levels with nothing to promise */
+        get: operations["ApiInventoryOutsListStockOuts"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -623,6 +677,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/track/{token}/arrived": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The customer is at the store ("I'm here"): the store's screen shows it */
+        post: operations["ApiTrackTokenArrivedArrived"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -691,6 +762,12 @@ export interface components {
             reason: string;
             reference?: string | null;
             sku: string;
+        };
+        /** Arrival */
+        Arrival: {
+            /** Format: date-time */
+            arrived_at: string;
+            message: string;
         };
         /** CancelIn */
         CancelIn: {
@@ -839,6 +916,7 @@ export interface components {
             collected_by?: string | null;
             /** Format: date-time */
             created_at: string;
+            customer_arrived_at?: string | null;
             handed_over_at?: string | null;
             hold_until?: string | null;
             /** Format: uuid */
@@ -1192,6 +1270,14 @@ export interface components {
             quantity: number;
             sku: string;
         };
+        /** SkuAvailableOut */
+        SkuAvailableOut: {
+            available: number;
+            locations: {
+                [key: string]: number;
+            };
+            sku: string;
+        };
         /** SkuOut */
         SkuOut: {
             active: boolean;
@@ -1286,6 +1372,9 @@ export interface components {
         /** Tracking */
         Tracking: {
             address?: components["schemas"]["TrackedAddress"] | null;
+            arrived_at?: string | null;
+            /** @default false */
+            can_check_in: boolean;
             currency: string;
             delivery_method: string;
             lines: components["schemas"]["TrackedLine"][];
@@ -1547,6 +1636,43 @@ export interface operations {
         };
     };
     ApiFulfillmentsFulfillmentIdGetFulfillment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                fulfillment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FulfillmentOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiFulfillmentsFulfillmentIdEventsThirdPartyEvent: {
         parameters: {
             query?: never;
             header?: never;
@@ -1896,6 +2022,43 @@ export interface operations {
             };
         };
     };
+    ApiInventoryAvailableListAvailable: {
+        parameters: {
+            query: {
+                sku: string[];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SkuAvailableOut"][];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
     ApiInventoryCountsCount: {
         parameters: {
             query?: never;
@@ -1916,6 +2079,45 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["StockChangeOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiInventoryOutsListStockOuts: {
+        parameters: {
+            query?: {
+                location?: string | null;
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LevelPage"];
                 };
             };
             /** @description Bad request syntax or unsupported method */
@@ -2823,6 +3025,43 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Tracking"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiTrackTokenArrivedArrived: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Arrival"];
                 };
             };
             /** @description Bad request syntax or unsupported method */

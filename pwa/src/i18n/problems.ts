@@ -34,5 +34,12 @@ export const problemTexts: Partial<Record<Locale, Record<string, string>>> = {
     quantity_too_large: "Cette quantité dépasse ce que Comptoir accepte.",
     text_too_long: "Ce texte est trop long.",
     unknown_movement_kind: "Ce type de mouvement de stock n'existe pas.",
+    wrong_pickup_code:
+      "Ce code de retrait ne correspond pas à la commande : vérifiez-le avec le client, ou demandez à un responsable de remettre sans le code.",
+    pickup_code_required: "Scannez ou tapez le code de retrait du client.",
+    override_not_allowed: "Seul un responsable peut remettre une commande sans son code de retrait.",
+    fulfillment_not_found: "Ce travail n'est pas (ou plus) dans la file de votre magasin.",
+    quantity_exceeds_line: "{sku} : plus d'unités que ce qu'il reste à fournir.",
+    nothing_to_ship: "Il ne reste rien à expédier.",
   },
 };
