@@ -370,7 +370,8 @@ async def test_staff_add_notes_to_the_timeline(
     empty = await manager.post(f"/api/orders/{lyon['number']}/notes", json={"text": "  "})
     assert empty.json()["code"] == "empty_note"
     # Not on another store's orders.
-    shipped = await _capture(web, ("TEE", 1))
+    await catalog.add("CAP", stock={"WH-PARIS": 5})
+    shipped = await _capture(web, ("CAP", 1))  # from the warehouse, not the store
     response = await associate.post(f"/api/orders/{shipped['number']}/notes", json={"text": "x"})
     assert response.status_code == 404
 

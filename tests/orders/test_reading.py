@@ -60,10 +60,11 @@ async def test_a_channel_sees_only_its_own_orders(
 async def test_an_associate_sees_the_orders_of_their_store(
     web: httpx.AsyncClient, associate: httpx.AsyncClient, catalog: Any
 ) -> None:
-    await catalog.add("TEE", stock={"WH-PARIS": 5, "ST-LYON-01": 5, "ST-PARIS-01": 5})
+    await catalog.add("TEE", stock={"ST-LYON-01": 5, "ST-PARIS-01": 5})
+    await catalog.add("CAP", stock={"WH-PARIS": 5})
     lyon = await _capture(web, ("TEE", 1), delivery=pickup("ST-LYON-01"))
     paris = await _capture(web, ("TEE", 1), delivery=pickup("ST-PARIS-01"))
-    shipped = await _capture(web, ("TEE", 1))  # from the Paris warehouse
+    shipped = await _capture(web, ("CAP", 1))  # from the Paris warehouse, the only one
     assert (await associate.get(f"/api/orders/{lyon['number']}")).status_code == 200
     assert (await associate.get(f"/api/orders/{paris['number']}")).status_code == 404
     assert (await associate.get(f"/api/orders/{shipped['number']}")).status_code == 404
@@ -116,11 +117,12 @@ async def test_filters_by_status_channel_and_location(
     web: httpx.AsyncClient, client_for: Any, manager: httpx.AsyncClient, catalog: Any
 ) -> None:
     b2b = await client_for(key="b2b")
-    # Shipped orders go from the warehouse (before the store), picked-up ones from the store.
-    await catalog.add("TEE", stock={"WH-PARIS": 5, "ST-LYON-01": 5})
-    from_paris = await _capture(web, ("TEE", 1))
+    # Shipped orders go from the warehouse (the only one with CAP), picked-up ones from the store.
+    await catalog.add("TEE", stock={"ST-LYON-01": 5})
+    await catalog.add("CAP", stock={"WH-PARIS": 5})
+    from_paris = await _capture(web, ("CAP", 1))
     pickup_lyon = await _capture(web, ("TEE", 1), delivery=pickup("ST-LYON-01"))
-    wholesale = await _capture(b2b, ("TEE", 1))
+    wholesale = await _capture(b2b, ("CAP", 1))
     await manager.post(f"/api/orders/{pickup_lyon['number']}/hold",
                        json={"reason": "address_check"})
 

@@ -15,6 +15,9 @@ import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from sqlalchemy import select
+
+from comptoir.events.models import Event
 from comptoir.events.service import record_event
 from tests.conftest import PASSWORD, World
 
@@ -164,7 +167,11 @@ def record(sessionmaker: Any) -> Callable[..., Any]:
             rows = [await record_event(session, topic=topic, type=f"{topic}.changed",
                                        subject=subject, data=data, actor="test")
                     for topic, subject, data in events]
-        return [row.seq for row in rows]
+        async with sessionmaker() as session:  # PostgreSQL numbers them inside COMMIT
+            numbers = dict((await session.execute(
+                select(Event.id, Event.seq).where(Event.id.in_([row.id for row in rows]))
+            )).tuples().all())
+        return [numbers[row.id] for row in rows]
 
     return commit
 

@@ -6,19 +6,25 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Index, Integer, String, Table, Text, event
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, mapped_column
 
 from comptoir.db.base import GUID, Base, DateTimeUTC, JsonB, new_id, utcnow
 
-__all__ = ["Event", "OutboxMessage"]
+__all__ = ["SEQ_LOCK_KEY", "Event", "OutboxMessage"]
+
+# Key of the PostgreSQL advisory lock that serialises the numbering of events at commit.
+SEQ_LOCK_KEY = 0x636F6D7074_01  # "compt", 1
+
 
 class Event(Base):
     """One domain event. ``seq`` is the global order of everything that happened.
 
-    ``seq`` is given when the transaction commits, in commit order (events/service.py), so a
-    reader that has seen sequence N never later finds a committed event below N: resuming
-    "everything after N" misses nothing. Until then it is NULL.
+    ``seq`` is given when the transaction commits, in commit order, so a reader that has
+    seen sequence N never later finds a committed event below N: resuming "everything after
+    N" misses nothing. The database numbers the rows (triggers below): PostgreSQL inside
+    COMMIT, SQLite as they are inserted (every writer holds its write lock).
     """
 
     __tablename__ = "events"
@@ -58,3 +64,52 @@ class OutboxMessage(Base):
     )
 
     __table_args__ = (Index("ix_outbox_status_available_at", "status", "available_at"),)
+
+
+# A deferred constraint trigger fires inside COMMIT, after every statement of the
+# transaction ran: it takes the numbering lock there and holds it only until the commit
+# record is flushed and the rows are visible, so the next committer's numbers are higher
+# and a reader never sees N before N - 1 is visible. No round trip to the application
+# happens under the lock. Sequence holes (a commit failing after numbering) are harmless:
+# readers ask for "everything after N".
+NUMBER_AT_COMMIT = (
+    "CREATE SEQUENCE IF NOT EXISTS events_seq_numbers",
+    f"""CREATE OR REPLACE FUNCTION comptoir_number_event() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM pg_advisory_xact_lock({SEQ_LOCK_KEY});
+        UPDATE events SET seq = nextval('events_seq_numbers') WHERE id = NEW.id;
+        RETURN NULL;
+    END $$""",
+    "DROP TRIGGER IF EXISTS events_number_at_commit ON events",
+    """CREATE CONSTRAINT TRIGGER events_number_at_commit AFTER INSERT ON events
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.seq IS NULL)
+    EXECUTE FUNCTION comptoir_number_event()""",
+)
+
+
+# SQLite: every transaction holds the database's write lock from its first statement
+# (BEGIN IMMEDIATE), so numbering as the row is inserted is numbering in commit order.
+NUMBER_AT_INSERT_SQLITE = (
+    """CREATE TRIGGER IF NOT EXISTS events_number_at_insert AFTER INSERT ON events
+    WHEN NEW.seq IS NULL BEGIN
+        UPDATE events SET seq = (SELECT coalesce(max(seq), 0) + 1 FROM events)
+        WHERE id = NEW.id;
+    END""",
+)
+
+
+def _number_at_commit(target: Table, connection: Connection, **_kw: Any) -> None:
+    # Fired by Alembic's create_table too, so a regenerated migration keeps the trigger.
+    if target.name != "events":
+        return
+    if connection.dialect.name == "postgresql":
+        for statement in NUMBER_AT_COMMIT:
+            connection.exec_driver_sql(statement)
+    elif connection.dialect.name == "sqlite":
+        for statement in NUMBER_AT_INSERT_SQLITE:
+            connection.exec_driver_sql(statement)
+
+
+if not event.contains(Table, "after_create", _number_at_commit):
+    event.listen(Table, "after_create", _number_at_commit)

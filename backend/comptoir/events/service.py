@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import event as sa_event
-from sqlalchemy import func, select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached
 
 from comptoir.db.engine import on_commit
 from comptoir.events.models import Event, OutboxMessage
@@ -21,15 +23,13 @@ __all__ = [
     "events_after",
     "outbox_wakeup",
     "record_event",
+    "recorded_by_sql",
 ]
 
 log = logging.getLogger("comptoir.events")
 
 EventListener = Callable[[Sequence[Event]], None]
 _listeners: list[EventListener] = []
-
-# Key of the PostgreSQL advisory lock that serialises the numbering of events at commit.
-SEQ_LOCK_KEY = 0x636F6D7074_01  # "compt", 1
 
 
 class WakeUp:
@@ -57,6 +57,8 @@ def add_event_listener(listener: EventListener) -> Callable[[], None]:
 
     The listener runs synchronously right after the commit, with the committed events in
     ``seq`` order; it must be quick and must not use the database (hand work to a task).
+    Their ``seq`` is None: the database numbered them, and a listener that needs the
+    numbers reads the rows back (``events_after``).
     """
     _listeners.append(listener)
     return lambda: _listeners.remove(listener) if listener in _listeners else None
@@ -84,7 +86,7 @@ async def record_event(
 ) -> Event:
     """Append an event in the session's transaction; it exists only if the change commits.
 
-    Its ``seq`` is given at commit (see ``_number_events``): until then it is None.
+    Its ``seq`` is given by the database (see ``_announce_events``): here it stays None.
     """
     event = Event(topic=topic, type=type, subject=subject, data=data, actor=actor)
     session.add(event)
@@ -92,35 +94,50 @@ async def record_event(
     return event
 
 
-def _number_events(sync_session: Session) -> None:
-    """Give the transaction's events their global sequence numbers, in commit order.
+def recorded_by_sql(
+    session: AsyncSession, *, id: uuid.UUID, topic: str, type: str, subject: str,
+    data: dict[str, Any], actor: str, at: dt.datetime,
+) -> Event:
+    """An event the caller inserted with its own SQL (seq NULL), in this
+    transaction: it is announced after the commit like ``record_event``'s.
 
-    Numbering at commit, one committer at a time, is what makes ``seq`` safe to resume from:
-    had each event taken a number when inserted, a transaction holding number 10 could
-    commit after another one's 11 became visible, and a reader already past 11 would never
-    see 10. On SQLite every transaction already holds the write lock (BEGIN IMMEDIATE); on
-    PostgreSQL a transaction-scoped advisory lock, held from here to the end of the commit,
-    does the same for the few milliseconds it takes.
+    For hot paths that write several tables in one statement (order capture). The object
+    joins the session as already stored, so no INSERT is flushed for it.
+    """
+    event = Event(id=id, seq=None, topic=topic, type=type, subject=subject, data=data,
+                  actor=actor, at=at)
+    make_transient_to_detached(event)
+    session.add(event)
+    session.sync_session.info.setdefault(_PENDING_KEY, []).append(event)
+    return event
+
+
+def _announce_events(sync_session: Session) -> None:
+    """Have the transaction's events announced once it commits.
+
+    Their global sequence numbers are given by the database (events/models.py), in commit
+    order, which is what makes ``seq`` safe to resume from: had each event taken a number
+    from a counter when inserted, a transaction holding number 10 could commit after
+    another one's 11 became visible, and a reader already past 11 would never see 10. So
+    the numbers are not known here: listeners get the events with ``seq`` None and read
+    them back when they need them.
     """
     if sync_session.in_nested_transaction():
         return  # a savepoint being released, not the commit
     pending: list[Event] = sync_session.info.pop(_PENDING_KEY, [])
     # Events added in a savepoint that rolled back have left the session.
     events = [e for e in pending if e in sync_session]
-    if not events:
-        return
-    # Write everything else first: holding the lock below, the transaction must never wait
-    # for a row another transaction holds (that one may be waiting for this lock).
-    sync_session.flush()
-    with sync_session.no_autoflush:
-        if sync_session.get_bind().dialect.name == "postgresql":
-            sync_session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SEQ_LOCK_KEY})
-        # A separate statement after the lock: under READ COMMITTED its snapshot includes
-        # the events of whoever held the lock before us.
-        last = sync_session.scalar(select(func.max(Event.seq))) or 0
-    for offset, event in enumerate(events, start=1):
-        event.seq = last + offset
-    on_commit(sync_session, lambda: _notify(events))
+    if events:
+        on_commit(sync_session, lambda: _committed_unnumbered(sync_session, events))
+
+
+def _committed_unnumbered(sync_session: Session, events: list[Event]) -> None:
+    _notify(events)
+    # The rows now have numbers these objects do not: a later query in this session must
+    # load them afresh rather than hand back the identity map's stale copies.
+    for event in events:
+        if event in sync_session:
+            sync_session.expunge(event)
 
 
 def _forget_events(sync_session: Session, transaction: SessionTransaction) -> None:
@@ -128,8 +145,8 @@ def _forget_events(sync_session: Session, transaction: SessionTransaction) -> No
         sync_session.info.pop(_PENDING_KEY, None)
 
 
-if not sa_event.contains(Session, "before_commit", _number_events):
-    sa_event.listen(Session, "before_commit", _number_events)
+if not sa_event.contains(Session, "before_commit", _announce_events):
+    sa_event.listen(Session, "before_commit", _announce_events)
     sa_event.listen(Session, "after_transaction_end", _forget_events)
 
 

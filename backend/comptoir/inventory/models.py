@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from comptoir.db.base import Base, DateTimeUTC, UUIDPrimaryKey, utcnow
 
-__all__ = ["InventoryLevel", "InventoryMovement", "MOVEMENT_KINDS"]
+__all__ = ["MOVEMENT_KINDS", "InventoryLevel", "InventoryMovement"]
 
 MOVEMENT_KINDS = ("receipt", "adjustment", "count", "sale", "return", "transfer")
 

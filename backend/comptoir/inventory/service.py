@@ -7,9 +7,11 @@ the last unit cannot both win, on SQLite and PostgreSQL alike.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import String, and_, any_, bindparam, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from comptoir.catalog import service as catalog
 from comptoir.catalog.models import Variant
 from comptoir.config import service as config
-from comptoir.db.base import utcnow
+from comptoir.db.base import DateTimeUTC, utcnow
 from comptoir.db.engine import is_postgres
 from comptoir.errors import Conflict, InvalidInput, NotFound
 from comptoir.events.service import record_event
@@ -26,6 +28,7 @@ from comptoir.inventory.models import MOVEMENT_KINDS, InventoryLevel, InventoryM
 __all__ = [
     "MAX_ON_HAND",
     "MAX_QUANTITY",
+    "SellableVariant",
     "adjust",
     "consume_reservation",
     "count",
@@ -37,6 +40,7 @@ __all__ = [
     "receive_stock",
     "release",
     "reserve",
+    "reserve_all",
     "set_safety_stock",
     "variants_with_availability",
 ]
@@ -321,30 +325,95 @@ async def availability(
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class SellableVariant:
+    """What selling a variant needs to know of it (read without loading the ORM entity)."""
+
+    sku: str
+    name: str
+    price: int
+    currency: str
+    active: bool
+
+
+_AVAILABLE = (InventoryLevel.on_hand - InventoryLevel.reserved
+              - InventoryLevel.safety_stock).label("available")
+_VARIANTS_WITH_STOCK = (
+    select(Variant.sku, Variant.name, Variant.price, Variant.currency, Variant.active,
+           InventoryLevel.location, _AVAILABLE)
+    .outerjoin(InventoryLevel, InventoryLevel.sku == Variant.sku)
+)
+
+
 async def variants_with_availability(
     session: AsyncSession, skus: Sequence[str]
-) -> tuple[dict[str, Variant], dict[str, dict[str, int]]]:
+) -> tuple[dict[str, SellableVariant], dict[str, dict[str, int]]]:
     """The variants of ``skus`` that exist, and ``{sku: {location: available}}``, in one query.
 
-    Order capture reads both for every order; one round trip instead of two.
+    Order capture reads both for every order; one round trip instead of two, and plain rows
+    rather than ORM entities (this runs at every capture).
     """
-    rows = await session.execute(
-        select(
-            Variant,
-            InventoryLevel.location,
-            InventoryLevel.on_hand - InventoryLevel.reserved - InventoryLevel.safety_stock,
-        )
-        .outerjoin(InventoryLevel, InventoryLevel.sku == Variant.sku)
-        .where(Variant.sku.in_(list(set(skus))))
-    )
-    variants: dict[str, Variant] = {}
+    wanted = sorted(set(skus))
+    if is_postgres(session):
+        # One statement text whatever the number of SKUs: prepared once per connection.
+        where = Variant.sku == any_(bindparam("skus", wanted, ARRAY(String)))
+    else:
+        where = Variant.sku.in_(wanted)
+    rows = await session.execute(_VARIANTS_WITH_STOCK.where(where))
+    variants: dict[str, SellableVariant] = {}
     stock: dict[str, dict[str, int]] = {}
-    for variant, location, available in rows:
-        variants[variant.sku] = variant
-        levels = stock.setdefault(variant.sku, {})
+    for sku, name, price, currency, active, location, available in rows:
+        if sku not in variants:
+            variants[sku] = SellableVariant(sku, name, price, currency, active)
+        levels = stock.setdefault(sku, {})
         if location is not None:
             levels[location] = max(0, int(available))
     return variants, stock
+
+
+_RESERVE_PG = text(
+    """
+    WITH wanted AS (
+        SELECT * FROM unnest(CAST(:skus AS varchar[]), CAST(:locations AS varchar[]),
+                             CAST(:quantities AS integer[])) AS w(sku, location, quantity)
+    ), locked AS (
+        SELECT l.id, w.quantity FROM inventory_levels l
+        JOIN wanted w ON l.sku = w.sku AND l.location = w.location
+        ORDER BY l.sku, l.location
+        FOR UPDATE OF l
+    )
+    UPDATE inventory_levels l SET reserved = l.reserved + k.quantity, updated_at = :now
+    FROM locked k
+    WHERE l.id = k.id AND l.on_hand - l.reserved - l.safety_stock >= k.quantity
+    RETURNING l.sku, l.location
+    """
+).bindparams(bindparam("now", type_=DateTimeUTC(timezone=True)))
+
+
+async def reserve_all(
+    session: AsyncSession, quantities: Mapping[tuple[str, str], int]
+) -> set[tuple[str, str]]:
+    """Reserve each ``(sku, location): quantity`` that is available; the levels that were.
+
+    All or nothing is the caller's: when fewer levels come back than were asked, it rolls
+    its transaction back. On PostgreSQL one statement locks the levels in (sku, location)
+    order, so two captures never wait for each other in opposite orders, then applies the
+    conditional update to each; SQLite, one writer at a time, takes them one by one.
+    """
+    if any(quantity <= 0 for quantity in quantities.values()):
+        raise InvalidInput("A reservation is for at least one unit.", code="invalid_quantity")
+    wanted = sorted(quantities.items())
+    if is_postgres(session):
+        rows = await session.execute(_RESERVE_PG, {
+            "skus": [sku for (sku, _loc), _q in wanted],
+            "locations": [loc for (_sku, loc), _q in wanted],
+            "quantities": [q for _key, q in wanted], "now": utcnow()})
+        return {(sku, location) for sku, location in rows}
+    done = set()
+    for (sku, location), quantity in wanted:
+        if await reserve(session, sku=sku, location=location, quantity=quantity):
+            done.add((sku, location))
+    return done
 
 
 async def list_levels(

@@ -46,6 +46,10 @@ class AddressIn(msgspec.Struct, frozen=True, kw_only=True):
     city: Short
     country: Annotated[str, msgspec.Meta(max_length=2)]
     phone: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+    # Where the parcel goes, when the channel knows it (routing measures distances from
+    # here; without it, from the postal code's area).
+    latitude: Annotated[float, msgspec.Meta(ge=-90, le=90)] | None = None
+    longitude: Annotated[float, msgspec.Meta(ge=-180, le=180)] | None = None
 
 
 class DeliveryIn(msgspec.Struct, frozen=True, kw_only=True):
@@ -160,6 +164,8 @@ class AddressOut(msgspec.Struct, frozen=True, kw_only=True):
     city: str
     country: str
     phone: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 class DeliveryOut(msgspec.Struct, frozen=True, kw_only=True):

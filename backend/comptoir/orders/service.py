@@ -17,20 +17,20 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 import msgspec
-from sqlalchemy import Table, bindparam, exists, func, select, text, tuple_, update
+from sqlalchemy import Table, exists, func, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-from sqlalchemy.sql.selectable import TextualSelect
+from sqlalchemy.sql.elements import TextClause
 
 from comptoir.auth.schemas import Principal
-from comptoir.catalog.models import Variant
 from comptoir.config import service as config
 from comptoir.config.schemas import ChannelOut, LocationOut
 from comptoir.customers import service as customers
 from comptoir.db.base import new_id, utcnow
 from comptoir.db.engine import is_postgres
 from comptoir.errors import Conflict, Forbidden, InvalidInput, NotFound
-from comptoir.events.service import events_after, record_event
+from comptoir.events.service import events_after, record_event, recorded_by_sql
 from comptoir.inventory import service as inventory
+from comptoir.inventory.service import SellableVariant
 from comptoir.orders import lifecycle, numbering, sourcing, tax
 from comptoir.orders.lifecycle import Status
 from comptoir.orders.models import (
@@ -57,6 +57,8 @@ from comptoir.orders.schemas import (
     OrderSummary,
     TotalsOut,
 )
+from comptoir.routing import scoring
+from comptoir.routing import service as routing
 
 __all__ = [
     "AlreadyCaptured",
@@ -86,7 +88,7 @@ class OutOfStock(Conflict):
     title = "Out of stock"
 
 
-def out_of_stock(shortages: Iterable[sourcing.Shortage]) -> OutOfStock:
+def out_of_stock(shortages: Iterable[sourcing.Shortage | scoring.Shortage]) -> OutOfStock:
     short = list(shortages)
     names = ", ".join(f"{s.sku} ({s.requested} asked, {s.available} available)" for s in short)
     return OutOfStock(
@@ -94,6 +96,30 @@ def out_of_stock(shortages: Iterable[sourcing.Shortage]) -> OutOfStock:
         lines=[{"sku": s.sku, "requested": s.requested, "available": s.available}
                for s in short],
     )
+
+
+def not_routed(decision: scoring.Decision) -> Conflict:
+    """The refusal of an order routing could not place: what is short, else why not."""
+    if decision.shortages:
+        return out_of_stock(decision.shortages)
+    return Conflict(f"This order cannot be served: {decision.reason}", code="not_routable",
+                    deciding_factor=decision.deciding_factor)
+
+
+async def _short_after_all(
+    session: AsyncSession, demand: Sequence[tuple[str, int]], delivery: Delivery,
+    channel: str, failed: Sequence[tuple[str, str]],
+) -> Conflict:
+    """The refusal when a reservation failed after routing (another order took the units
+    meanwhile): what routing finds now, or the SKU that was taken if it finds enough."""
+    now = await inventory.availability(session, [sku for sku, _q in demand])
+    again = await routing.route(session, demand, delivery.for_routing(), channel=channel,
+                                stock=now, listed=0)
+    if not again.routed:
+        return not_routed(again)
+    sku = failed[0][0]
+    requested = sum(q for s, q in demand if s == sku)
+    return out_of_stock([sourcing.Shortage(sku, requested, sum(now.get(sku, {}).values()))])
 
 
 def _not_found(number: str) -> NotFound:
@@ -140,6 +166,15 @@ class Delivery:
     def ship_to(self) -> dict[str, Any] | None:
         return msgspec.to_builtins(self.address) if self.address else None
 
+    def for_routing(self) -> scoring.Delivery:
+        if self.method == "pickup":
+            return scoring.Delivery("pickup", store=self.location_code)
+        assert self.address is not None
+        return scoring.Delivery("ship", latitude=self.address.latitude,
+                                longitude=self.address.longitude,
+                                postal_code=self.address.postal_code.strip() or None,
+                                country=self.country)
+
 
 async def check_delivery(delivery: DeliveryIn) -> Delivery:
     if delivery.method == "pickup":
@@ -167,6 +202,9 @@ async def check_delivery(delivery: DeliveryIn) -> Delivery:
             if not getattr(address, field).strip():
                 raise InvalidInput(f"The delivery address needs a {field.replace('_', ' ')}.",
                                    code="incomplete_address", field=field)
+        if (address.latitude is None) != (address.longitude is None):
+            raise InvalidInput("Send the delivery address's latitude and longitude together, "
+                               "or neither.", code="invalid_coordinates")
         return Delivery("ship", msgspec.structs.replace(address, country=country), None, country)
     raise InvalidInput(f"Unknown delivery method '{delivery.method}': ship or pickup.",
                        code="unknown_delivery_method")
@@ -191,7 +229,7 @@ def check_unit_price(sku: str, unit_price: int | None) -> None:
                            code="price_too_large", sku=sku)
 
 
-def check_variants(skus: Iterable[str], variants: Mapping[str, Variant]) -> None:
+def check_variants(skus: Iterable[str], variants: Mapping[str, SellableVariant]) -> None:
     unknown = [sku for sku in skus if sku not in variants]
     if unknown:
         raise InvalidInput(f"Unknown SKU {', '.join(repr(s) for s in unknown)}.",
@@ -202,7 +240,7 @@ def check_variants(skus: Iterable[str], variants: Mapping[str, Variant]) -> None
                            skus=inactive)
 
 
-def unit_price_for(variant: Variant, given: int | None, channel: ChannelOut) -> int:
+def unit_price_for(variant: SellableVariant, given: int | None, channel: ChannelOut) -> int:
     """The caller's price, else the catalog's (which must be in the channel's currency)."""
     if given is not None:
         return given
@@ -351,31 +389,69 @@ ALLOCATIONS = cast(Table, OrderAllocation.__table__)
 _CLAIM_KEY = insert_unless_exists(
     cast(Table, IdempotencyKey.__table__), ("scope", "key"), "id")
 _INSERT_ORDER = insert_unless_exists(ORDERS, ("channel", "external_ref"), "id")
-_PG_INSERT_ORDER: dict[int, TextualSelect] = {}
+_PG_CAPTURE: dict[int, TextClause] = {}
 
 
-def _quoted(name: str) -> str:
-    return f'"{name}"'
+def _pg_capture(year: int) -> TextClause:
+    """A capture's writes on PostgreSQL, in one statement (one round trip).
+
+    The order draws its number from the year's sequence; its lines, allocations, routing
+    decision (with the locations it counts against) and the ``order.captured`` event are
+    inserted only when the order is: a repeated external reference (ON CONFLICT) inserts
+    nothing and the statement answers NULL. Rows travel as JSON documents turned into the
+    tables' own row types, so every column is named once, in the models.
+    """
+    if year not in _PG_CAPTURE:
+        def rows(table: str, param: str) -> str:
+            return (f"SELECT r.* FROM jsonb_populate_recordset(NULL::{table}, "
+                    f"CAST(CAST(:{param} AS text) AS jsonb)) AS r WHERE EXISTS (SELECT FROM ord)")
+
+        _PG_CAPTURE[year] = text(f"""
+            WITH ord AS (
+                INSERT INTO orders
+                SELECT r.* FROM {numbering.number_sql(year)} AS n(number)
+                CROSS JOIN LATERAL jsonb_populate_record(
+                    NULL::orders, CAST(CAST(:order AS text) AS jsonb) || jsonb_build_object(
+                        'number', n.number,
+                        'search', lower(n.number) || ' ' || CAST(:search AS text))) AS r
+                ON CONFLICT ("channel", "external_ref") DO NOTHING
+                RETURNING id, number
+            ), lines AS (
+                INSERT INTO order_lines {rows("order_lines", "lines")}
+            ), allocations AS (
+                INSERT INTO order_allocations {rows("order_allocations", "allocations")}
+            ), decision AS (
+                INSERT INTO routing_decisions
+                SELECT r.* FROM ord CROSS JOIN LATERAL jsonb_populate_record(
+                    NULL::routing_decisions, CAST(CAST(:decision AS text) AS jsonb)
+                    || jsonb_build_object('order_number', ord.number)) AS r
+                RETURNING id
+            ), assignments AS (
+                INSERT INTO routing_assignments
+                SELECT r.* FROM jsonb_populate_recordset(NULL::routing_assignments,
+                    CAST(CAST(:assignments AS text) AS jsonb)) AS r
+                WHERE EXISTS (SELECT FROM decision)
+            ), event AS (
+                INSERT INTO events
+                SELECT r.* FROM ord CROSS JOIN LATERAL jsonb_populate_record(
+                    NULL::events, CAST(CAST(:event AS text) AS jsonb)
+                    || jsonb_build_object('subject', ord.number)) AS r
+            )
+            SELECT number FROM ord
+        """)
+    return _PG_CAPTURE[year]
 
 
-def _pg_insert_order(year: int) -> TextualSelect:
-    """The order INSERT for PostgreSQL: it draws its own number from the year's sequence."""
-    if year not in _PG_INSERT_ORDER:
-        table = ORDERS
-        names = [column.name for column in table.columns]
-        values = ["n.number" if name == "number"
-                  else "lower(n.number) || ' ' || :search" if name == "search"
-                  else f":{name}" for name in names]
-        sql = (
-            f"INSERT INTO orders ({', '.join(_quoted(n) for n in names)}) "
-            f"SELECT {', '.join(values)} FROM {numbering.number_sql(year)} AS n(number) "
-            'WHERE true ON CONFLICT ("channel", "external_ref") DO NOTHING '
-            'RETURNING "id", "number"'
-        )
-        _PG_INSERT_ORDER[year] = text(sql).bindparams(
-            *(bindparam(c.name, type_=c.type) for c in table.columns if c.name != "number")
-        ).columns(table.c.id, table.c.number)
-    return _PG_INSERT_ORDER[year]
+_json = msgspec.json.Encoder().encode
+
+
+def _document(value: Any) -> str:
+    """Rows (namespaces or dicts) as the JSON text ``_pg_capture`` reads."""
+    def builtin(item: Any) -> Any:
+        return vars(item) if isinstance(item, SimpleNamespace) else item
+    if isinstance(value, list):
+        return _json([builtin(item) for item in value]).decode()
+    return _json(builtin(value)).decode()
 
 
 async def stored_answer(
@@ -505,12 +581,14 @@ async def capture(
     price_lines(lines, rate_bp, channel.prices_include_tax)
     fee = tax.shipping_fee(channel.shipping_rates, delivery.method, goods_amount(lines))
     totals = order_totals(lines, fee, rate_bp, channel.prices_include_tax)
-    proposal = await plan([(line.sku, line.quantity) for line in lines], delivery.method,
-                          delivery.location_code, stock)
+    demand = [(line.sku, line.quantity) for line in lines]
+    # Routed the moment it arrives, under the configured policy (routing/).
+    decision = await routing.route(session, demand, delivery.for_routing(),
+                                   channel=channel.code, stock=stock, now=now)
     # A repeated external reference must get its order back even when the stock is gone:
     # refuse only once the order insert has shown it is new.
-    if not proposal.ok and data.external_ref is None:
-        raise out_of_stock(proposal.shortages)
+    if not decision.routed and data.external_ref is None:
+        raise not_routed(decision)
 
     customer = None
     if data.customer is not None:
@@ -535,37 +613,62 @@ async def capture(
                            customer.name if customer else None),
         created_by=principal.actor, created_at=now, updated_at=now,
     )
-    # ON CONFLICT (channel, external_ref): a repeat, or a concurrent twin once the first
-    # has committed, inserts nothing and answers with the existing order.
-    if postgres:
-        values = vars(order).copy()
-        del values["number"]
-        row = (await session.execute(_pg_insert_order(now.year), values)).first()
-        if row is not None:
-            order.number = row.number
-            order.search = f"{row.number.lower()} {order.search}"
-    else:
-        order.number = await numbering.next_number(session, now.year)
-        order.search = f"{order.number.lower()} {order.search}"
-        row = (await session.execute(_INSERT_ORDER, vars(order))).first()
-    if row is None:
-        assert data.external_ref is not None
-        return AlreadyCaptured(channel.code, data.external_ref)
-    if not proposal.ok:
-        raise out_of_stock(proposal.shortages)
-
     line_of = {line.sku: line for line in lines}
     allocations = [
         SimpleNamespace(id=new_id(), order_id=order_id, line_id=line_of[a.sku].id, sku=a.sku,
                         location=a.location, quantity=a.quantity, created_at=now)
-        for a in proposal.allocations
-    ]
-    await session.execute(LINES.insert(), [vars(line) for line in lines])
-    await session.execute(ALLOCATIONS.insert(), [vars(a) for a in allocations])
-    await change_reservations(
-        session, {(a.sku, a.location): a.quantity for a in allocations},
-        demand=[(line.sku, line.quantity) for line in lines],
-        method=delivery.method, store=delivery.location_code)
+        for a in decision.allocations
+    ] if decision.routed else []
+    event_id = new_id()
+    event_data = {
+        "channel": channel.code, "external_ref": data.external_ref,
+        "delivery": delivery.method, "pickup_location": delivery.location_code,
+        "lines": [{"sku": line.sku, "quantity": line.quantity,
+                   "unit_price": line.unit_price} for line in lines],
+        "allocations": [{"sku": a.sku, "location": a.location, "quantity": a.quantity}
+                        for a in allocations],
+        "total": totals.total, "currency": channel.currency,
+    }
+    decision_row, assignments = await routing.decision_rows(decision, now=now)
+    # ON CONFLICT (channel, external_ref): a repeat, or a concurrent twin once the first
+    # has committed, inserts nothing and answers with the existing order.
+    if postgres:
+        values = vars(order).copy()
+        del values["number"], values["search"]
+        number = await session.scalar(_pg_capture(now.year), {
+            "order": _document(values), "search": order.search,
+            "lines": _document(lines), "allocations": _document(allocations),
+            "decision": _document(decision_row), "assignments": _document(assignments),
+            "event": _document({"id": event_id, "seq": None, "topic": "order",
+                                "type": "order.captured", "subject": "", "data": event_data,
+                                "actor": principal.actor, "at": now}),
+        })
+        if number is None:
+            assert data.external_ref is not None
+            return AlreadyCaptured(channel.code, data.external_ref)
+        order.number = number
+        order.search = f"{number.lower()} {order.search}"
+    else:
+        order.number = await numbering.next_number(session, now.year)
+        order.search = f"{order.number.lower()} {order.search}"
+        if (await session.execute(_INSERT_ORDER, vars(order))).first() is None:
+            assert data.external_ref is not None
+            return AlreadyCaptured(channel.code, data.external_ref)
+    if not decision.routed:
+        raise not_routed(decision)
+    if not postgres:
+        await session.execute(LINES.insert(), [vars(line) for line in lines])
+        await session.execute(ALLOCATIONS.insert(), [vars(a) for a in allocations])
+        await routing.record_decision(session, order.number, decision, now=now)
+
+    # Last, the levels: the hottest rows are locked for the shortest time.
+    wanted: dict[tuple[str, str], int] = {}
+    for a in allocations:
+        wanted[(a.sku, a.location)] = wanted.get((a.sku, a.location), 0) + a.quantity
+    reserved = await inventory.reserve_all(session, wanted)
+    if len(reserved) < len(wanted):
+        raise await _short_after_all(session, demand, delivery, channel.code,
+                                     [key for key in sorted(wanted) if key not in reserved])
 
     answer = order_out(order, lines, allocations)
     if idempotency_key is not None:
@@ -582,20 +685,12 @@ async def capture(
         }) is None:
             # A twin got here first (SQLite ran it before us): its answer is the answer.
             return await _replay(session, scope, idempotency_key, digest)
-    # Last: the event is written by the commit's flush, after its sequence number is given.
-    await record_event(
-        session, topic="order", type="order.captured", subject=order.number,
-        actor=principal.actor,
-        data={
-            "channel": channel.code, "external_ref": data.external_ref,
-            "delivery": delivery.method, "pickup_location": delivery.location_code,
-            "lines": [{"sku": line.sku, "quantity": line.quantity,
-                       "unit_price": line.unit_price} for line in lines],
-            "allocations": [{"sku": a.sku, "location": a.location, "quantity": a.quantity}
-                            for a in allocations],
-            "total": totals.total, "currency": channel.currency,
-        },
-    )
+    if postgres:  # inserted with the order
+        recorded_by_sql(session, id=event_id, topic="order", type="order.captured",
+                        subject=order.number, data=event_data, actor=principal.actor, at=now)
+    else:
+        await record_event(session, topic="order", type="order.captured",
+                           subject=order.number, actor=principal.actor, data=event_data)
     return Captured(order=answer)
 
 

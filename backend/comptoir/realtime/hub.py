@@ -2,11 +2,14 @@
 
 Events reach the hub from this process's commits (an event listener) and, when Redis is
 configured, from every process's commits (one pub/sub channel). Whatever the route, the
-hub hands events to its subscribers strictly in ``seq`` order: committed sequence numbers
-have no holes (events/service.py numbers them max + 1 at commit, one committer at a time),
-so an event that arrives with a number beyond the next expected one means the ones between
-went another way (another publisher, a lost message); they are read from the event table
-before going on. Redis only wakes the hub; the table is the truth.
+hub hands events to its subscribers strictly in ``seq`` order: sequence numbers are given
+at commit, one committer at a time, so an event that arrives with a number beyond the next
+expected one means the ones between went another way (another publisher, a lost message)
+or were never committed (a hole, rare); the table is read before going on. The database
+numbers events (PostgreSQL inside COMMIT), so this process's own commits announce events
+without their numbers: the hub reads them back from the table, one read for however many
+commits came meanwhile, and publishes them to Redis from there. Redis only wakes the hub;
+the table is the truth.
 """
 
 from __future__ import annotations
@@ -52,7 +55,9 @@ CLOSE_SIGNED_OUT = 4401  # the staff session the connection was opened with has 
 CLOSE_GOING_AWAY = 1012  # the server restarts: reconnect and resume
 
 PAGE = 500  # events read from the table per query
+READ_BACK = "read back"  # inbox marker: this process committed events the table numbered
 RECENT = 8192  # sequence numbers remembered to tell a duplicate from a restarted log
+RECENT_EVENTS = 512  # events kept to publish one a read found before its commit was heard
 INBOX_LIMIT = 10_000
 BURST = 50  # events handed out before the connections get a turn to send
 
@@ -236,7 +241,12 @@ class Hub:
         self.control_channel = f"{channel}:control"
         self._last_seq: int | None = None
         self._recent: OrderedDict[int, str] = OrderedDict()
-        self._inbox: asyncio.Queue[LiveEvent | None] = asyncio.Queue(INBOX_LIMIT)
+        self._inbox: asyncio.Queue[LiveEvent | str | None] = asyncio.Queue(INBOX_LIMIT)
+        self._read_back_queued = False
+        self._behind = False  # events were committed that the hub did not read
+        self._catching_up_from: int | None = None
+        self._unpublished: set[str] = set()  # ids committed here, to read back and publish
+        self._recent_events: OrderedDict[str, LiveEvent] = OrderedDict()
         self._to_publish: deque[bytes] = deque(maxlen=INBOX_LIMIT)
         self._publish_wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -248,8 +258,9 @@ class Hub:
 
     @property
     def last_seq(self) -> int | None:
-        """The last sequence number handed out (None until the table or an event says)."""
-        return self._last_seq
+        """The last sequence number handed out (None until the table or an event says, or
+        when the hub fell behind: then only the table knows)."""
+        return None if self._behind else self._last_seq
 
     @property
     def connections(self) -> int:
@@ -385,23 +396,45 @@ class Hub:
         bind = session.get_bind() if session is not None else None
         if self._database_url is not None and getattr(bind, "url", None) != self._database_url:
             return  # another database's log (a tool or a test working beside the app)
-        batch = [live_event(e) for e in events]
+        batch = [live_event(e) for e in events if e.seq is not None]
+        unnumbered = [str(e.id) for e in events if e.seq is None]
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
             running = None
         if running is self._loop:
-            self._take(batch)
+            self._take(batch, unnumbered)
         else:
-            self._loop.call_soon_threadsafe(self._take, batch)
+            self._loop.call_soon_threadsafe(self._take, batch, unnumbered)
 
-    def _take(self, batch: Iterable[LiveEvent]) -> None:
+    def _take(self, batch: Iterable[LiveEvent], unnumbered: Sequence[str] = ()) -> None:
         for event in batch:
             self.accept(event)
-            if self.redis is not None:
-                self._to_publish.append(msgspec.json.encode(event))
+            self._to_redis(event)
+        if unnumbered:
+            self._read_back(unnumbered)
+
+    def _to_redis(self, event: LiveEvent) -> None:
         if self.redis is not None:
+            self._to_publish.append(msgspec.json.encode(event))
             self._publish_wake.set()
+
+    def _read_back(self, ids: Iterable[str]) -> None:
+        """This process committed the events ``ids``, numbered by the database: have them
+        read from the table (one read for every commit until it runs) and published."""
+        if self.redis is not None:
+            for event_id in ids:
+                known = self._recent_events.get(event_id)
+                if known is not None:  # a read that was under way already found it
+                    self._to_redis(known)
+                else:
+                    self._unpublished.add(event_id)
+        if not self._read_back_queued:
+            self._read_back_queued = True
+            try:
+                self._inbox.put_nowait(READ_BACK)
+            except asyncio.QueueFull:  # the poll reads them instead
+                self._read_back_queued = False
 
     def accept(self, event: LiveEvent) -> None:
         """Queue a committed event for delivery (from any source, in any order, even twice)."""
@@ -423,13 +456,15 @@ class Hub:
             try:
                 if event is None:
                     await self._catch_up()
+                elif isinstance(event, str):
+                    await self._read_committed()
                 else:
                     await self._arrived(event)
             except asyncio.CancelledError:
                 raise
             except Exception:  # a database hiccup: the next event or poll retries the gap
                 log.exception("live feed: could not deliver event %s",
-                              event.seq if event else "(poll)")
+                              event.seq if isinstance(event, LiveEvent) else "(read)")
                 await asyncio.sleep(0.5)
 
     async def _arrived(self, event: LiveEvent) -> None:
@@ -446,6 +481,34 @@ class Hub:
         await self._fill()
         if self._last_seq is None or event.seq > self._last_seq:
             self._dispatch(event)
+
+    async def _read_committed(self) -> None:
+        self._read_back_queued = False
+        if self._last_seq is None:
+            await self._catch_up()
+        elif self._unpublished or (self._subscribers and not self._behind):
+            await self._fill()
+        else:
+            # Nobody to hand them to (or only connections still replaying the table): no
+            # read. The head is behind from now on; a connection that has replayed the
+            # table tells the hub how far it read (``replayed_to``).
+            self._behind = True
+        self._unpublished.clear()  # what the read did not find, the others' poll will
+
+    def replayed_to(self, position: int) -> None:
+        """A connection read the table up to ``position`` and goes live from there.
+
+        A hub that fell behind (nobody listened) continues from the lowest such position:
+        what lies above it reaches every connection (each drops what it already has), and
+        nothing below it is owed to anyone.
+        """
+        if self._behind:
+            self._behind = False
+            self._last_seq = position
+            self._catching_up_from = position
+            self._read_back(())  # what was committed since that connection's last read
+        elif self._catching_up_from is not None and self._last_seq is not None:
+            self._last_seq = min(self._last_seq, position)
 
     async def _catch_up(self) -> None:
         if not self._subscribers:
@@ -467,6 +530,7 @@ class Hub:
 
     async def _fill(self) -> None:
         """Deliver, from the table, every event after the last one delivered."""
+        self._catching_up_from = None
         while True:
             after = self._last_seq or 0
             async with self.sessionmaker() as session:
@@ -482,6 +546,13 @@ class Hub:
         self._recent.move_to_end(event.seq)
         if len(self._recent) > RECENT:
             self._recent.popitem(last=False)
+        if self.redis is not None:
+            if event.id in self._unpublished:
+                self._unpublished.discard(event.id)
+                self._to_redis(event)
+            self._recent_events[event.id] = event
+            if len(self._recent_events) > RECENT_EVENTS:
+                self._recent_events.popitem(last=False)
         topics = event_topics(event.topic, event.subject, event.data)
         reached: set[Subscriber] = set()
         texts: dict[tuple[Route, ...], str | None] = {}  # most subscribers share one text

@@ -231,6 +231,7 @@ class Feed:
         head = hub.last_seq
         if since is None:
             subscriber.go_live(await hub.read_head(known=head))
+            hub.replayed_to(subscriber.position)
             return
         if head is not None and since >= head:
             subscriber.go_live(since)  # nothing on the table is newer than what it has seen
@@ -253,6 +254,7 @@ class Feed:
             if len(rows) < PAGE or subscriber.closing is not None:
                 break
         subscriber.go_live(position)
+        hub.replayed_to(subscriber.position)
 
     def _single_order(self) -> str | None:
         """The order number when the connection follows one order only (a tracking page, an

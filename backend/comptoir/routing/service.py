@@ -12,6 +12,7 @@ import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
@@ -42,6 +43,7 @@ from comptoir.routing.schemas import (
 __all__ = [
     "MAX_STORED_CANDIDATES",
     "daily_capacity",
+    "decision_rows",
     "decisions_for_order",
     "local_day",
     "policy_view",
@@ -236,14 +238,12 @@ async def route(
                          channel=channel, listed=listed)
 
 
-async def record_decision(
-    session: AsyncSession, order_number: str, decision: scoring.Decision, *,
-    now: dt.datetime | None = None,
-) -> None:
-    """Store a decision for an order (in the caller's transaction): two INSERTs at most.
-
-    Each location the order was routed to counts one order against its capacity for its day.
-    """
+async def decision_rows(
+    decision: scoring.Decision, *, order_number: str = "", now: dt.datetime | None = None,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The rows that store a decision: the decision itself, and one assignment per location
+    it sent the order to (each counts one order against that location's capacity for its
+    own day). ``order_number`` may be left for the caller's SQL to fill in."""
     now = now or utcnow()
     decision_id = new_id()
     listed = [
@@ -253,7 +253,7 @@ async def record_decision(
          "score": c.score, "lines_in_full": c.lines_in_full}
         for c in decision.candidates[:MAX_STORED_CANDIDATES]
     ]
-    await session.execute(_DECISIONS.insert().values(
+    row: dict[str, Any] = dict(
         id=decision_id, order_number=order_number, created_at=now, method=decision.method,
         channel=decision.channel, routed=decision.routed,
         deciding_factor=decision.deciding_factor, reason=decision.reason,
@@ -265,15 +265,26 @@ async def record_decision(
         candidates=listed,
         candidates_left_out=decision.not_listed + len(decision.candidates) - len(listed),
         without_stock=decision.without_stock,
-    ))
+    )
+    assignments = []
     if decision.routed and decision.allocations:
-        rows = []
         for code in decision.locations:
             location = await config.get_location(code)
             timezone = location.timezone if location is not None else "UTC"
-            rows.append({"id": new_id(), "decision_id": decision_id, "location": code,
-                         "local_day": local_day(timezone, now)})
-        await session.execute(_ASSIGNMENTS.insert(), rows)
+            assignments.append({"id": new_id(), "decision_id": decision_id, "location": code,
+                                "local_day": local_day(timezone, now)})
+    return row, assignments
+
+
+async def record_decision(
+    session: AsyncSession, order_number: str, decision: scoring.Decision, *,
+    now: dt.datetime | None = None,
+) -> None:
+    """Store a decision for an order (in the caller's transaction): two INSERTs at most."""
+    row, assignments = await decision_rows(decision, order_number=order_number, now=now)
+    await session.execute(_DECISIONS.insert().values(**row))
+    if assignments:
+        await session.execute(_ASSIGNMENTS.insert(), assignments)
 
 
 async def decisions_for_order(session: AsyncSession, order_number: str) -> list[StoredDecisionOut]:
