@@ -72,22 +72,10 @@ async def _hand_offs(sessionmaker: Any) -> list[Any]:
 
 
 async def _capture_at_3pl(web: httpx.AsyncClient, sessionmaker: Any) -> str:
-    from comptoir.fulfillment.service import hand_off
-    from comptoir.orders.models import Order, OrderAllocation
-
+    """Capture an order that only the 3PL can serve: capture queues its hand-off."""
     response = await web.post("/api/orders", json=order_body(("BOX", 2)))
     assert response.status_code == 201, response.text
     number: str = response.json()["number"]
-    if not await _hand_offs(sessionmaker):
-        # Capture does not queue the hand-off yet (the orders domain calls ``hand_off`` once
-        # wired): do here what it will do, in a transaction of its own.
-        async with sessionmaker() as session, session.begin():
-            order = await session.scalar(select(Order).where(Order.number == number))
-            assert order is not None
-            at = list(await session.scalars(select(OrderAllocation.location).where(
-                OrderAllocation.order_id == order.id)))
-            await hand_off(session, order_id=order.id, order_number=number, locations=at,
-                           actor="key:web")
     return number
 
 

@@ -29,6 +29,7 @@ from comptoir.db.base import new_id, utcnow
 from comptoir.db.engine import is_postgres
 from comptoir.errors import Conflict, Forbidden, InvalidInput, NotFound
 from comptoir.events.service import events_after, record_event, recorded_by_sql
+from comptoir.fulfillment.handoff import hand_off
 from comptoir.inventory import service as inventory
 from comptoir.inventory.service import SellableVariant
 from comptoir.orders import lifecycle, numbering, sourcing, tax
@@ -685,6 +686,8 @@ async def capture(
         }) is None:
             # A twin got here first (SQLite ran it before us): its answer is the answer.
             return await _replay(session, scope, idempotency_key, digest)
+    await hand_off(session, order_id=order_id, order_number=order.number,
+                   locations={a.location for a in allocations}, actor=principal.actor)
     if postgres:  # inserted with the order
         recorded_by_sql(session, id=event_id, topic="order", type="order.captured",
                         subject=order.number, data=event_data, actor=principal.actor, at=now)
