@@ -9,8 +9,8 @@ Two measures, printed as p50/p95/p99/max per order:
 1. the scorer alone (``routing.scoring.route``) on an in-memory availability snapshot;
 2. routing plus reservation in the database, per order, in one transaction: read the
    variants and availability of the order's SKUs, route under the configured policy (with
-   the capacity query for stores), one conditional reserve UPDATE per allocation, store the
-   decision, commit.
+   the capacity query for stores), reserve every allocation (one statement, as capture
+   does), store the decision, commit.
 
 Orders are mixed: single-line shipments, multi-line shipments (2-5 lines, some split) and
 pickups at a random store. Warehouses hold most SKUs; each store holds a share of them
@@ -305,12 +305,13 @@ async def bench_database(
                                                stock=stock)
                 t2 = time.perf_counter()
                 reserved = decision.routed
-                # One order for every transaction (sku, then location): no deadlocks.
-                for a in sorted(decision.allocations, key=lambda a: (a.sku, a.location)):
-                    if not await inventory.reserve(session, sku=a.sku, location=a.location,
-                                                   quantity=a.quantity):
-                        reserved = False
-                        break
+                # As capture does: one statement locks the levels in (sku, location) order
+                # and reserves each conditionally.
+                wanted: dict[tuple[str, str], int] = {}
+                for a in decision.allocations:
+                    wanted[(a.sku, a.location)] = wanted.get((a.sku, a.location), 0) + a.quantity
+                if reserved and len(await inventory.reserve_all(session, wanted)) < len(wanted):
+                    reserved = False
                 if reserved:
                     await routing.record_decision(session, f"BENCH-{number:06d}", decision)
                 t3 = time.perf_counter()
