@@ -6,9 +6,11 @@ the last unit cannot both win, on SQLite and PostgreSQL alike.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import String, and_, any_, bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -28,6 +30,7 @@ from comptoir.inventory.models import MOVEMENT_KINDS, InventoryLevel, InventoryM
 __all__ = [
     "MAX_ON_HAND",
     "MAX_QUANTITY",
+    "RESERVE_PG_CTES",
     "SellableVariant",
     "adjust",
     "consume_reservation",
@@ -41,6 +44,7 @@ __all__ = [
     "release",
     "reserve",
     "reserve_all",
+    "reserve_all_params",
     "set_safety_stock",
     "variants_with_availability",
 ]
@@ -371,9 +375,11 @@ async def variants_with_availability(
     return variants, stock
 
 
-_RESERVE_PG = text(
-    """
-    WITH wanted AS (
+# The reservation of several levels, as common table expressions that a statement can hold
+# (order capture puts them in its own): they read :skus, :locations, :quantities and :now,
+# and ``reserved`` holds the levels that had the units.
+RESERVE_PG_CTES = """
+    wanted AS (
         SELECT * FROM unnest(CAST(:skus AS varchar[]), CAST(:locations AS varchar[]),
                              CAST(:quantities AS integer[])) AS w(sku, location, quantity)
     ), locked AS (
@@ -381,13 +387,27 @@ _RESERVE_PG = text(
         JOIN wanted w ON l.sku = w.sku AND l.location = w.location
         ORDER BY l.sku, l.location
         FOR UPDATE OF l
-    )
-    UPDATE inventory_levels l SET reserved = l.reserved + k.quantity, updated_at = :now
-    FROM locked k
-    WHERE l.id = k.id AND l.on_hand - l.reserved - l.safety_stock >= k.quantity
-    RETURNING l.sku, l.location
-    """
-).bindparams(bindparam("now", type_=DateTimeUTC(timezone=True)))
+    ), reserved AS (
+        UPDATE inventory_levels l SET reserved = l.reserved + k.quantity, updated_at = :now
+        FROM locked k
+        WHERE l.id = k.id AND l.on_hand - l.reserved - l.safety_stock >= k.quantity
+        RETURNING l.sku, l.location
+    )"""
+
+_RESERVE_PG = text(f"WITH {RESERVE_PG_CTES} SELECT sku, location FROM reserved").bindparams(
+    bindparam("now", type_=DateTimeUTC(timezone=True)))
+
+
+def reserve_all_params(
+    quantities: Mapping[tuple[str, str], int], now: dt.datetime
+) -> dict[str, Any]:
+    """The parameters of ``RESERVE_PG_CTES`` for ``{(sku, location): quantity}``."""
+    if any(quantity <= 0 for quantity in quantities.values()):
+        raise InvalidInput("A reservation is for at least one unit.", code="invalid_quantity")
+    wanted = sorted(quantities.items())
+    return {"skus": [sku for (sku, _loc), _q in wanted],
+            "locations": [loc for (_sku, loc), _q in wanted],
+            "quantities": [q for _key, q in wanted], "now": now}
 
 
 async def reserve_all(
@@ -400,15 +420,11 @@ async def reserve_all(
     order, so two captures never wait for each other in opposite orders, then applies the
     conditional update to each; SQLite, one writer at a time, takes them one by one.
     """
-    if any(quantity <= 0 for quantity in quantities.values()):
-        raise InvalidInput("A reservation is for at least one unit.", code="invalid_quantity")
-    wanted = sorted(quantities.items())
+    params = reserve_all_params(quantities, utcnow())
     if is_postgres(session):
-        rows = await session.execute(_RESERVE_PG, {
-            "skus": [sku for (sku, _loc), _q in wanted],
-            "locations": [loc for (_sku, loc), _q in wanted],
-            "quantities": [q for _key, q in wanted], "now": utcnow()})
+        rows = await session.execute(_RESERVE_PG, params)
         return {(sku, location) for sku, location in rows}
+    wanted = sorted(quantities.items())
     done = set()
     for (sku, location), quantity in wanted:
         if await reserve(session, sku=sku, location=location, quantity=quantity):

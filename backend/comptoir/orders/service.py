@@ -17,7 +17,7 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 import msgspec
-from sqlalchemy import Table, exists, func, select, text, tuple_, update
+from sqlalchemy import Table, bindparam, exists, func, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.sql.elements import TextClause
 
@@ -25,7 +25,7 @@ from comptoir.auth.schemas import Principal
 from comptoir.config import service as config
 from comptoir.config.schemas import ChannelOut, LocationOut
 from comptoir.customers import service as customers
-from comptoir.db.base import new_id, utcnow
+from comptoir.db.base import DateTimeUTC, new_id, utcnow
 from comptoir.db.engine import is_postgres
 from comptoir.errors import Conflict, Forbidden, InvalidInput, NotFound
 from comptoir.events.service import events_after, record_event, recorded_by_sql
@@ -107,20 +107,28 @@ def not_routed(decision: scoring.Decision) -> Conflict:
                     deciding_factor=decision.deciding_factor)
 
 
+def _reservations(allocations: Iterable[Any]) -> dict[tuple[str, str], int]:
+    """Units to reserve per (sku, location)."""
+    wanted: dict[tuple[str, str], int] = {}
+    for a in allocations:
+        wanted[(a.sku, a.location)] = wanted.get((a.sku, a.location), 0) + a.quantity
+    return wanted
+
+
 async def _short_after_all(
     session: AsyncSession, demand: Sequence[tuple[str, int]], delivery: Delivery,
-    channel: str, failed: Sequence[tuple[str, str]],
+    channel: str,
 ) -> Conflict:
     """The refusal when a reservation failed after routing (another order took the units
-    meanwhile): what routing finds now, or the SKU that was taken if it finds enough."""
+    meanwhile): what routing finds now, or, if it finds enough (units came back since),
+    the lines as short of what they asked."""
     now = await inventory.availability(session, [sku for sku, _q in demand])
     again = await routing.route(session, demand, delivery.for_routing(), channel=channel,
                                 stock=now, listed=0)
     if not again.routed:
         return not_routed(again)
-    sku = failed[0][0]
-    requested = sum(q for s, q in demand if s == sku)
-    return out_of_stock([sourcing.Shortage(sku, requested, sum(now.get(sku, {}).values()))])
+    return out_of_stock([sourcing.Shortage(sku, quantity, sum(now.get(sku, {}).values()))
+                         for sku, quantity in demand])
 
 
 def _not_found(number: str) -> NotFound:
@@ -399,8 +407,13 @@ def _pg_capture(year: int) -> TextClause:
     The order draws its number from the year's sequence; its lines, allocations, routing
     decision (with the locations it counts against) and the ``order.captured`` event are
     inserted only when the order is: a repeated external reference (ON CONFLICT) inserts
-    nothing and the statement answers NULL. Rows travel as JSON documents turned into the
-    tables' own row types, so every column is named once, in the models.
+    nothing and the statement answers a NULL number. Rows travel as JSON documents turned
+    into the tables' own row types, so every column is named once, in the models.
+
+    The same statement reserves the allocations: it locks their levels in (sku, location)
+    order, so two captures never wait for each other in opposite orders, and applies the
+    conditional update to each (``inventory.reserve_all``). It answers how many levels it
+    reserved: fewer than asked, and the caller rolls the whole transaction back.
     """
     if year not in _PG_CAPTURE:
         def rows(table: str, param: str) -> str:
@@ -437,9 +450,10 @@ def _pg_capture(year: int) -> TextClause:
                 SELECT r.* FROM ord CROSS JOIN LATERAL jsonb_populate_record(
                     NULL::events, CAST(CAST(:event AS text) AS jsonb)
                     || jsonb_build_object('subject', ord.number)) AS r
-            )
-            SELECT number FROM ord
-        """)
+            ), {inventory.RESERVE_PG_CTES}
+            SELECT (SELECT number FROM ord) AS number,
+                   (SELECT count(*) FROM reserved) AS reserved
+        """).bindparams(bindparam("now", type_=DateTimeUTC(timezone=True)))
     return _PG_CAPTURE[year]
 
 
@@ -636,19 +650,21 @@ async def capture(
     if postgres:
         values = vars(order).copy()
         del values["number"], values["search"]
-        number = await session.scalar(_pg_capture(now.year), {
+        wanted = _reservations(allocations)
+        row = (await session.execute(_pg_capture(now.year), {
             "order": _document(values), "search": order.search,
             "lines": _document(lines), "allocations": _document(allocations),
             "decision": _document(decision_row), "assignments": _document(assignments),
             "event": _document({"id": event_id, "seq": None, "topic": "order",
                                 "type": "order.captured", "subject": "", "data": event_data,
                                 "actor": principal.actor, "at": now}),
-        })
-        if number is None:
+            **inventory.reserve_all_params(wanted, now),
+        })).one()
+        if row.number is None:
             assert data.external_ref is not None
             return AlreadyCaptured(channel.code, data.external_ref)
-        order.number = number
-        order.search = f"{number.lower()} {order.search}"
+        order.number = row.number
+        order.search = f"{row.number.lower()} {order.search}"
     else:
         order.number = await numbering.next_number(session, now.year)
         order.search = f"{order.number.lower()} {order.search}"
@@ -662,14 +678,14 @@ async def capture(
         await session.execute(ALLOCATIONS.insert(), [vars(a) for a in allocations])
         await routing.record_decision(session, order.number, decision, now=now)
 
-    # Last, the levels: the hottest rows are locked for the shortest time.
-    wanted: dict[tuple[str, str], int] = {}
-    for a in allocations:
-        wanted[(a.sku, a.location)] = wanted.get((a.sku, a.location), 0) + a.quantity
-    reserved = await inventory.reserve_all(session, wanted)
-    if len(reserved) < len(wanted):
-        raise await _short_after_all(session, demand, delivery, channel.code,
-                                     [key for key in sorted(wanted) if key not in reserved])
+    if postgres:
+        if row.reserved < len(wanted):
+            raise await _short_after_all(session, demand, delivery, channel.code)
+    else:
+        # Last, the levels: the hottest rows are locked for the shortest time.
+        wanted = _reservations(allocations)
+        if len(await inventory.reserve_all(session, wanted)) < len(wanted):
+            raise await _short_after_all(session, demand, delivery, channel.code)
 
     answer = order_out(order, lines, allocations)
     if idempotency_key is not None:
