@@ -295,3 +295,26 @@ async def test_the_dashboard_shows_orders_held_for_stock_and_stock_outs_live(
         assert response.status_code == 201, response.text
     await expect(out).to_have_count(0, timeout=3_000)
     await screenshot(page, "dashboard-fr")
+
+
+async def test_a_manager_sees_where_routing_sent_the_order_and_why(
+    page: Any, sign_in: SignIn, demo_server: DemoServer, web_key: str
+) -> None:
+    order = await capture(demo_server, web_key)
+    number = order["number"]
+    [location] = {a["location"] for line in order["lines"] for a in line["allocations"]}
+    async with api_as(demo_server) as client:
+        [decision] = (await client.get(f"/api/routing/decisions/{number}")).json()
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await sign_in(page, MANAGER, f"/orders/{number}")
+
+    await expect(page.get_by_role("heading", name="Acheminement")).to_be_visible()
+    reason = page.locator(".decision__reason")
+    await expect(reason).to_have_text(decision["reason"])
+    await expect(reason).to_contain_text(location)
+    chosen = page.locator(f'.candidate[data-code="{location}"]')
+    await expect(chosen).to_have_attribute("data-outcome", "chosen")
+    await expect(chosen.locator(".candidate__outcome")).to_have_text("Choisi")
+    # A long list starts short: the winner and its closest rivals.
+    assert await page.locator(".candidate").count() <= 3
+    await screenshot(page, "order-routing-fr")

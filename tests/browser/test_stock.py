@@ -22,6 +22,10 @@ from tests.browser.conftest import (
     on_hand,
     screenshot,
 )
+from tests.browser.test_orders import capture, web_key  # noqa: F401 (the web shop's key)
+
+# A notebook only this file's live-reservation test orders.
+ORDERED_NOTEBOOK = "CARNET-31"
 
 
 def stock_cell(page: Any, location: str, column: str) -> Any:
@@ -193,3 +197,28 @@ async def test_the_sku_page_and_the_search_follow_stock_changed_elsewhere(
     await page.wait_for_timeout(300)
     await _adjust(demo_server, MUG.sku, "WH-PARIS", -2)
     await expect(line).to_have_text(f"Disponible : {before}", timeout=3_000)
+
+
+async def test_available_drops_live_when_an_order_elsewhere_reserves_the_sku(
+    page: Any, sign_in: SignIn, demo_server: DemoServer, web_key: str,  # noqa: F811
+) -> None:
+    # An associate of another store: they get the stock, not the order behind it.
+    await _adjust(demo_server, ORDERED_NOTEBOOK, "WH-PARIS", 5)
+    shelf = await on_hand(demo_server, ORDERED_NOTEBOOK, "WH-PARIS")
+    await sign_in(page, ASSOCIATE, f"/stock/{ORDERED_NOTEBOOK}")
+    available = stock_cell(page, "WH-PARIS", "available")
+    await expect(available).to_have_text(str(shelf))
+    await page.wait_for_timeout(300)  # the live feed is connected
+
+    await capture(demo_server, web_key, ORDERED_NOTEBOOK)  # the web shop sells one
+    await expect(available).to_have_text(str(shelf - 1), timeout=3_000)
+    await expect(stock_cell(page, "WH-PARIS", "reserved")).to_have_text("1")
+    await expect(stock_cell(page, "WH-PARIS", "on_hand")).to_have_text(str(shelf))
+
+    await page.get_by_role("link", name="Stock").first.click()
+    await page.get_by_label("Produit, SKU ou code-barres").fill(ORDERED_NOTEBOOK)
+    line = page.locator("a.row").filter(has_text=ORDERED_NOTEBOOK).locator(".stock-line")
+    await expect(line).to_have_text(f"Disponible : {shelf - 1}")
+    await page.wait_for_timeout(300)
+    await capture(demo_server, web_key, ORDERED_NOTEBOOK)
+    await expect(line).to_have_text(f"Disponible : {shelf - 2}", timeout=3_000)

@@ -12,10 +12,9 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from sqlalchemy import select
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
-
-from sqlalchemy import select
 
 from comptoir.events.models import Event
 from comptoir.events.service import record_event

@@ -113,6 +113,35 @@ async def test_page_from_another_origin_is_refused_at_the_handshake(
 # --- who sees what -------------------------------------------------------------------------
 
 
+async def test_order_captured_through_the_api_reaches_followers_of_its_skus_stock(
+    feed: Any, catalog: Any, client_for: Any
+) -> None:
+    await catalog.add("MUG", stock={"ST-PARIS-01": 3})
+    await catalog.add("CAP", stock={"ST-PARIS-01": 3})
+    associate = await feed("associate")  # works at ST-LYON-01: may not read this order
+    await associate.subscribe(["inventory:MUG", "inventory:TEE"])
+    manager = await feed("manager")
+    await manager.subscribe(["inventory"])
+    web = await client_for(key="web")
+    response = await web.post("/api/orders", json=order_body(
+        ("MUG", 2), ("CAP", 1), delivery=pickup("ST-PARIS-01")))
+    assert response.status_code == 201, response.text
+    number = response.json()["number"]
+
+    [seen] = await associate.events(1)
+    assert seen["type"] == "order.captured"
+    assert seen["topics"] == ["inventory:MUG"]
+    # What changed in stock, and nothing of the order: no customer, prices or channel.
+    assert list(seen["data"]) == ["allocations"]
+    assert sorted(seen["data"]["allocations"], key=lambda row: row["sku"]) == [
+        {"sku": "CAP", "location": "ST-PARIS-01", "quantity": 1},
+        {"sku": "MUG", "location": "ST-PARIS-01", "quantity": 2}]
+    assert number not in str(seen) and "Ada" not in str(seen)
+    [all_stock] = await manager.events(1)
+    assert all_stock["seq"] == seen["seq"] and all_stock["topics"] == ["inventory"]
+    assert await associate.quiet() == []
+
+
 async def test_associate_follows_only_their_own_location(feed: Any, record: Any) -> None:
     client = await feed("associate")  # associate1 works at ST-LYON-01
     ack = await client.subscribe(["location:ST-LYON-01", "location:ST-PARIS-01", "orders",

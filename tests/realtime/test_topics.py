@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from comptoir.realtime.service import origin_allowed
-from comptoir.realtime.topics import Access, Topic, access, event_topics, parse_topic
+from comptoir.realtime.topics import (
+    Access,
+    Topic,
+    access,
+    event_topics,
+    parse_topic,
+    presenter_for,
+    stock_view,
+)
 
 
 def test_stock_change_goes_to_its_sku_and_its_location() -> None:
@@ -27,7 +35,8 @@ def test_order_event_without_a_location_list_is_placed_by_its_allocations_and_pi
     data = {"pickup_location": "ST-LYON-01",
             "allocations": [{"sku": "TEE", "location": "WH-LYON", "quantity": 1}]}
     assert event_topics("order", "CMP-2026-000002", data) == (
-        "order:CMP-2026-000002", "location:ST-LYON-01", "location:WH-LYON", "orders")
+        "order:CMP-2026-000002", "location:ST-LYON-01", "location:WH-LYON", "orders",
+        "inventory:TEE", "inventory")
     assert event_topics("order", "CMP-2026-000003", {"reason": "fraud check"}) == (
         "order:CMP-2026-000003", "orders")
 
@@ -106,3 +115,42 @@ def test_only_pages_of_this_server_may_open_the_feed(
     origin: str | None, host: str, public_url: str, allowed: bool
 ) -> None:
     assert origin_allowed(origin, host, public_url) is allowed
+
+
+def test_order_event_that_moves_stock_also_goes_to_each_sku_and_all_stock() -> None:
+    captured = {"allocations": [{"sku": "TEE", "location": "WH-LYON", "quantity": 1},
+                                {"sku": "CAP", "location": "WH-LYON", "quantity": 2}]}
+    assert event_topics("order", "CMP-2026-000004", captured) == (
+        "order:CMP-2026-000004", "location:WH-LYON", "orders",
+        "inventory:CAP", "inventory:TEE", "inventory")
+    edited = {"locations": ["WH-LYON"], "lines": [{"sku": "TEE", "from": 1, "to": 2}],
+              "reserved": [{"sku": "TEE", "location": "WH-LYON", "quantity": 1}],
+              "released": []}
+    assert event_topics("order", "CMP-2026-000004", edited)[-2:] == (
+        "inventory:TEE", "inventory")
+    # A note or a cancellation with nothing left to give back changes no stock.
+    assert event_topics("order", "CMP-2026-000004",
+                        {"locations": ["WH-LYON"], "released": []}) == (
+        "order:CMP-2026-000004", "location:WH-LYON", "orders")
+
+
+def test_stock_topics_carry_an_order_event_s_reservations_and_nothing_of_the_order() -> None:
+    edited = {"version": 3, "note": "call first",
+              "delivery": {"to": {"address": {"name": "Ada Byron", "line1": "1 rue X"}}},
+              "lines": [{"sku": "TEE", "from": 1, "to": 2}],
+              "reserved": [{"sku": "TEE", "location": "WH-LYON", "quantity": 1}],
+              "released": [{"sku": "CAP", "location": "ST-LYON-01", "quantity": 1}]}
+    topic = parse_topic("inventory:TEE")
+    assert topic is not None
+    present = presenter_for(topic)
+    assert present is not None
+    assert present("order.edited", edited) == {
+        "reserved": [{"sku": "TEE", "location": "WH-LYON", "quantity": 1}],
+        "released": [{"sku": "CAP", "location": "ST-LYON-01", "quantity": 1}]}
+    level = {"sku": "TEE", "location": "WH-LYON", "on_hand": 4, "available": 3}
+    assert present("inventory.changed", level) == level
+    assert stock_view("inventory.changed", level) is level
+    # Order topics are delivered as recorded to those who may follow them.
+    for name in ("orders", "order:CMP-2026-000004", "location:WH-LYON"):
+        other = parse_topic(name)
+        assert other is not None and presenter_for(other) is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Annotated, Any
 
@@ -36,9 +37,13 @@ class FulfillmentsController(Controller):
         status: str | None = None,
         cursor: str | None = None,
         limit: Annotated[int, QueryParameter(ge=1, le=service.MAX_PAGE)] = 50,
+        handed_over_since: Annotated[dt.datetime | None, QueryParameter(
+            description="Only what was handed over from this moment on (with a time zone), "
+                        "the latest first")] = None,
     ) -> FulfillmentPage:
         page = await service.list_fulfillments(db_session, principal, location=location,
-                                               status=status, cursor=cursor, limit=limit)
+                                               status=status, cursor=cursor, limit=limit,
+                                               handed_over_since=handed_over_since)
         await db_session.commit()  # a first read makes the pick lists
         return page
 

@@ -48,6 +48,10 @@ class Fulfillment(UUIDPrimaryKey, Base):
         Index("ix_fulfillments_location_status_created", "location", "status", "created_at",
               "id"),
         Index("ix_fulfillments_status_hold_until", "status", "hold_until"),
+        # A store's "collected today", the latest first, keyset-paginated on (handed_over_at, id).
+        Index("ix_fulfillments_location_handed_over", "location", "handed_over_at", "id",
+              sqlite_where=text("handed_over_at IS NOT NULL"),
+              postgresql_where=text("handed_over_at IS NOT NULL")),
         # At most one not-yet-started fulfillment per order and location: two first reads of
         # a queue cannot both make it.
         Index("ux_fulfillments_order_location_new", "order_id", "location", unique=True,

@@ -273,8 +273,13 @@ def _decode_cursor(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
 async def list_fulfillments(
     session: AsyncSession, principal: Principal, *, location: str | None = None,
     status: str | None = None, cursor: str | None = None, limit: int = 50,
+    handed_over_since: dt.datetime | None = None,
 ) -> FulfillmentPage:
-    """A location's queue, oldest first. Associates see their own location only."""
+    """A location's queue, oldest first. Associates see their own location only.
+
+    ``handed_over_since``: instead, what was handed over to customers from that moment on,
+    the latest first ("collected today"), keyset-paginated on (handed_over_at, id).
+    """
     if principal.role not in MANAGER_ROLES:
         if principal.location is None or location not in (None, principal.location):
             raise Forbidden("You can see the work of your own location only.",
@@ -285,6 +290,8 @@ async def list_fulfillments(
                            allowed=[s.value for s in states.Status])
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput(f"limit is 1 to {MAX_PAGE}.", code="invalid_limit")
+    if handed_over_since is not None:
+        return await _handed_over(session, location, status, handed_over_since, cursor, limit)
     await materialise(session, location)
     query = select(Fulfillment)
     if location is not None:
@@ -303,6 +310,38 @@ async def list_fulfillments(
     return FulfillmentPage(
         items=items,
         next_cursor=_encode_cursor(rows[-1].created_at, rows[-1].id) if more and rows else None)
+
+
+async def _handed_over(
+    session: AsyncSession, location: str | None, status: str | None, since: dt.datetime,
+    cursor: str | None, limit: int,
+) -> FulfillmentPage:
+    """Handed over at or after ``since``, the latest first (index on location,
+    handed_over_at, id): a store's "collected today" in one read, however long its history."""
+    if since.tzinfo is None:
+        raise InvalidInput("handed_over_since needs a time zone, e.g. 2026-11-26T00:00:00Z.",
+                           code="invalid_since")
+    if status not in (None, states.Status.HANDED_OVER.value):
+        raise InvalidInput("handed_over_since lists handed-over work only: leave status out.",
+                           code="conflicting_filters")
+    query = select(Fulfillment).where(Fulfillment.handed_over_at >= since,
+                                      Fulfillment.status == states.Status.HANDED_OVER.value)
+    if location is not None:
+        query = query.where(Fulfillment.location == location)
+    if cursor is not None:
+        at, before = _decode_cursor(cursor)
+        query = query.where((Fulfillment.handed_over_at < at)
+                            | ((Fulfillment.handed_over_at == at) & (Fulfillment.id < before)))
+    rows = list(await session.scalars(query.order_by(
+        Fulfillment.handed_over_at.desc(), Fulfillment.id.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [await _render(session, row) for row in rows]
+    last = rows[-1] if more and rows else None
+    return FulfillmentPage(
+        items=items,
+        next_cursor=_encode_cursor(last.handed_over_at, last.id)
+        if last is not None and last.handed_over_at is not None else None)
 
 
 # --- the work ---------------------------------------------------------------------------------

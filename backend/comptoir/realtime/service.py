@@ -16,7 +16,7 @@ from comptoir.events.service import events_after
 from comptoir.orders import service as orders
 from comptoir.realtime.hub import PAGE, Hub, Presenter, Route, live_event
 from comptoir.realtime.schemas import ClientMessage, ErrorMessage, Subscribed, Unsubscribed
-from comptoir.realtime.topics import Access, access, parse_topic
+from comptoir.realtime.topics import Access, access, parse_topic, presenter_for
 
 __all__ = [
     "MAX_TOPICS",
@@ -194,7 +194,7 @@ class Feed:
         location = principal.location if principal is not None else None
         decision = access(role, location, topic)
         if decision is Access.GRANTED:
-            return topic.name, Route(topic.name)
+            return topic.name, Route(topic.name, present=presenter_for(topic))
         if decision is Access.IF_ORDER_VISIBLE and principal is not None:
             if await self._may_read_order(principal, topic.key):
                 return topic.name, Route(topic.name)

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Literal
 
 __all__ = [
     "MAX_TOPIC_LENGTH",
+    "STOCK_KEYS",
     "Access",
     "Topic",
     "access",
     "event_topics",
     "order_locations",
+    "order_stock",
     "parse_topic",
+    "presenter_for",
+    "stock_view",
 ]
 
 MAX_TOPIC_LENGTH = 200
@@ -122,17 +126,58 @@ def order_locations(data: Mapping[str, Any]) -> list[str]:
     return sorted(found)
 
 
+# What an order event lists of the stock it reserved or gave back, each a list of
+# ``{"sku", "location", "quantity"}``: capture (allocations), edits and cancellations
+# (reserved, released), a store's rejection re-routed elsewhere (rerouted).
+STOCK_KEYS = ("allocations", "reserved", "released", "rerouted")
+
+
+def order_stock(data: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """The reservations an order event changed, by kind, as ``{sku, location, quantity}``
+    rows and nothing else of the order (no customer, address, price or note)."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for key in STOCK_KEYS:
+        rows = data.get(key)
+        if not isinstance(rows, list):
+            continue
+        kept = [{"sku": row["sku"], "location": row.get("location"),
+                 "quantity": row.get("quantity")}
+                for row in rows if isinstance(row, Mapping) and isinstance(row.get("sku"), str)]
+        if kept:
+            found[key] = kept
+    return found
+
+
+def stock_view(type: str, data: dict[str, Any]) -> dict[str, Any] | None:
+    """What a follower of a stock topic gets of an event: a stock event whole; of an order
+    event, only the reservations it changed. Stock topics are open to every associate, the
+    orders they carry are not: the order's own topics give the rest to those who may read it.
+    """
+    if type.startswith("inventory."):
+        return data
+    return order_stock(data)
+
+
+def presenter_for(topic: Topic) -> Callable[[str, dict[str, Any]], dict[str, Any] | None] | None:
+    """How staff and systems receive ``topic``: None for the event's data as recorded."""
+    return stock_view if topic.kind == "inventory" else None
+
+
 def event_topics(topic: str, subject: str, data: Mapping[str, Any]) -> tuple[str, ...]:
     """The live topics an event is published on, the most specific first.
 
     An order event goes to ``order:<number>``, to ``location:<code>`` of every location it
-    concerns, and to ``orders``; a stock event (subject ``SKU@LOCATION``) to
+    concerns, and to ``orders``; when it reserved or gave back stock, also to
+    ``inventory:<sku>`` of each SKU and to ``inventory`` (a capture elsewhere changes what
+    the stock screens show as available). A stock event (subject ``SKU@LOCATION``) goes to
     ``inventory:<sku>``, ``location:<code>`` and ``inventory`` (all stock); any other event
     to its log's name.
     """
     if topic == "order":
+        skus = sorted({row["sku"] for rows in order_stock(data).values() for row in rows})
+        stock = (*(f"inventory:{sku}" for sku in skus), "inventory") if skus else ()
         return (f"order:{subject}",
-                *(f"location:{code}" for code in order_locations(data)), "orders")
+                *(f"location:{code}" for code in order_locations(data)), "orders", *stock)
     if topic == "inventory":
         sku, at, location = subject.rpartition("@")
         sku = str(data.get("sku") or (sku if at else subject))

@@ -736,9 +736,11 @@ export interface components {
         AddressIn: {
             city: string;
             country: string;
+            latitude?: number | null;
             line1: string;
             /** @default  */
             line2: string;
+            longitude?: number | null;
             name: string;
             phone?: string | null;
             postal_code: string;
@@ -747,8 +749,10 @@ export interface components {
         AddressOut: {
             city: string;
             country: string;
+            latitude?: number | null;
             line1: string;
             line2: string;
+            longitude?: number | null;
             name: string;
             phone?: string | null;
             postal_code: string;
@@ -1602,6 +1606,8 @@ export interface operations {
                 status?: string | null;
                 cursor?: string | null;
                 limit?: number;
+                /** @description Only what was handed over from this moment on (with a time zone), the latest first */
+                handed_over_since?: string | null;
             };
             header?: never;
             path?: never;

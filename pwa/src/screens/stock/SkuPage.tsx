@@ -19,9 +19,20 @@ import { loadLocations, locations } from "../../state/locations";
 import { outboxEntries } from "../../state/outbox";
 import { me } from "../../state/session";
 import { ChangeStock } from "./ChangeStock";
-import { changeableLocations, levelFromEvent, totals, withLiveLevels, type Level } from "./stock";
+import {
+  batchAfterPause,
+  changeableLocations,
+  levelFromEvent,
+  skusReservedBy,
+  totals,
+  withLiveLevels,
+  type Level,
+} from "./stock";
 
 type Sku = Schemas["SkuOut"];
+
+// Orders come in bursts: their SKU's levels are read again at most this often.
+const RESERVATION_PAUSE_MS = 300;
 
 interface SkuStock {
   sku: Sku;
@@ -96,9 +107,26 @@ export function SkuPage({ sku }: { sku: string }) {
   useEffect(() => {
     live.value = {}; // a fresh read has them all
   }, [sku, state.savedAt]);
+  // An order reserving or giving back this SKU (a capture, an edit, a cancellation) says no
+  // figures: its levels are read again, once for a burst of orders.
+  const rereads = useRef<ReturnType<typeof batchAfterPause> | null>(null);
+  useEffect(() => {
+    const batch = batchAfterPause(RESERVATION_PAUSE_MS, () => {
+      void unwrap(api.GET("/api/inventory", { params: { query: { sku, limit: 200 } } })).then(
+        (page) => {
+          const read = Object.fromEntries(page.items.map((level) => [level.location, level]));
+          live.value = { ...live.value, ...read };
+        },
+        () => undefined, // offline: the figures stay as last seen until the feed comes back
+      );
+    });
+    rereads.current = batch;
+    return () => batch.cancel();
+  }, [sku]);
   useFollow(`inventory:${sku}`, (event) => {
     const level = levelFromEvent(event.data);
     if (level?.sku === sku) live.value = { ...live.value, [level.location]: level };
+    else if (skusReservedBy(event).includes(sku)) rereads.current?.add([sku]);
   });
   // The feed came back after it was down: read again what changed meanwhile.
   const generation = feedGeneration.value;

@@ -20,10 +20,12 @@ import { paths } from "../../routes";
 import { navigate } from "../../state/router";
 import { onSignedOut } from "../../state/session";
 import { SeenAt } from "../../components/SeenAt";
-import { findExactVariant, levelFromEvent, type Product } from "./stock";
+import { batchAfterPause, findExactVariant, levelFromEvent, skusReservedBy, type Product } from "./stock";
 
 const PAGE_SIZE = 30;
 const TYPING_PAUSE_MS = 250;
+// Orders come in bursts: the SKUs they reserve are read again at most this often.
+const RESERVATION_PAUSE_MS = 300;
 
 interface ProductList {
   items: Product[];
@@ -214,8 +216,19 @@ export function StockSearch() {
   const typingTimer = useRef<number | undefined>(undefined);
   const input = useRef<HTMLInputElement>(null);
 
-  // Live: every stock change reaches the rows of the SKUs shown (one topic, whatever the count).
-  useFollow("inventory", (event) => stockChanged(event.data));
+  // Live: every stock change reaches the rows of the SKUs shown (one topic, whatever the count);
+  // an order's reservations say no figures: the SKUs shown that it touched are read again.
+  const rereads = useRef<ReturnType<typeof batchAfterPause> | null>(null);
+  useEffect(() => {
+    const batch = batchAfterPause(RESERVATION_PAUSE_MS, (skus) => void loadStock(skus, true));
+    rereads.current = batch;
+    return () => batch.cancel();
+  }, []);
+  useFollow("inventory", (event) => {
+    stockChanged(event.data);
+    const shown = skusReservedBy(event).filter((sku) => sku in stockBySku.value);
+    if (shown.length) rereads.current?.add(shown);
+  });
   const generation = feedGeneration.value;
   const seenGeneration = useRef(generation);
   useEffect(() => {

@@ -1,12 +1,14 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 
 import type { Location } from "../../api/client";
 import { signed } from "../../i18n/format";
 import {
+  batchAfterPause,
   changeableLocations,
   findExactVariant,
   levelFromEvent,
   parseWholeNumber,
+  skusReservedBy,
   totals,
   withLiveLevels,
   type Product,
@@ -134,5 +136,42 @@ describe("stock changed live", () => {
       ["ST-BORDEAUX", 1],
     ]);
     expect(withLiveLevels(shown, {})).toEqual(shown);
+  });
+});
+
+describe("order events on the stock feed", () => {
+  it("name the SKUs whose reservations they changed", () => {
+    const captured = {
+      type: "order.captured",
+      data: { allocations: [{ sku: "TEE", location: "WH", quantity: 1 }, { sku: "CAP", location: "WH", quantity: 2 }] },
+    };
+    expect(skusReservedBy(captured)).toEqual(["CAP", "TEE"]);
+    const edited = {
+      type: "order.edited",
+      data: { lines: [{ sku: "MUG", from: 1, to: 0 }], reserved: [], released: [{ sku: "MUG", location: "WH", quantity: 1 }] },
+    };
+    expect(skusReservedBy(edited)).toEqual(["MUG"]);
+    expect(skusReservedBy({ type: "fulfillment.rejected", data: { rerouted: [{ sku: "HAT", location: "ST", quantity: 1 }] } })).toEqual(["HAT"]);
+    expect(skusReservedBy({ type: "order.note_added", data: { text: "call" } })).toEqual([]);
+    // A stock event says its new figures itself: nothing to read again.
+    expect(skusReservedBy({ type: "inventory.changed", data: { sku: "TEE", location: "WH", reserved: 2 } })).toEqual([]);
+  });
+
+  it("are read once per burst, for every SKU of the burst", () => {
+    vi.useFakeTimers();
+    const runs: string[][] = [];
+    const batch = batchAfterPause(200, (keys) => runs.push(keys.sort()));
+    batch.add(["TEE"]);
+    vi.advanceTimersByTime(150);
+    batch.add(["CAP", "TEE"]);
+    vi.advanceTimersByTime(199);
+    expect(runs).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(runs).toEqual([["CAP", "TEE"]]);
+    batch.add(["MUG"]);
+    batch.cancel();
+    vi.advanceTimersByTime(500);
+    expect(runs).toEqual([["CAP", "TEE"]]);
+    vi.useRealTimers();
   });
 });

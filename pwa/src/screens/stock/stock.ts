@@ -91,3 +91,49 @@ export function withLiveLevels(levels: readonly Level[], live: Readonly<Record<s
   const added = Object.values(fresh).sort((a, b) => (a.location < b.location ? -1 : 1));
   return [...merged, ...added];
 }
+
+// What an order event lists of the stock it reserved or gave back (capture, edit, cancel,
+// a store's rejection sent elsewhere): rows of { sku, location, quantity }.
+const RESERVATION_KEYS = ["allocations", "reserved", "released", "rerouted"] as const;
+
+/**
+ * The SKUs whose "available" an order event changed through reservations: it says no new
+ * figures, so the screens read those SKUs' levels again. None for a stock event (it has them).
+ */
+export function skusReservedBy(event: { type: string; data: Record<string, unknown> }): string[] {
+  if (event.type.startsWith("inventory.")) return [];
+  const skus = new Set<string>();
+  for (const key of RESERVATION_KEYS) {
+    const rows = event.data[key];
+    if (!Array.isArray(rows)) continue;
+    for (const row of rows) {
+      const sku = (row as { sku?: unknown } | null)?.sku;
+      if (typeof sku === "string") skus.add(sku);
+    }
+  }
+  return [...skus].sort();
+}
+
+/** Calls `run` with every key gathered in a burst, once, `pauseMs` after the last one. */
+export function batchAfterPause(pauseMs: number, run: (keys: string[]) => void): { add: (keys: readonly string[]) => void; cancel: () => void } {
+  let pending = new Set<string>();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return {
+    add(keys) {
+      if (!keys.length) return;
+      for (const key of keys) pending.add(key);
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        const keysNow = [...pending];
+        pending = new Set();
+        timer = undefined;
+        run(keysNow);
+      }, pauseMs);
+    },
+    cancel() {
+      clearTimeout(timer);
+      timer = undefined;
+      pending = new Set();
+    },
+  };
+}

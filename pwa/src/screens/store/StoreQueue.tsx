@@ -25,6 +25,7 @@ import {
   groupQueue,
   projectedStatus,
   QUEUE_STATUSES,
+  startOfToday,
   unitsLeft,
   type Fulfillment,
   type GroupName,
@@ -33,15 +34,17 @@ import { chosenStore, chooseStore } from "./where";
 
 // Several events in a burst (a capture, its allocation…) make one reload.
 const LIVE_PAUSE_MS = 150;
-// Handovers come oldest first: a few pages reach today's.
-const MAX_HANDOVER_PAGES = 5;
+// Today's handovers, the latest first: more than this in a day shows the latest ones.
+const MAX_HANDOVER_PAGES = 3;
 
-async function fetchStatus(location: string, status: string, pages: number): Promise<Fulfillment[]> {
+type Query = { status?: string; handed_over_since?: string };
+
+async function fetchPages(location: string, query: Query, pages: number): Promise<Fulfillment[]> {
   const items: Fulfillment[] = [];
   let cursor: string | undefined;
   for (let page = 0; page < pages; page++) {
     const answer = await unwrap(
-      api.GET("/api/fulfillments", { params: { query: { location, status, cursor, limit: 100 } } }),
+      api.GET("/api/fulfillments", { params: { query: { location, ...query, cursor, limit: 100 } } }),
     );
     items.push(...answer.items);
     if (!answer.next_cursor) break;
@@ -52,9 +55,10 @@ async function fetchStatus(location: string, status: string, pages: number): Pro
 
 /** The location's queue, every status the counter works with; each piece kept for offline use. */
 async function fetchQueue(location: string): Promise<Fulfillment[]> {
-  const lists = await Promise.all(
-    QUEUE_STATUSES.map((status) => fetchStatus(location, status, status === "handed_over" ? MAX_HANDOVER_PAGES : 1)),
-  );
+  const lists = await Promise.all([
+    ...QUEUE_STATUSES.map((status) => fetchPages(location, { status }, 1)),
+    fetchPages(location, { handed_over_since: startOfToday() }, MAX_HANDOVER_PAGES),
+  ]);
   const items = lists.flat();
   const savedAt = Date.now();
   for (const item of items) void remember(`fulfillment:${item.id}`, item, savedAt);
@@ -149,9 +153,13 @@ function Queue({ location }: { location: string }) {
     timer.current = window.setTimeout(() => void reload(), LIVE_PAUSE_MS);
   });
   // The feed (re)connected: what happened while it was down shows too.
+  // Only a change after the screen opened: the first reading is its own.
   const generation = feedGeneration.value;
+  const shownGeneration = useRef(generation);
   useEffect(() => {
-    if (generation > 0) void reload();
+    if (generation === shownGeneration.current) return;
+    shownGeneration.current = generation;
+    void reload();
   }, [generation]);
 
   const items = state.data;

@@ -8,6 +8,7 @@ import {
   normalisePickupCode,
   pickOne,
   projectedStatus,
+  startOfToday,
   type Fulfillment,
   type FulfillmentLine,
 } from "./store";
@@ -148,5 +149,15 @@ describe("the store's paths", () => {
       id: "0193a0e4-7c1d-7000-8000-000000000001",
     });
     expect(activeNavPath(paths.fulfillment("x"))).toBe(paths.store);
+  });
+});
+
+describe("collected today", () => {
+  it("asks from the phone's midnight, whatever the hour", () => {
+    const evening = new Date(2026, 10, 26, 23, 59, 30).getTime();
+    const since = new Date(startOfToday(evening));
+    expect([since.getFullYear(), since.getMonth(), since.getDate()]).toEqual([2026, 10, 26]);
+    expect([since.getHours(), since.getMinutes(), since.getSeconds()]).toEqual([0, 0, 0]);
+    expect(startOfToday(evening)).toMatch(/Z$/);
   });
 });

@@ -9,8 +9,15 @@ export type FulfillmentLine = Schemas["FulfillmentLineOut"];
 export type GroupName = "toPick" | "picking" | "ready" | "collected";
 export const GROUPS: readonly GroupName[] = ["toPick", "picking", "ready", "collected"];
 
-/** The statuses the queue asks the server for, one request each. */
-export const QUEUE_STATUSES = ["new", "picking", "packed", "partially_shipped", "ready_for_pickup", "handed_over"] as const;
+/** The statuses of the work still to do, one request each (handovers are asked by day). */
+export const QUEUE_STATUSES = ["new", "picking", "packed", "partially_shipped", "ready_for_pickup"] as const;
+
+/** The start of the phone's day, as the server takes it (`handed_over_since`): "collected today". */
+export function startOfToday(now: number = Date.now()): string {
+  const day = new Date(now);
+  day.setHours(0, 0, 0, 0);
+  return day.toISOString();
+}
 
 const GROUP_OF: Record<string, GroupName | undefined> = {
   new: "toPick",

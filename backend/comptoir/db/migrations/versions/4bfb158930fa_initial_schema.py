@@ -263,6 +263,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_fulfillments'))
     )
     with op.batch_alter_table('fulfillments', schema=None) as batch_op:
+        batch_op.create_index('ix_fulfillments_location_handed_over', ['location', 'handed_over_at', 'id'], unique=False, sqlite_where=sa.text('handed_over_at IS NOT NULL'), postgresql_where=sa.text('handed_over_at IS NOT NULL'))
         batch_op.create_index('ix_fulfillments_location_status_created', ['location', 'status', 'created_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_fulfillments_order_id'), ['order_id'], unique=False)
         batch_op.create_index('ix_fulfillments_status_hold_until', ['status', 'hold_until'], unique=False)
@@ -390,6 +391,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_fulfillments_status_hold_until')
         batch_op.drop_index(batch_op.f('ix_fulfillments_order_id'))
         batch_op.drop_index('ix_fulfillments_location_status_created')
+        batch_op.drop_index('ix_fulfillments_location_handed_over', sqlite_where=sa.text('handed_over_at IS NOT NULL'), postgresql_where=sa.text('handed_over_at IS NOT NULL'))
 
     op.drop_table('fulfillments')
     with op.batch_alter_table('variants', schema=None) as batch_op:
