@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -44,6 +45,7 @@ from comptoir.events.dispatcher import OutboxDispatcher, deliver_webhook
 from comptoir.fulfillment.api import FulfillmentsController
 from comptoir.fulfillment.service import NOTIFICATION_HANDLERS, UncollectedSweeper
 from comptoir.fulfillment.third_party import hand_off_handlers
+from comptoir.idempotency import KeyPurger
 from comptoir.inventory.api import InventoryController
 from comptoir.orders.api import OrdersController
 from comptoir.realtime.api import live_feed
@@ -115,6 +117,8 @@ def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True)
         poll_seconds=settings.outbox_poll_seconds,
     )
     sweeper = UncollectedSweeper(sessionmaker, settings.sweep_interval)
+    key_purger = KeyPurger(sessionmaker, settings.sweep_interval,
+                           dt.timedelta(hours=settings.idempotency_retention_hours))
     admin_app = build_admin()
     # The live feed (WS /ws): fans committed events out; through Redis when there is one.
     realtime = Hub(sessionmaker, redis=redis, channel=f"{settings.redis_prefix}:events")
@@ -135,9 +139,11 @@ def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True)
         if run_dispatcher:
             dispatcher.start()
         sweeper.start()  # not when COMPTOIR_SWEEP_INTERVAL is 0
+        key_purger.start()  # nor this one
         try:
             yield
         finally:
+            await key_purger.stop()
             await sweeper.stop()
             await dispatcher.stop()
             if settings.is_postgres:
@@ -187,6 +193,7 @@ def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True)
                 "redis": redis,
                 "dispatcher": dispatcher,
                 "sweeper": sweeper,
+                "key_purger": key_purger,
                 "realtime": realtime,
             }
         ),

@@ -35,8 +35,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     var_dir: str = "./var"
     redis_prefix: str = "comptoir"
     outbox_poll_seconds: float = 1.0
-    # Seconds between two sweeps of uncollected pickups (reminders, then cancellation); 0: off.
+    # Seconds between two sweeps of uncollected pickups (reminders, then cancellation) and
+    # of old Idempotency-Keys; 0: off.
     sweep_interval: float = 300.0
+    # Hours an Idempotency-Key is kept: a retry later than that is a new request.
+    idempotency_retention_hours: float = 72.0
     log_level: str = "info"
 
     @property
@@ -75,6 +78,7 @@ _FIELD_TYPES: dict[str, type] = {
     "port": int,
     "outbox_poll_seconds": float,
     "sweep_interval": float,
+    "idempotency_retention_hours": float,
 }
 _TYPE_NAMES = {int: "a whole number", float: "a number"}
 
@@ -130,6 +134,11 @@ def _validate(s: Settings) -> None:
     if not (0 <= s.sweep_interval < math.inf):
         raise SettingsError(
             f"{PREFIX}SWEEP_INTERVAL={s.sweep_interval}: a number of seconds, 0 to turn it off"
+        )
+    if not (1 <= s.idempotency_retention_hours < math.inf):
+        raise SettingsError(
+            f"{PREFIX}IDEMPOTENCY_RETENTION_HOURS={s.idempotency_retention_hours}: a number "
+            "of hours, at least 1 (a client retries for that long)"
         )
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,8 +21,19 @@ from comptoir.fulfillment.schemas import (
     RejectIn,
     ShipIn,
 )
+from comptoir.idempotency import IdempotencyKeyHeader, answer_once
 
 __all__ = ["FulfillmentsController"]
+
+
+async def _once(
+    session: AsyncSession, principal: Principal, key: str | None, action: str, data: object,
+    apply: Callable[[], Awaitable[FulfillmentOut]],
+) -> Response[FulfillmentOut]:
+    """A step of the work, applied once per Idempotency-Key (the PWA's outbox resends)."""
+    return await answer_once(session, principal, key, action="fulfillment " + action,
+                             data=data, answer_type=FulfillmentOut, status_code=200,
+                             apply=apply)
 
 
 class FulfillmentsController(Controller):
@@ -58,59 +70,63 @@ class FulfillmentsController(Controller):
     @post("/{fulfillment_id:uuid}/pick", opt=allow(STAFF), status_code=200,
           summary="Start picking")
     async def pick(
-        self, fulfillment_id: uuid.UUID, principal: Principal, db_session: AsyncSession
-    ) -> FulfillmentOut:
-        answer = await service.pick(db_session, fulfillment_id, principal=principal)
-        await db_session.commit()
-        return answer
+        self, fulfillment_id: uuid.UUID, principal: Principal, db_session: AsyncSession,
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[FulfillmentOut]:
+        return await _once(db_session, principal, idempotency_key, f"pick {fulfillment_id}",
+                           None, lambda: service.pick(db_session, fulfillment_id,
+                                                     principal=principal))
 
     @post("/{fulfillment_id:uuid}/pack", opt=allow(STAFF), status_code=200,
           summary="Packed, ready for the carrier")
     async def pack(
-        self, fulfillment_id: uuid.UUID, principal: Principal, db_session: AsyncSession
-    ) -> FulfillmentOut:
-        answer = await service.pack(db_session, fulfillment_id, principal=principal)
-        await db_session.commit()
-        return answer
+        self, fulfillment_id: uuid.UUID, principal: Principal, db_session: AsyncSession,
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[FulfillmentOut]:
+        return await _once(db_session, principal, idempotency_key, f"pack {fulfillment_id}",
+                           None, lambda: service.pack(db_session, fulfillment_id,
+                                                     principal=principal))
 
     @post("/{fulfillment_id:uuid}/ship", opt=allow(STAFF), status_code=200,
           summary="A parcel leaves (all units left, or the lines given)")
     async def ship(
         self, fulfillment_id: uuid.UUID, data: ShipIn, principal: Principal,
-        db_session: AsyncSession,
-    ) -> FulfillmentOut:
-        answer = await service.ship(db_session, fulfillment_id, data, principal=principal)
-        await db_session.commit()
-        return answer
+        db_session: AsyncSession, idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[FulfillmentOut]:
+        return await _once(db_session, principal, idempotency_key, f"ship {fulfillment_id}",
+                           data, lambda: service.ship(db_session, fulfillment_id, data,
+                                                      principal=principal))
 
     @post("/{fulfillment_id:uuid}/ready-for-pickup", opt=allow(STAFF), status_code=200,
           summary="Waiting at the counter: the customer is told, the hold clock starts")
     async def ready_for_pickup(
-        self, fulfillment_id: uuid.UUID, principal: Principal, db_session: AsyncSession
-    ) -> FulfillmentOut:
-        answer = await service.ready_for_pickup(db_session, fulfillment_id, principal=principal)
-        await db_session.commit()
-        return answer
+        self, fulfillment_id: uuid.UUID, principal: Principal, db_session: AsyncSession,
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[FulfillmentOut]:
+        return await _once(db_session, principal, idempotency_key,
+                           f"ready-for-pickup {fulfillment_id}", None,
+                           lambda: service.ready_for_pickup(db_session, fulfillment_id,
+                                                            principal=principal))
 
     @post("/{fulfillment_id:uuid}/handover", opt=allow(STAFF), status_code=200,
           summary="Handed over with the pickup code (or a manager's override)")
     async def handover(
         self, fulfillment_id: uuid.UUID, data: HandoverIn, principal: Principal,
-        db_session: AsyncSession,
-    ) -> FulfillmentOut:
-        answer = await service.handover(db_session, fulfillment_id, data, principal=principal)
-        await db_session.commit()
-        return answer
+        db_session: AsyncSession, idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[FulfillmentOut]:
+        return await _once(db_session, principal, idempotency_key, f"handover {fulfillment_id}",
+                           data, lambda: service.handover(db_session, fulfillment_id, data,
+                                                      principal=principal))
 
     @post("/{fulfillment_id:uuid}/reject", opt=allow(STAFF), status_code=200,
           summary="Units the location cannot send: re-routed, or cancelled on the order")
     async def reject(
         self, fulfillment_id: uuid.UUID, data: RejectIn, principal: Principal,
-        db_session: AsyncSession,
-    ) -> FulfillmentOut:
-        answer = await service.reject(db_session, fulfillment_id, data, principal=principal)
-        await db_session.commit()
-        return answer
+        db_session: AsyncSession, idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[FulfillmentOut]:
+        return await _once(db_session, principal, idempotency_key, f"reject {fulfillment_id}",
+                           data, lambda: service.reject(db_session, fulfillment_id, data,
+                                                      principal=principal))
 
     @post("/{fulfillment_id:uuid}/events", opt=allow(STAFF), status_code=200,
           summary="A 3PL reports a parcel shipped or its tracking (its API key, signed body)",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,6 +13,7 @@ from comptoir.auth.schemas import Principal
 from comptoir.catalog import service as catalog
 from comptoir.config import service as config
 from comptoir.errors import Forbidden, InvalidInput
+from comptoir.idempotency import IdempotencyKeyHeader, answer_once
 from comptoir.inventory import service
 from comptoir.inventory.models import InventoryLevel, InventoryMovement
 from comptoir.inventory.schemas import (
@@ -136,8 +137,10 @@ class InventoryController(Controller):
     @post("/adjustments", opt=allow(STAFF),
           summary="Add or remove units (receipt, adjustment, return, transfer)")
     async def adjust(
-        self, db_session: AsyncSession, principal: Principal, data: AdjustmentIn
-    ) -> StockChangeOut:
+        self, db_session: AsyncSession, principal: Principal, data: AdjustmentIn,
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[StockChangeOut]:
+        """With an Idempotency-Key, a repeat is answered as the first time, not applied."""
         _check_may_change_stock_at(principal, data.location)
         if data.kind not in ADJUSTMENT_KINDS:
             raise InvalidInput(
@@ -148,39 +151,55 @@ class InventoryController(Controller):
         if not data.reason.strip():
             raise InvalidInput("Say why the stock changes (a reason is required).",
                                code="reason_required")
-        level, movement = await service.adjust(
-            db_session, sku=data.sku, location=data.location, delta=data.delta,
-            reason=data.reason.strip(), actor=principal.actor, kind=data.kind,
-            reference=(data.reference or "").strip() or None,
-        )
-        await db_session.commit()
-        return StockChangeOut(level=level_out(level), movement=movement_out(movement))
+
+        async def apply() -> StockChangeOut:
+            level, movement = await service.adjust(
+                db_session, sku=data.sku, location=data.location, delta=data.delta,
+                reason=data.reason.strip(), actor=principal.actor, kind=data.kind,
+                reference=(data.reference or "").strip() or None,
+            )
+            return StockChangeOut(level=level_out(level), movement=movement_out(movement))
+
+        return await answer_once(db_session, principal, idempotency_key,
+                                 action="POST /api/inventory/adjustments", data=data,
+                                 answer_type=StockChangeOut, status_code=201, apply=apply)
 
     @post("/counts", opt=allow(STAFF), summary="Record a physical count")
     async def count(
-        self, db_session: AsyncSession, principal: Principal, data: CountIn
-    ) -> StockChangeOut:
+        self, db_session: AsyncSession, principal: Principal, data: CountIn,
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[StockChangeOut]:
         _check_may_change_stock_at(principal, data.location)
-        level, movement = await service.count(
-            db_session, sku=data.sku, location=data.location, on_hand=data.on_hand,
-            actor=principal.actor, reason=data.reason.strip(),
-        )
-        await db_session.commit()
-        return StockChangeOut(level=level_out(level),
-                              movement=movement_out(movement) if movement else None)
+
+        async def apply() -> StockChangeOut:
+            level, movement = await service.count(
+                db_session, sku=data.sku, location=data.location, on_hand=data.on_hand,
+                actor=principal.actor, reason=data.reason.strip(),
+            )
+            return StockChangeOut(level=level_out(level),
+                                  movement=movement_out(movement) if movement else None)
+
+        return await answer_once(db_session, principal, idempotency_key,
+                                 action="POST /api/inventory/counts", data=data,
+                                 answer_type=StockChangeOut, status_code=201, apply=apply)
 
     @post("/safety-stock", opt=allow(STAFF), status_code=200,
           summary="Set the units kept back from orders at a location")
     async def set_safety_stock(
-        self, db_session: AsyncSession, principal: Principal, data: SafetyStockIn
-    ) -> LevelOut:
+        self, db_session: AsyncSession, principal: Principal, data: SafetyStockIn,
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[LevelOut]:
         _check_may_change_stock_at(principal, data.location)
-        level = await service.set_safety_stock(
-            db_session, sku=data.sku, location=data.location, safety_stock=data.safety_stock,
-            actor=principal.actor,
-        )
-        await db_session.commit()
-        return level_out(level)
+
+        async def apply() -> LevelOut:
+            return level_out(await service.set_safety_stock(
+                db_session, sku=data.sku, location=data.location,
+                safety_stock=data.safety_stock, actor=principal.actor,
+            ))
+
+        return await answer_once(db_session, principal, idempotency_key,
+                                 action="POST /api/inventory/safety-stock", data=data,
+                                 answer_type=LevelOut, status_code=200, apply=apply)
 
     @get("/{sku:str}/movements", opt=allow(STAFF), summary="A SKU's stock ledger, newest first")
     async def list_movements(

@@ -195,7 +195,10 @@ class IdempotencyKey(UUIDPrimaryKey, Base):
     order_id: Mapped[uuid.UUID | None] = mapped_column(GUID, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True), default=utcnow)
 
-    __table_args__ = (UniqueConstraint("scope", "key"),)
+    __table_args__ = (
+        UniqueConstraint("scope", "key"),
+        Index("ix_idempotency_keys_created_at", "created_at"),  # the purge takes the oldest
+    )
 
 
 class OrderNumberCounter(Base):

@@ -1718,7 +1718,10 @@ export interface operations {
     ApiFulfillmentsFulfillmentIdHandoverHandover: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Send the same key again to retry safely */
+                "Idempotency-Key"?: string | null;
+            };
             path: {
                 fulfillment_id: string;
             };
@@ -1759,7 +1762,10 @@ export interface operations {
     ApiFulfillmentsFulfillmentIdPackPack: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Send the same key again to retry safely */
+                "Idempotency-Key"?: string | null;
+            };
             path: {
                 fulfillment_id: string;
             };
@@ -1796,7 +1802,10 @@ export interface operations {
     ApiFulfillmentsFulfillmentIdPickPick: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Send the same key again to retry safely */
+                "Idempotency-Key"?: string | null;
+            };
             path: {
                 fulfillment_id: string;
             };
@@ -1833,7 +1842,10 @@ export interface operations {
     ApiFulfillmentsFulfillmentIdReadyForPickupReadyForPickup: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Send the same key again to retry safely */
+                "Idempotency-Key"?: string | null;
+            };
             path: {
                 fulfillment_id: string;
             };
@@ -1870,7 +1882,10 @@ export interface operations {
     ApiFulfillmentsFulfillmentIdRejectReject: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Send the same key again to retry safely */
+                "Idempotency-Key"?: string | null;
+            };
             path: {
                 fulfillment_id: string;
             };
@@ -1911,7 +1926,10 @@ export interface operations {
     ApiFulfillmentsFulfillmentIdShipShip: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Send the same key again to retry safely */
+                "Idempotency-Key"?: string | null;
+            };
             path: {
                 fulfillment_id: string;
             };
@@ -1992,7 +2010,10 @@ export interface operations {
     ApiInventoryAdjustmentsAdjust: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Send the same key again to retry safely */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2068,7 +2089,10 @@ export interface operations {
     ApiInventoryCountsCount: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Send the same key again to retry safely */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2146,7 +2170,10 @@ export interface operations {
     ApiInventorySafetyStockSetSafetyStock: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Send the same key again to retry safely */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };

@@ -71,6 +71,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_idempotency_keys')),
     sa.UniqueConstraint('scope', 'key', name=op.f('uq_idempotency_keys_scope_key'))
     )
+    with op.batch_alter_table('idempotency_keys', schema=None) as batch_op:
+        batch_op.create_index('ix_idempotency_keys_created_at', ['created_at'], unique=False)
+
     op.create_table('inventory_movements',
     sa.Column('sku', sa.String(length=64), nullable=False),
     sa.Column('location', sa.String(length=40), nullable=False),
@@ -433,6 +436,9 @@ def downgrade() -> None:
         batch_op.drop_index('ix_inventory_movements_sku_location_at')
 
     op.drop_table('inventory_movements')
+    with op.batch_alter_table('idempotency_keys', schema=None) as batch_op:
+        batch_op.drop_index('ix_idempotency_keys_created_at')
+
     op.drop_table('idempotency_keys')
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.drop_index('ix_events_topic_subject_seq')
