@@ -17,7 +17,7 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 import msgspec
-from sqlalchemy import Table, bindparam, exists, func, select, text, tuple_, update
+from sqlalchemy import Table, bindparam, exists, func, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.sql.elements import TextClause
 
@@ -414,6 +414,9 @@ def _pg_capture(year: int) -> TextClause:
     order, so two captures never wait for each other in opposite orders, and applies the
     conditional update to each (``inventory.reserve_all``). It answers how many levels it
     reserved: fewer than asked, and the caller rolls the whole transaction back.
+
+    With an Idempotency-Key (claimed earlier in the transaction), it also stores the answer,
+    made before the number was known: the number is set into it here.
     """
     if year not in _PG_CAPTURE:
         def rows(table: str, param: str) -> str:
@@ -450,6 +453,11 @@ def _pg_capture(year: int) -> TextClause:
                 SELECT r.* FROM ord CROSS JOIN LATERAL jsonb_populate_record(
                     NULL::events, CAST(CAST(:event AS text) AS jsonb)
                     || jsonb_build_object('subject', ord.number)) AS r
+            ), answer AS (
+                UPDATE idempotency_keys k SET status_code = 201, order_id = ord.id,
+                    response = CAST(jsonb_set(CAST(CAST(:response AS text) AS jsonb),
+                                              '{{number}}', to_jsonb(ord.number)) AS text)
+                FROM ord WHERE k.scope = CAST(:key_scope AS text) AND k.key = CAST(:key AS text)
             ), {inventory.RESERVE_PG_CTES}
             SELECT (SELECT number FROM ord) AS number,
                    (SELECT count(*) FROM reserved) AS reserved
@@ -550,14 +558,15 @@ async def capture(
 ) -> Captured | AlreadyCaptured:
     """Capture an order and reserve every line, all or nothing.
 
-    Statements for a one-line order: [claim the key, PostgreSQL] · variants with their
-    availability · customer · [number, SQLite; PostgreSQL draws it inside the order insert] ·
-    order · lines · allocations · one conditional reserve per allocation · [store the
-    answer] — 6 on PostgreSQL, 7 on SQLite plus its BEGIN, one or two more with an
-    Idempotency-Key — then the event, numbered at commit by events/service.py. The total is
-    held to 12 by tests/orders/test_statement_budget.py. Level rows are locked last, in
-    (sku, location) order: the hottest rows are held for the shortest time, and two
-    captures never wait for each other in opposite orders.
+    The order is routed by routing/ the moment it arrives, on the availability read with
+    the variants. Statements on PostgreSQL: [claim the key] · variants with their
+    availability · customer · one statement for the rest (``_pg_capture``: the order, its
+    lines, allocations, routing decision, event, reservations and [the stored answer]) —
+    3, or 4 with an Idempotency-Key. On SQLite, one writer at a time, the same writes go
+    one table at a time (about 11). Events are numbered by the database (events/models.py).
+    tests/orders/test_statement_budget.py holds a one-line capture to 12. Level rows are
+    locked last, in (sku, location) order: the hottest rows are held for the shortest time,
+    and two captures never wait for each other in opposite orders.
 
     Idempotency-Key: on PostgreSQL the key row is the first write, so a concurrent twin
     waits on its unique index until the first commits, then replays the first answer. On
@@ -651,6 +660,8 @@ async def capture(
         values = vars(order).copy()
         del values["number"], values["search"]
         wanted = _reservations(allocations)
+        response = (msgspec.json.encode(order_out(order, lines, allocations)).decode()
+                    if idempotency_key is not None else None)
         row = (await session.execute(_pg_capture(now.year), {
             "order": _document(values), "search": order.search,
             "lines": _document(lines), "allocations": _document(allocations),
@@ -659,6 +670,7 @@ async def capture(
                                 "type": "order.captured", "subject": "", "data": event_data,
                                 "actor": principal.actor, "at": now}),
             **inventory.reserve_all_params(wanted, now),
+            "response": response, "key_scope": scope, "key": idempotency_key,
         })).one()
         if row.number is None:
             assert data.external_ref is not None
@@ -688,14 +700,9 @@ async def capture(
             raise await _short_after_all(session, demand, delivery, channel.code)
 
     answer = order_out(order, lines, allocations)
-    if idempotency_key is not None:
+    if idempotency_key is not None and not postgres:  # PostgreSQL stored it with the order
         response = msgspec.json.encode(answer).decode()
-        if postgres:
-            await session.execute(
-                update(IdempotencyKey)
-                .where(IdempotencyKey.scope == scope, IdempotencyKey.key == idempotency_key)
-                .values(status_code=201, response=response, order_id=order_id))
-        elif await session.scalar(_CLAIM_KEY, {
+        if await session.scalar(_CLAIM_KEY, {
             "id": new_id(), "scope": scope, "key": idempotency_key, "request_hash": digest,
             "status_code": 201, "response": response, "order_id": order_id,
             "created_at": now,
