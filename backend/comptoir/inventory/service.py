@@ -12,8 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, and_, any_, bindparam, select, text, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import and_, bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,6 +44,7 @@ __all__ = [
     "reserve",
     "reserve_all",
     "reserve_all_params",
+    "reserve_ctes",
     "set_safety_stock",
     "variants_with_availability",
 ]
@@ -349,6 +349,13 @@ _VARIANTS_WITH_STOCK = (
 )
 
 
+_VARIANTS_WITH_STOCK_PG = text(
+    "SELECT v.sku, v.name, v.price, v.currency, v.active, l.location, "
+    "l.on_hand - l.reserved - l.safety_stock AS available "
+    "FROM variants v LEFT JOIN inventory_levels l ON l.sku = v.sku "
+    "WHERE v.sku = ANY(CAST(:skus AS varchar[]))")
+
+
 async def variants_with_availability(
     session: AsyncSession, skus: Sequence[str]
 ) -> tuple[dict[str, SellableVariant], dict[str, dict[str, int]]]:
@@ -359,11 +366,12 @@ async def variants_with_availability(
     """
     wanted = sorted(set(skus))
     if is_postgres(session):
-        # One statement text whatever the number of SKUs: prepared once per connection.
-        where = Variant.sku == any_(bindparam("skus", wanted, ARRAY(String)))
+        # A ready text: one statement whatever the number of SKUs, prepared once per
+        # connection, with nothing for SQLAlchemy to compile or key at each capture.
+        rows = await (await session.connection()).execute(_VARIANTS_WITH_STOCK_PG,
+                                                          {"skus": wanted})
     else:
-        where = Variant.sku.in_(wanted)
-    rows = await session.execute(_VARIANTS_WITH_STOCK.where(where))
+        rows = await session.execute(_VARIANTS_WITH_STOCK.where(Variant.sku.in_(wanted)))
     variants: dict[str, SellableVariant] = {}
     stock: dict[str, dict[str, int]] = {}
     for sku, name, price, currency, active, location, available in rows:
@@ -378,13 +386,16 @@ async def variants_with_availability(
 # The reservation of several levels, as common table expressions that a statement can hold
 # (order capture puts them in its own): they read :skus, :locations, :quantities and :now,
 # and ``reserved`` holds the levels that had the units.
-RESERVE_PG_CTES = """
+def reserve_ctes(only_if: str = "true") -> str:
+    """``RESERVE_PG_CTES`` that lock and reserve nothing unless the SQL ``only_if`` holds."""
+    return f"""
     wanted AS (
         SELECT * FROM unnest(CAST(:skus AS varchar[]), CAST(:locations AS varchar[]),
                              CAST(:quantities AS integer[])) AS w(sku, location, quantity)
     ), locked AS (
         SELECT l.id, w.quantity FROM inventory_levels l
         JOIN wanted w ON l.sku = w.sku AND l.location = w.location
+        WHERE {only_if}
         ORDER BY l.sku, l.location
         FOR UPDATE OF l
     ), reserved AS (
@@ -393,6 +404,9 @@ RESERVE_PG_CTES = """
         WHERE l.id = k.id AND l.on_hand - l.reserved - l.safety_stock >= k.quantity
         RETURNING l.sku, l.location
     )"""
+
+
+RESERVE_PG_CTES = reserve_ctes()
 
 _RESERVE_PG = text(f"WITH {RESERVE_PG_CTES} SELECT sku, location FROM reserved").bindparams(
     bindparam("now", type_=DateTimeUTC(timezone=True)))

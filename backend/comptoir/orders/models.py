@@ -245,3 +245,27 @@ def _trigram_extension(target: Table, connection: Connection, **_kw: Any) -> Non
 
 if not event.contains(Table, "before_create", _trigram_extension):
     event.listen(Table, "before_create", _trigram_extension)
+
+
+# PostgreSQL: order capture writes everything in one statement; when a check at its end
+# fails (orders/service.py ``_pg_capture``), this aborts the statement and says why, in a
+# message the application reads back ("comptoir capture: <reason>").
+CAPTURE_REFUSAL_FUNCTION = """
+CREATE OR REPLACE FUNCTION comptoir_capture_refused(reason text) RETURNS boolean
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF reason IS NOT NULL THEN
+        RAISE EXCEPTION 'comptoir capture: %', reason USING ERRCODE = 'P0001';
+    END IF;
+    RETURN false;
+END $$"""
+
+
+def _capture_function(target: Table, connection: Connection, **_kw: Any) -> None:
+    # Fired by Alembic's create_table too, so a regenerated migration keeps the function.
+    if target.name == "orders" and connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(CAPTURE_REFUSAL_FUNCTION)
+
+
+if not event.contains(Table, "after_create", _capture_function):
+    event.listen(Table, "after_create", _capture_function)

@@ -18,6 +18,7 @@ from typing import Any, cast
 
 import msgspec
 from sqlalchemy import Table, bindparam, exists, func, select, text, tuple_
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.sql.elements import TextClause
 
@@ -26,10 +27,15 @@ from comptoir.config import service as config
 from comptoir.config.schemas import ChannelOut, LocationOut
 from comptoir.customers import service as customers
 from comptoir.db.base import DateTimeUTC, new_id, utcnow
-from comptoir.db.engine import is_postgres
+from comptoir.db.engine import is_postgres, on_commit
 from comptoir.errors import Conflict, Forbidden, InvalidInput, NotFound
-from comptoir.events.service import events_after, record_event, recorded_by_sql
-from comptoir.fulfillment.handoff import hand_off
+from comptoir.events.service import (
+    events_after,
+    outbox_wakeup,
+    record_event,
+    recorded_by_sql,
+)
+from comptoir.fulfillment.handoff import HAND_OFF, hand_off, hand_off_payloads
 from comptoir.inventory import service as inventory
 from comptoir.inventory.service import SellableVariant
 from comptoir.orders import lifecycle, numbering, sourcing, tax
@@ -399,38 +405,68 @@ _CLAIM_KEY = insert_unless_exists(
     cast(Table, IdempotencyKey.__table__), ("scope", "key"), "id")
 _INSERT_ORDER = insert_unless_exists(ORDERS, ("channel", "external_ref"), "id")
 _PG_CAPTURE: dict[int, TextClause] = {}
+_REFUSED = re.compile(r"comptoir capture: (\w+)")
 
 
 def _pg_capture(year: int) -> TextClause:
-    """A capture's writes on PostgreSQL, in one statement (one round trip).
+    """A whole capture's writes on PostgreSQL, in one statement (one round trip).
 
-    The order draws its number from the year's sequence; its lines, allocations, routing
-    decision (with the locations it counts against) and the ``order.captured`` event are
-    inserted only when the order is: a repeated external reference (ON CONFLICT) inserts
-    nothing and the statement answers a NULL number. Rows travel as JSON documents turned
-    into the tables' own row types, so every column is named once, in the models.
+    In order: the customer, matched by e-mail or created (without locking a customer whose
+    details did not change); the order, drawing its number from the year's sequence; its
+    lines, allocations, routing decision (with the locations it counts against) and the
+    ``order.captured`` event; with an Idempotency-Key, the key with its answer (made before
+    the number and the customer were known: they are set into it here); the reservations,
+    which lock their levels in (sku, location) order, so two captures never wait for each
+    other in opposite orders, and apply the conditional update to each. Rows travel as JSON
+    documents turned into the tables' own row types, so every column is named once, in the
+    models.
 
-    The same statement reserves the allocations: it locks their levels in (sku, location)
-    order, so two captures never wait for each other in opposite orders, and applies the
-    conditional update to each (``inventory.reserve_all``). It answers how many levels it
-    reserved: fewer than asked, and the caller rolls the whole transaction back.
-
-    With an Idempotency-Key (claimed earlier in the transaction), it also stores the answer,
-    made before the number was known: the number is set into it here.
+    A final check aborts the statement, with its reason, when the order cannot stand: a
+    repeated external reference (ON CONFLICT inserted nothing), an order routing could not
+    place, an Idempotency-Key another request holds, a level short of units, or a customer
+    created by a concurrent capture after this statement's snapshot (a retry sees them).
     """
     if year not in _PG_CAPTURE:
         def rows(table: str, param: str) -> str:
             return (f"SELECT r.* FROM jsonb_populate_recordset(NULL::{table}, "
                     f"CAST(CAST(:{param} AS text) AS jsonb)) AS r WHERE EXISTS (SELECT FROM ord)")
 
+        email = "CAST(:email_lower AS text)"
         _PG_CAPTURE[year] = text(f"""
-            WITH ord AS (
+            WITH cust_new AS (
+                INSERT INTO customers (id, email, email_lower, name, phone, created_at,
+                                       updated_at)
+                SELECT CAST(:customer_id AS uuid), CAST(:email AS text), {email},
+                       CAST(:customer_name AS text), CAST(:customer_phone AS text), :now, :now
+                WHERE {email} IS NOT NULL
+                ON CONFLICT (email_lower) DO NOTHING
+                RETURNING id, name, phone
+            ), cust_old AS (
+                SELECT id, coalesce(CAST(:customer_name AS text), name) AS name,
+                       coalesce(CAST(:customer_phone AS text), phone) AS phone,
+                       name AS was_name, phone AS was_phone
+                FROM customers WHERE email_lower = {email}
+            ), cust AS (
+                SELECT id, name, phone FROM cust_new
+                UNION ALL SELECT id, name, phone FROM cust_old
+                LIMIT 1
+            ), cust_changed AS (
+                UPDATE customers c SET name = o.name, phone = o.phone, updated_at = :now
+                FROM cust_old o
+                WHERE c.id = o.id AND (o.name IS DISTINCT FROM o.was_name
+                                       OR o.phone IS DISTINCT FROM o.was_phone)
+            ), ord AS (
                 INSERT INTO orders
                 SELECT r.* FROM {numbering.number_sql(year)} AS n(number)
+                LEFT JOIN cust ON true
                 CROSS JOIN LATERAL jsonb_populate_record(
                     NULL::orders, CAST(CAST(:order AS text) AS jsonb) || jsonb_build_object(
-                        'number', n.number,
-                        'search', lower(n.number) || ' ' || CAST(:search AS text))) AS r
+                        'number', n.number, 'customer_id', cust.id,
+                        'customer_name', cust.name, 'customer_phone', cust.phone,
+                        'search', lower(n.number) || ' ' || lower(concat_ws(' ',
+                            CAST(:external_ref AS text), CAST(:email AS text),
+                            nullif(cust.name, ''))))) AS r
+                WHERE {email} IS NULL OR cust.id IS NOT NULL
                 ON CONFLICT ("channel", "external_ref") DO NOTHING
                 RETURNING id, number
             ), lines AS (
@@ -453,16 +489,52 @@ def _pg_capture(year: int) -> TextClause:
                 SELECT r.* FROM ord CROSS JOIN LATERAL jsonb_populate_record(
                     NULL::events, CAST(CAST(:event AS text) AS jsonb)
                     || jsonb_build_object('subject', ord.number)) AS r
-            ), answer AS (
-                UPDATE idempotency_keys k SET status_code = 201, order_id = ord.id,
-                    response = CAST(jsonb_set(CAST(CAST(:response AS text) AS jsonb),
-                                              '{{number}}', to_jsonb(ord.number)) AS text)
-                FROM ord WHERE k.scope = CAST(:key_scope AS text) AND k.key = CAST(:key AS text)
-            ), {inventory.RESERVE_PG_CTES}
-            SELECT (SELECT number FROM ord) AS number,
-                   (SELECT count(*) FROM reserved) AS reserved
+            ), hand_offs AS (
+                INSERT INTO outbox
+                SELECT r.* FROM ord
+                CROSS JOIN jsonb_array_elements(CAST(CAST(:outbox AS text) AS jsonb)) AS m(row)
+                CROSS JOIN LATERAL jsonb_populate_record(NULL::outbox, jsonb_set(
+                    m.row, '{{payload,order_number}}', to_jsonb(ord.number))) AS r
+            ), claim AS (
+                INSERT INTO idempotency_keys (id, scope, key, request_hash, status_code,
+                                              response, order_id, created_at)
+                SELECT CAST(:key_id AS uuid), CAST(:key_scope AS text), CAST(:key AS text),
+                       CAST(:request_hash AS text), 201,
+                       CAST(jsonb_set(
+                           jsonb_set(CAST(CAST(:response AS text) AS jsonb), '{{number}}',
+                                     to_jsonb(ord.number)),
+                           '{{customer}}',
+                           CASE WHEN cust.id IS NULL
+                                THEN CAST(CAST(:response AS text) AS jsonb) -> 'customer'
+                                ELSE jsonb_build_object('id', cust.id, 'email', {email},
+                                                        'name', cust.name,
+                                                        'phone', cust.phone) END) AS text),
+                       ord.id, :now
+                FROM ord LEFT JOIN cust ON true
+                WHERE CAST(:key AS text) IS NOT NULL
+                ON CONFLICT (scope, key) DO NOTHING
+                RETURNING id
+            ), {inventory.reserve_ctes("EXISTS (SELECT FROM ord)")}
+            SELECT (SELECT number FROM ord) AS number, cust.id AS customer_id,
+                   cust.name AS customer_name, cust.phone AS customer_phone,
+                   comptoir_capture_refused(CASE
+                       WHEN {email} IS NOT NULL AND cust.id IS NULL THEN 'customer_not_visible'
+                       WHEN NOT EXISTS (SELECT FROM ord) THEN 'repeated_external_ref'
+                       WHEN NOT CAST(:routed AS boolean) THEN 'not_routed'
+                       WHEN CAST(:key AS text) IS NOT NULL AND NOT EXISTS (SELECT FROM claim)
+                           THEN 'idempotency_key_taken'
+                       WHEN (SELECT count(*) FROM reserved) < CAST(:wanted AS integer)
+                           THEN 'short'
+                   END) AS refused
+            FROM (SELECT) AS one LEFT JOIN cust ON true
         """).bindparams(bindparam("now", type_=DateTimeUTC(timezone=True)))
     return _PG_CAPTURE[year]
+
+
+def _refusal(error: DBAPIError) -> str | None:
+    """The reason ``_pg_capture``'s final check gave, when that is what aborted it."""
+    found = _REFUSED.search(str(error.orig))
+    return found.group(1) if found else None
 
 
 _json = msgspec.json.Encoder().encode
@@ -559,19 +631,19 @@ async def capture(
     """Capture an order and reserve every line, all or nothing.
 
     The order is routed by routing/ the moment it arrives, on the availability read with
-    the variants. Statements on PostgreSQL: [claim the key] · variants with their
-    availability · customer · one statement for the rest (``_pg_capture``: the order, its
-    lines, allocations, routing decision, event, reservations and [the stored answer]) —
-    3, or 4 with an Idempotency-Key. On SQLite, one writer at a time, the same writes go
-    one table at a time (about 11). Events are numbered by the database (events/models.py).
-    tests/orders/test_statement_budget.py holds a one-line capture to 12. Level rows are
-    locked last, in (sku, location) order: the hottest rows are held for the shortest time,
-    and two captures never wait for each other in opposite orders.
+    the variants. On PostgreSQL the rest is one statement (``_pg_capture``): two statements
+    in all, whatever the Idempotency-Key or the customer. On SQLite, one writer at a time,
+    the same writes go one table at a time (about 11 statements). Events are numbered by
+    the database (events/models.py). tests/orders/test_statement_budget.py holds a one-line
+    capture to 12. Level rows are locked last, in (sku, location) order: the hottest rows
+    are held for the shortest time, and two captures never wait for each other in opposite
+    orders.
 
-    Idempotency-Key: on PostgreSQL the key row is the first write, so a concurrent twin
-    waits on its unique index until the first commits, then replays the first answer. On
-    SQLite, where writers take turns anyway, the key is written once with the answer, at
-    the end; a twin finds it there (or, when it failed, through ``answer_for_retry``).
+    Idempotency-Key: on PostgreSQL the key row is written by the capture statement, with
+    its answer; a concurrent twin waits on its unique index until the first commits, then
+    its own statement is refused and it replays the first answer. On SQLite, where writers
+    take turns anyway, the key is written once with the answer, at the end; a twin finds it
+    there (or, when it failed, through ``answer_for_retry``).
     """
     channel = await channel_for(data.channel, principal)
     _check_request(data, channel, idempotency_key)
@@ -581,13 +653,82 @@ async def capture(
     if postgres and isinstance(session.bind, AsyncEngine):
         await numbering.prepare_year(session.bind, now.year)
     scope, digest = _key_scope(principal), request_hash(data, channel.code)
-    if idempotency_key is not None and postgres:
-        claimed = await session.scalar(_CLAIM_KEY, {
-            "id": new_id(), "scope": scope, "key": idempotency_key, "request_hash": digest,
-            "status_code": None, "response": None, "order_id": None, "created_at": now})
-        if claimed is None:  # the twin that holds the key has committed: replay its answer
-            return await _replay(session, scope, idempotency_key, digest)
+    if not postgres:
+        return await _capture_sqlite(session, data, channel, delivery, principal, now,
+                                     scope, digest, idempotency_key)
+    # PostgreSQL: read, route, then one statement; a retry when the statement saw a world
+    # that moved (units taken meanwhile, a customer created meanwhile).
+    for attempt in range(1, CAPTURE_ATTEMPTS + 1):
+        # Each statement is its own transaction: the read only informs routing (the
+        # reservation checks the units again), and the write is one atomic statement.
+        # No BEGIN and no COMMIT: two round trips fewer.
+        if not session.in_transaction():
+            await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        draft = await _draft(session, data, channel, delivery, principal, now)
+        if not draft.decision.routed and data.external_ref is None:
+            raise not_routed(draft.decision)
+        outbox = [_outbox_row(HAND_OFF, payload, now) for payload in await hand_off_payloads(
+            order_id=draft.order.id, order_number="", locations=draft.decision.locations,
+            actor=principal.actor)]
+        try:
+            row = (await (await session.connection()).execute(
+                _pg_capture(now.year),
+                _pg_params(draft, data, scope, digest, idempotency_key, now, outbox))).one()
+        except DBAPIError as error:
+            reason = _refusal(error)
+            if reason is None:
+                raise
+            await session.rollback()
+            if reason == "repeated_external_ref":
+                assert data.external_ref is not None
+                return AlreadyCaptured(channel.code, data.external_ref)
+            if reason == "not_routed":
+                raise not_routed(draft.decision) from None
+            if reason == "idempotency_key_taken":
+                assert idempotency_key is not None
+                return await _replay(session, scope, idempotency_key, digest)
+            if reason == "short" and attempt == CAPTURE_ATTEMPTS:
+                raise await _short_after_all(
+                    session, draft.demand, delivery, channel.code) from None
+            continue  # short, or a customer created meanwhile: once more, afresh
+        order = draft.order
+        order.number = row.number
+        if data.customer is not None:
+            order.customer_id = row.customer_id
+            order.customer_name, order.customer_phone = row.customer_name, row.customer_phone
+        if outbox:
+            on_commit(session, outbox_wakeup.set)
+        recorded_by_sql(session, id=draft.event_id, topic="order", type="order.captured",
+                        subject=order.number, data=draft.event_data, actor=principal.actor,
+                        at=now)
+        return Captured(order=order_out(order, draft.lines, draft.allocations))
+    raise Conflict("Stock or customers changed under this order several times in a row; "
+                   "send it again.", code="capture_contended")
 
+
+CAPTURE_ATTEMPTS = 3
+
+
+@dataclass(slots=True)
+class _Draft:
+    """An order made ready to write: priced, routed, every row built."""
+
+    order: SimpleNamespace
+    lines: list[SimpleNamespace]
+    allocations: list[SimpleNamespace]
+    demand: list[tuple[str, int]]
+    decision: scoring.Decision
+    event_id: uuid.UUID
+    event_data: dict[str, Any]
+    decision_row: dict[str, Any]
+    assignments: list[dict[str, Any]]
+
+
+async def _draft(
+    session: AsyncSession, data: OrderIn, channel: ChannelOut, delivery: Delivery,
+    principal: Principal, now: dt.datetime,
+) -> _Draft:
+    """Read the variants and their stock, price the lines, route; no write."""
     skus = [line.sku for line in data.lines]
     variants, stock = await inventory.variants_with_availability(session, skus)
     check_variants(skus, variants)
@@ -609,33 +750,22 @@ async def capture(
     # Routed the moment it arrives, under the configured policy (routing/).
     decision = await routing.route(session, demand, delivery.for_routing(),
                                    channel=channel.code, stock=stock, now=now)
-    # A repeated external reference must get its order back even when the stock is gone:
-    # refuse only once the order insert has shown it is new.
-    if not decision.routed and data.external_ref is None:
-        raise not_routed(decision)
-
-    customer = None
-    if data.customer is not None:
-        customer = await customers.match_or_create(
-            session, email=data.customer.email, name=data.customer.name,
-            phone=data.customer.phone)
+    given = data.customer
+    email = customers.check_email(given.email) if given is not None else None
     order = SimpleNamespace(
         id=order_id, number="", channel=channel.code, external_ref=data.external_ref,
         status=Status.CONFIRMED.value, held_from=None, hold_reason=None, hold_note=None,
         version=1, currency=channel.currency, prices_include_tax=channel.prices_include_tax,
-        vat_rate_bp=rate_bp,
-        customer_id=customer.id if customer else None,
-        customer_email=customer.email.lower() if customer else None,
-        customer_name=customer.name if customer else None,
-        customer_phone=customer.phone if customer else None,
+        vat_rate_bp=rate_bp, customer_id=None,
+        customer_email=email.lower() if email else None,
+        customer_name=given.name if given else None,
+        customer_phone=given.phone if given else None,
         delivery_method=delivery.method, pickup_location=delivery.location_code,
         pickup_code=new_pickup_code() if delivery.method == "pickup" else None,
         ship_to=delivery.ship_to(), note=data.note,
         subtotal=totals.subtotal, shipping=totals.shipping, shipping_tax=totals.shipping_tax,
         tax=totals.tax, total=totals.total, tracking_token=secrets.token_urlsafe(16),
-        search=search_text(data.external_ref, customer.email if customer else None,
-                           customer.name if customer else None),
-        created_by=principal.actor, created_at=now, updated_at=now,
+        search="", created_by=principal.actor, created_at=now, updated_at=now,
     )
     line_of = {line.sku: line for line in lines}
     allocations = [
@@ -643,7 +773,6 @@ async def capture(
                         location=a.location, quantity=a.quantity, created_at=now)
         for a in decision.allocations
     ] if decision.routed else []
-    event_id = new_id()
     event_data = {
         "channel": channel.code, "external_ref": data.external_ref,
         "delivery": delivery.method, "pickup_location": delivery.location_code,
@@ -654,69 +783,99 @@ async def capture(
         "total": totals.total, "currency": channel.currency,
     }
     decision_row, assignments = await routing.decision_rows(decision, now=now)
-    # ON CONFLICT (channel, external_ref): a repeat, or a concurrent twin once the first
-    # has committed, inserts nothing and answers with the existing order.
-    if postgres:
-        values = vars(order).copy()
-        del values["number"], values["search"]
-        wanted = _reservations(allocations)
-        response = (msgspec.json.encode(order_out(order, lines, allocations)).decode()
-                    if idempotency_key is not None else None)
-        row = (await session.execute(_pg_capture(now.year), {
-            "order": _document(values), "search": order.search,
-            "lines": _document(lines), "allocations": _document(allocations),
-            "decision": _document(decision_row), "assignments": _document(assignments),
-            "event": _document({"id": event_id, "seq": None, "topic": "order",
-                                "type": "order.captured", "subject": "", "data": event_data,
-                                "actor": principal.actor, "at": now}),
-            **inventory.reserve_all_params(wanted, now),
-            "response": response, "key_scope": scope, "key": idempotency_key,
-        })).one()
-        if row.number is None:
-            assert data.external_ref is not None
-            return AlreadyCaptured(channel.code, data.external_ref)
-        order.number = row.number
-        order.search = f"{row.number.lower()} {order.search}"
-    else:
-        order.number = await numbering.next_number(session, now.year)
-        order.search = f"{order.number.lower()} {order.search}"
-        if (await session.execute(_INSERT_ORDER, vars(order))).first() is None:
-            assert data.external_ref is not None
-            return AlreadyCaptured(channel.code, data.external_ref)
+    return _Draft(order, lines, allocations, demand, decision, new_id(), event_data,
+                  decision_row, assignments)
+
+
+def _outbox_row(kind: str, payload: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+    """An outbox message as a row for ``_pg_capture`` (which sets its order number)."""
+    return {"id": new_id(), "kind": kind, "payload": payload, "event_seq": None,
+            "status": "pending", "attempts": 0, "available_at": now, "claimed_by": None,
+            "claimed_until": None, "last_error": None, "created_at": now,
+            "delivered_at": None}
+
+
+def _pg_params(
+    draft: _Draft, data: OrderIn, scope: str, digest: str, idempotency_key: str | None,
+    now: dt.datetime, outbox: list[dict[str, Any]],
+) -> dict[str, Any]:
+    order = draft.order
+    values = vars(order).copy()
+    for computed in ("number", "search", "customer_id", "customer_name", "customer_phone"):
+        del values[computed]
+    wanted = _reservations(draft.allocations)
+    given = data.customer
+    return {
+        "customer_id": new_id(), "email": given.email.strip() if given else None,
+        "email_lower": order.customer_email, "customer_name": order.customer_name,
+        "customer_phone": order.customer_phone, "external_ref": data.external_ref,
+        "order": _document(values), "lines": _document(draft.lines),
+        "allocations": _document(draft.allocations),
+        "decision": _document(draft.decision_row),
+        "assignments": _document(draft.assignments),
+        "event": _document({"id": draft.event_id, "seq": None, "topic": "order",
+                            "type": "order.captured", "subject": "", "data": draft.event_data,
+                            "actor": order.created_by, "at": now}),
+        "key_id": new_id(), "key_scope": scope, "key": idempotency_key,
+        "request_hash": digest,
+        "response": (msgspec.json.encode(order_out(order, draft.lines, draft.allocations))
+                     .decode() if idempotency_key is not None else None),
+        "routed": draft.decision.routed, "wanted": len(wanted),
+        "outbox": _document(outbox),
+        **inventory.reserve_all_params(wanted, now),
+    }
+
+
+async def _capture_sqlite(
+    session: AsyncSession, data: OrderIn, channel: ChannelOut, delivery: Delivery,
+    principal: Principal, now: dt.datetime, scope: str, digest: str,
+    idempotency_key: str | None,
+) -> Captured | AlreadyCaptured:
+    """SQLite, one writer at a time: the same writes, one table after the other."""
+    draft = await _draft(session, data, channel, delivery, principal, now)
+    order, lines, allocations, decision = (draft.order, draft.lines, draft.allocations,
+                                           draft.decision)
+    # A repeated external reference must get its order back even when the stock is gone:
+    # refuse only once the order insert has shown it is new.
+    if not decision.routed and data.external_ref is None:
+        raise not_routed(decision)
+    customer = None
+    if data.customer is not None:
+        customer = await customers.match_or_create(
+            session, email=data.customer.email, name=data.customer.name,
+            phone=data.customer.phone)
+        order.customer_id, order.customer_name = customer.id, customer.name
+        order.customer_phone = customer.phone
+    order.number = await numbering.next_number(session, now.year)
+    order.search = (f"{order.number.lower()} "
+                    + search_text(data.external_ref, customer.email if customer else None,
+                                  customer.name if customer else None))
+    if (await session.execute(_INSERT_ORDER, vars(order))).first() is None:
+        assert data.external_ref is not None
+        return AlreadyCaptured(channel.code, data.external_ref)
     if not decision.routed:
         raise not_routed(decision)
-    if not postgres:
-        await session.execute(LINES.insert(), [vars(line) for line in lines])
-        await session.execute(ALLOCATIONS.insert(), [vars(a) for a in allocations])
-        await routing.record_decision(session, order.number, decision, now=now)
-
-    if postgres:
-        if row.reserved < len(wanted):
-            raise await _short_after_all(session, demand, delivery, channel.code)
-    else:
-        # Last, the levels: the hottest rows are locked for the shortest time.
-        wanted = _reservations(allocations)
-        if len(await inventory.reserve_all(session, wanted)) < len(wanted):
-            raise await _short_after_all(session, demand, delivery, channel.code)
-
+    await session.execute(LINES.insert(), [vars(line) for line in lines])
+    await session.execute(ALLOCATIONS.insert(), [vars(a) for a in allocations])
+    await routing.record_decision(session, order.number, decision, now=now)
+    # Last, the levels: the hottest rows are locked for the shortest time.
+    wanted = _reservations(allocations)
+    if len(await inventory.reserve_all(session, wanted)) < len(wanted):
+        raise await _short_after_all(session, draft.demand, delivery, channel.code)
     answer = order_out(order, lines, allocations)
-    if idempotency_key is not None and not postgres:  # PostgreSQL stored it with the order
+    if idempotency_key is not None:
         response = msgspec.json.encode(answer).decode()
         if await session.scalar(_CLAIM_KEY, {
             "id": new_id(), "scope": scope, "key": idempotency_key, "request_hash": digest,
-            "status_code": 201, "response": response, "order_id": order_id,
+            "status_code": 201, "response": response, "order_id": order.id,
             "created_at": now,
         }) is None:
             # A twin got here first (SQLite ran it before us): its answer is the answer.
             return await _replay(session, scope, idempotency_key, digest)
-    await hand_off(session, order_id=order_id, order_number=order.number,
+    await hand_off(session, order_id=order.id, order_number=order.number,
                    locations={a.location for a in allocations}, actor=principal.actor)
-    if postgres:  # inserted with the order
-        recorded_by_sql(session, id=event_id, topic="order", type="order.captured",
-                        subject=order.number, data=event_data, actor=principal.actor, at=now)
-    else:
-        await record_event(session, topic="order", type="order.captured",
-                           subject=order.number, actor=principal.actor, data=event_data)
+    await record_event(session, topic="order", type="order.captured", subject=order.number,
+                       actor=principal.actor, data=draft.event_data)
     return Captured(order=answer)
 
 
