@@ -97,14 +97,14 @@ def create_app() -> Litestar:
 
 
 def main() -> None:
-    import uvicorn
+    from comptoir.web import serving
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
     # The same options as `comptoir serve` (cli.py), so only the application differs.
-    uvicorn.run("_baseline_app:create_app", factory=True, app_dir=str(Path(__file__).parent),
+    serving.run("_baseline_app:create_app", factory=True, app_dir=str(Path(__file__).parent),
                 host="127.0.0.1", port=args.port, workers=args.workers,
                 log_level="warning", proxy_headers=True, access_log=False)
 

@@ -48,7 +48,7 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
 
 @command("serve", "Serve Comptoir over HTTP (migrates first).", _serve_args)
 def serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
+    from comptoir.web import serving
 
     if not args.no_migrate:
         from comptoir.db.migrate import migrate
@@ -57,7 +57,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     host = args.host or settings.host
     port = args.port or settings.port
     print(f"Comptoir on http://{host}:{port}  (admin: /admin/, API docs: /schema)", flush=True)
-    uvicorn.run(
+    serving.run(
         "comptoir.app:create_app",
         factory=True,
         host=host,

@@ -62,7 +62,7 @@ def create_engine(settings: Settings, **overrides: Any) -> AsyncEngine:
     # server dropped is invalidated by the error it raises (the request fails once, the
     # pool recovers). Recycling bounds the age of what sits in the pool.
     options: dict[str, Any] = {
-        "pool_size": 20,
+        "pool_size": 30,
         "max_overflow": 10,
         "pool_timeout": 30,
         "pool_recycle": 1800,
