@@ -123,12 +123,11 @@ async def database(settings: Settings) -> AsyncIterator[Settings]:
     if IS_POSTGRES:
         from comptoir.config.engine import all_tables
 
+        # The apps' lifespans close the pools they start; close one only if still running
+        # (Piccolo warns "No pool is running" otherwise).
         db = all_tables()[0]._meta.db
-        if hasattr(db, "close_connection_pool"):
-            try:
-                await db.close_connection_pool()
-            except Exception:
-                pass
+        if getattr(db, "pool", None) is not None:
+            await db.close_connection_pool()
         await _drop_database()
     if REDIS_URL:
         await _drop_redis_keys()

@@ -50,11 +50,13 @@ from comptoir.inventory.api import InventoryController
 from comptoir.orders.api import OrdersController
 from comptoir.realtime.api import live_feed
 from comptoir.realtime.hub import Hub
+from comptoir.request_body import StrictBody
 from comptoir.routing.api import RoutingController
 from comptoir.settings import Settings, load_settings
 from comptoir.system.api import SystemController
 from comptoir.tracking.api import TrackingController
 from comptoir.web import spa
+from comptoir.web.head import answer_head_as_get
 
 __all__ = ["create_app"]
 
@@ -167,6 +169,8 @@ def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True)
         plugins=[sqlalchemy],
         guards=[authorize],
         dependencies={"principal": Provide(current_principal, sync_to_thread=False)},
+        dto=StrictBody,  # bodies: JSON types as the schema says ("2" is not a quantity)
+        return_dto=None,
         middleware=[
             StaffSessionConfig(
                 key=SESSION_COOKIE, store="sessions", max_age=12 * 3600, samesite="lax",
@@ -201,5 +205,6 @@ def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True)
         logging_config=None,
     )
     _check_every_route_declares_access(app)
+    app.asgi_handler = answer_head_as_get(app.asgi_handler)  # every GET answers HEAD too
     return app
 

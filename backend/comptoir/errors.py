@@ -148,7 +148,9 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     return problem(request, status, code, title, str(exc.detail), exc.headers)
 
 
-def _integrity_error(request: Request[Any, Any, Any], exc: IntegrityError) -> Response[dict[str, Any]]:
+def _integrity_error(
+    request: Request[Any, Any, Any], exc: IntegrityError
+) -> Response[dict[str, Any]]:
     log.info("integrity error on %s: %s", request.url.path, exc.orig)
     return problem(
         request,

@@ -11,10 +11,15 @@ export const SERVER_SEGMENTS: readonly string[] = [
   "ready",
 ];
 
-/** True for a path of the app (`/`, `/orders/CMP-2026-000001`), false for the server's own. */
+/** The build's folders: files only, never the shell. Same list as FILE_FOLDERS in spa.py. */
+export const FILE_FOLDERS: readonly string[] = ["assets", "icons"];
+
+/** True for a path of the app (`/`, `/stock/TEE.BLK.M`), false for a file or the server's own. */
 export function isAppRoute(pathname: string): boolean {
-  const segments = pathname.split("/");
-  if (SERVER_SEGMENTS.includes(segments[1] ?? "")) return false;
-  // A last segment with a dot is a file (`/manifest.webmanifest`): never the shell.
-  return !(segments[segments.length - 1] ?? "").includes(".");
+  const segments = pathname.replace(/^\/+|\/+$/g, "").split("/");
+  const first = segments[0] ?? "";
+  if (SERVER_SEGMENTS.includes(first) || FILE_FOLDERS.includes(first)) return false;
+  // Files sit at the top (`/manifest.webmanifest`, `/sw.js`); a dot deeper down is part of a
+  // name the app shows (a SKU, a location code).
+  return segments.length > 1 || !first.includes(".");
 }

@@ -57,6 +57,12 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], int, str]] = [
     ("a bad e-mail", _set("customer.email", "ada.example.fr"), 422, "invalid_email"),
     ("a blank external reference", _set("external_ref", "  "), 422, "invalid_external_ref"),
     ("a quantity in words", _set("lines.0.quantity", "two"), 400, "invalid_request"),
+    # Wrong JSON types are refused even when they read like the right value.
+    ("a quantity as a string", _set("lines.0.quantity", "2"), 400, "invalid_request"),
+    ("a quantity as a boolean", _set("lines.0.quantity", True), 400, "invalid_request"),
+    ("a quantity with a fraction", _set("lines.0.quantity", 1.0), 400, "invalid_request"),
+    ("a price as a string", _set("lines.0.unit_price", "1999"), 400, "invalid_request"),
+    ("a SKU as a number", _set("lines.0.sku", 1234), 400, "invalid_request"),
     ("a price with decimals", _set("lines.0.unit_price", 19.99), 400, "invalid_request"),
     ("lines that are not a list", _set("lines", {"sku": "TEE"}), 400, "invalid_request"),
     ("no lines at all", _without("lines"), 400, "invalid_request"),

@@ -138,3 +138,40 @@ async def test_app_files_are_public_but_the_api_is_not(
 ) -> None:
     assert (await anon.get("/locations/WH-PARIS")).status_code == 200
     assert (await anon.get("/api/locations")).status_code == 401
+
+
+async def test_a_page_whose_last_part_has_a_dot_is_still_the_app(
+    anon: httpx.AsyncClient, built_app: Path
+) -> None:
+    # SKUs, location codes and the like may contain dots: a reload must land on their page.
+    home = await anon.get("/")
+    for path in ("/stock/TEE.BLK.M", "/stock/TEE.BLK.M/", "/locations/ST.LYON.01",
+                 "/store/work/v1.2", "/orders/CMP-2026-000001.", "/stock/SHIRT%2ENAVY"):
+        response = await anon.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["content-type"].startswith("text/html"), path
+        assert response.text == home.text, path
+    # The app's own files and folders stay files: a missing one is a 404, never the shell.
+    for path in ("/assets/index-missing.js", "/assets/missing", "/icons/missing.png",
+                 "/icons/sub/missing.png", "/robots.txt", "/stock/../nothing.txt"):
+        response = await anon.get(path)
+        assert response.status_code == 404, path
+        assert APP_SHELL_MARK not in response.text, path
+
+
+async def test_app_files_and_pages_answer_head(anon: httpx.AsyncClient, built_app: Path) -> None:
+    index = (await anon.get("/")).text
+    script = re.search(r'src="(/assets/[^"]+\.js)"', index)
+    assert script
+    for path in ("/", "/orders/CMP-2026-000001", "/stock/TEE.BLK.M", script.group(1),
+                 "/manifest.webmanifest", "/icons/icon-192.png", "/sw.js"):
+        got = await anon.get(path)
+        head = await anon.head(path)
+        assert head.status_code == got.status_code == 200, path
+        assert head.content == b"", path
+        for name in ("content-type", "content-length", "cache-control", "etag",
+                     "last-modified", "content-security-policy"):
+            assert head.headers.get(name) == got.headers.get(name), (path, name)
+    missing = await anon.head("/assets/missing-abc123.js")
+    assert missing.status_code == 404
+    assert missing.content == b""

@@ -13,7 +13,7 @@ from comptoir.auth.guards import public
 from comptoir.errors import NotFound
 from comptoir.settings import Settings
 
-__all__ = ["DIST_DIR", "SERVER_SEGMENTS", "is_app_route", "route_handlers"]
+__all__ = ["DIST_DIR", "FILE_FOLDERS", "SERVER_SEGMENTS", "is_app_route", "route_handlers"]
 
 DIST_DIR = Path(__file__).resolve().parent.parent / "static" / "app"
 
@@ -25,6 +25,8 @@ mimetypes.add_type("image/svg+xml", ".svg")
 # First path segments the server owns: never answered with the app shell.
 # Keep in step with pwa/src/sw-routes.ts (the service worker's offline fallback).
 SERVER_SEGMENTS = frozenset({"api", "admin", "schema", "ws", "track", "health", "ready"})
+# The build's folders: only files live there, so a missing one is a 404, not the shell.
+FILE_FOLDERS = frozenset({"assets", "icons"})
 
 SERVICE_WORKER = "sw.js"
 
@@ -51,11 +53,17 @@ NOT_BUILT = (
 
 
 def is_app_route(relative: str) -> bool:
-    """True for a path the app draws itself (``orders/CMP-2026-000001``), not a file or API."""
+    """True for a path the app draws itself (``stock/TEE.BLK.M``), not a file or the API's.
+
+    Files are at the top (``manifest.webmanifest``, ``sw.js``) or in the build's folders;
+    a dot deeper down is part of a name the app shows (a SKU, a location code).
+    """
     segments = relative.strip("/").split("/")
-    if segments[0] in SERVER_SEGMENTS:
+    if segments[0] in SERVER_SEGMENTS or segments[0] in FILE_FOLDERS:
         return False
-    return "." not in segments[-1]  # a name with a dot is a file: a 404, not the shell
+    if any(segment in (".", "..") for segment in segments):
+        return False
+    return len(segments) > 1 or "." not in segments[0]
 
 
 def _headers(relative: str) -> dict[str, str]:
