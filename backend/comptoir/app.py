@@ -22,7 +22,13 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
-from litestar.types import Receive, Scope, Send
+from litestar.types import (
+    HTTPResponseBodyEvent,
+    HTTPResponseStartEvent,
+    Receive,
+    Scope,
+    Send,
+)
 
 from comptoir import __version__
 from comptoir.auth.api import AuthController
@@ -128,16 +134,20 @@ def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True)
     @asgi("/admin", is_mount=True, copy_scope=True, opt=public(), include_in_schema=False)
     async def admin(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope.get("raw_path", b"").rstrip(b"?") == b"/admin":
-            await send({"type": "http.response.start", "status": 308,
-                        "headers": [(b"location", b"/admin/"), (b"content-length", b"0")]})
-            await send({"type": "http.response.body", "body": b""})
+            await send(HTTPResponseStartEvent(
+                type="http.response.start", status=308,
+                headers=[(b"location", b"/admin/"), (b"content-length", b"0")]))
+            await send(HTTPResponseBodyEvent(type="http.response.body", body=b"",
+                                             more_body=False))
             return
         await admin_app(scope, receive, send)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         if settings.is_postgres:
-            await piccolo_engine.start_connection_pool(min_size=1, max_size=5)
+            # PostgresEngine passes these on to asyncpg.create_pool.
+            await piccolo_engine.start_connection_pool(  # type: ignore[call-arg]
+                min_size=1, max_size=5)
         if run_dispatcher:
             dispatcher.start()
         sweeper.start()  # not when COMPTOIR_SWEEP_INTERVAL is 0

@@ -7,7 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 from comptoir.settings import Settings, SettingsError, load_settings
 
@@ -198,4 +198,4 @@ def main(argv: list[str] | None = None) -> None:
     except ValueError as exc:
         print(f"comptoir {args.command}: {exc}", file=sys.stderr)
         sys.exit(1)
-    sys.exit(int(code or 0))
+    sys.exit(int(cast(int, code) or 0))

@@ -206,7 +206,8 @@ async def create_staff(
         raise InvalidInput(f"The username '{username}' is taken.", code="username_taken")
     location_id = None
     if location is not None:
-        row = await Location.select(Location.id).where(Location.code == location).first()
+        row = await Location.select(Location._meta.primary_key).where(
+            Location.code == location).first()
         if row is None:
             raise InvalidInput(f"Unknown location '{location}'.", code="unknown_location")
         location_id = row["id"]

@@ -38,5 +38,6 @@ def bind_piccolo(engine: Engine) -> None:  # type: ignore[type-arg]
     from comptoir.config import piccolo_conf
 
     piccolo_conf.DB = engine
-    for table in [*all_tables(), Migration]:
+    tables: list[type[Table]] = [*all_tables(), Migration]
+    for table in tables:
         table._meta.db = engine

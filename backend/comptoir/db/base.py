@@ -10,7 +10,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from uuid_utils.compat import uuid7
 
-__all__ = ["Base", "GUID", "DateTimeUTC", "JsonB", "UUIDPrimaryKey", "new_id", "utcnow"]
+__all__ = ["GUID", "Base", "DateTimeUTC", "JsonB", "UUIDPrimaryKey", "new_id", "utcnow"]
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",

@@ -60,4 +60,6 @@ class InventoryMovement(UUIDPrimaryKey, Base):
     actor: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True), default=utcnow)
 
-    __table_args__ = (Index("ix_inventory_movements_sku_location_at", "sku", "location", "created_at"),)
+    __table_args__ = (
+        Index("ix_inventory_movements_sku_location_at", "sku", "location", "created_at"),
+    )

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Result
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from comptoir.catalog import service as catalog
@@ -365,6 +366,7 @@ async def variants_with_availability(
     rather than ORM entities (this runs at every capture).
     """
     wanted = sorted(set(skus))
+    rows: Result[Any]
     if is_postgres(session):
         # A ready text: one statement whatever the number of SKUs, prepared once per
         # connection, with nothing for SQLAlchemy to compile or key at each capture.
