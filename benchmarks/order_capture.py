@@ -219,8 +219,12 @@ async def count_statements(settings: Any, key: str, skus: Sequence[str]) -> list
         seen.append(" ".join(sql.split()))
 
     def counter(name: str) -> Any:
-        def count(*_args: Any) -> None:
-            other[name] += 1
+        def count(conn: Any = None, *_args: Any) -> None:
+            # An autocommit connection sends no BEGIN or COMMIT, whatever SQLAlchemy's events.
+            options = conn.get_execution_options() if hasattr(conn, "get_execution_options") \
+                else {}
+            if options.get("isolation_level") != "AUTOCOMMIT":
+                other[name] += 1
         return count
 
     event.listen(engine, "before_cursor_execute", statement)
