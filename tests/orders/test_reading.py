@@ -296,3 +296,17 @@ async def test_list_refuses_bad_parameters_with_a_code(manager: httpx.AsyncClien
 
 async def test_reading_needs_a_caller(anon: httpx.AsyncClient) -> None:
     assert (await anon.get("/api/orders")).status_code == 401
+
+
+async def test_a_held_order_says_why_in_the_list(
+    web: httpx.AsyncClient, manager: httpx.AsyncClient, catalog: Any
+) -> None:
+    await catalog.add("CAP", stock={"WH-PARIS": 5})
+    held = await _capture(web, ("CAP", 1))
+    kept = await _capture(web, ("CAP", 1))
+    response = await manager.post(f"/api/orders/{held['number']}/hold",
+                                  json={"reason": "stock_problem"})
+    assert response.status_code == 200, response.text
+    rows = {o["number"]: o for o in (await manager.get("/api/orders")).json()["items"]}
+    assert rows[held["number"]]["hold_reason"] == "stock_problem"
+    assert rows[kept["number"]]["hold_reason"] is None

@@ -230,6 +230,7 @@ class OrderSummary(msgspec.Struct, frozen=True, kw_only=True):
     total: int
     currency: str
     version: int
+    hold_reason: str | None = None  # why an order on hold is held (stock_problem…)
 
 
 class OrderPage(msgspec.Struct, frozen=True, kw_only=True):

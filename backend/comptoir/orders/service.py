@@ -1089,7 +1089,7 @@ async def list_orders(
     columns = (
         Order.id, Order.number, Order.status, Order.channel, Order.external_ref,
         Order.created_at, Order.customer_name, Order.customer_email, Order.delivery_method,
-        Order.pickup_location, Order.total, Order.currency, Order.version,
+        Order.pickup_location, Order.total, Order.currency, Order.version, Order.hold_reason,
     )
     if location:
         # One row per order even when several of its lines are allocated there: grouping
@@ -1157,7 +1157,8 @@ async def list_orders(
                      external_ref=r.external_ref, created_at=r.created_at,
                      customer_name=r.customer_name, customer_email=r.customer_email,
                      delivery_method=r.delivery_method, pickup_location=r.pickup_location,
-                     total=r.total, currency=r.currency, version=r.version)
+                     total=r.total, currency=r.currency, version=r.version,
+                     hold_reason=r.hold_reason)
         for r in rows
     ]
     next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more else None
@@ -1179,7 +1180,8 @@ async def customer_orders(
                      external_ref=o.external_ref, created_at=o.created_at,
                      customer_name=o.customer_name, customer_email=o.customer_email,
                      delivery_method=o.delivery_method, pickup_location=o.pickup_location,
-                     total=o.total, currency=o.currency, version=o.version)
+                     total=o.total, currency=o.currency, version=o.version,
+                     hold_reason=o.hold_reason)
         for o in rows
     ]
 

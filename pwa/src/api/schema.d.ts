@@ -1139,6 +1139,7 @@ export interface components {
             customer_name: string | null;
             delivery_method: string;
             external_ref: string | null;
+            hold_reason?: string | null;
             number: string;
             pickup_location: string | null;
             status: string;

@@ -38,28 +38,6 @@ interface Board {
   moreStockOuts: boolean;
 }
 
-// Why each held order is held, by number and version: only a changed order is read again.
-const holdReasons = new Map<string, string | null>();
-
-async function reasonsFor(rows: readonly OrderRow[]): Promise<Map<string, string | null>> {
-  const found = new Map<string, string | null>();
-  await Promise.all(
-    rows.map(async (row) => {
-      const key = `${row.number}@${row.version}`;
-      if (!holdReasons.has(key)) {
-        try {
-          const order = await unwrap(api.GET("/api/orders/{number}", { params: { path: { number: row.number } } }));
-          holdReasons.set(key, order.hold?.reason ?? null);
-        } catch {
-          return; // shown with the other holds until it can be read
-        }
-      }
-      found.set(row.number, holdReasons.get(key) ?? null);
-    }),
-  );
-  return found;
-}
-
 async function loadToday(): Promise<DaySummary> {
   const { from, to } = todayRange();
   const rows: OrderRow[] = [];
@@ -82,7 +60,7 @@ async function loadBoard(): Promise<Board> {
     unwrap(api.GET("/api/orders", { params: { query: { status: "on_hold", limit: HELD } } })),
     unwrap(api.GET("/api/inventory/outs", { params: { query: { limit: STOCK_OUTS } } })),
   ]);
-  const { shortOfStock, other } = splitHolds(held.items, await reasonsFor(held.items));
+  const { shortOfStock, other } = splitHolds(held.items, new Map(held.items.map((row) => [row.number, row.hold_reason ?? null])));
   return {
     today,
     shortOfStock,
