@@ -55,6 +55,7 @@ from _common import (
     loadavg,
     percentile,
     process_env,
+    run_fast,
     run_load,
     start_server,
     stop_server,
@@ -650,13 +651,7 @@ def arguments() -> argparse.Namespace:
 
 
 def main() -> int:
-    args = arguments()
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(run(args))
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        return runner.run(run(args))
+    return run_fast(run(arguments()))
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import secrets
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,7 @@ os.environ.setdefault("PICCOLO_CONF", "comptoir.config.piccolo_conf")
 from piccolo.apps.user.tables import BaseUser  # noqa: E402
 
 from comptoir.settings import Settings, load_settings  # noqa: E402
+from tests.support import drop_redis_keys  # noqa: E402
 
 # Password hashing at production strength costs ~0.3 s per sign-in; tests use fewer rounds.
 BaseUser._pbkdf2_iteration_count = 1_000
@@ -87,17 +88,6 @@ async def _drop_database() -> None:
         await conn.close()
 
 
-async def _drop_redis_keys() -> None:
-    from redis.asyncio import Redis
-
-    redis = Redis.from_url(REDIS_URL)  # type: ignore[arg-type]
-    try:
-        async for key in redis.scan_iter(match=f"{REDIS_PREFIX}*", count=500):
-            await redis.delete(key)
-    finally:
-        await redis.aclose()
-
-
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     env = {
@@ -130,7 +120,7 @@ async def database(settings: Settings) -> AsyncIterator[Settings]:
             await db.close_connection_pool()
         await _drop_database()
     if REDIS_URL:
-        await _drop_redis_keys()
+        await drop_redis_keys(REDIS_URL, REDIS_PREFIX)
     shutil.rmtree(_TMP, ignore_errors=True)
 
 
@@ -338,3 +328,24 @@ def catalog(sessionmaker: Any) -> Any:
 
     return CatalogMaker()
 
+
+
+RowCounts = Callable[[], Awaitable[dict[str, int]]]
+
+
+@pytest.fixture
+def row_counts(sessionmaker: Any) -> RowCounts:
+    """``await row_counts()`` → rows per operational table (every SQLAlchemy table but keys),
+    to show a refusal wrote nothing."""
+    from sqlalchemy import func, select
+
+    from comptoir.db.registry import Base
+
+    tables = [t for t in Base.metadata.sorted_tables if t.name != "api_keys"]
+
+    async def count() -> dict[str, int]:
+        async with sessionmaker() as session:
+            return {t.name: int(await session.scalar(select(func.count()).select_from(t)) or 0)
+                    for t in tables}
+
+    return count

@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 from advanced_alchemy.extensions.litestar import (
@@ -49,11 +50,12 @@ from comptoir.db.engine import create_engine, make_sessionmaker
 from comptoir.errors import exception_handlers
 from comptoir.events.dispatcher import OutboxDispatcher, deliver_webhook
 from comptoir.fulfillment.api import FulfillmentsController
-from comptoir.fulfillment.service import NOTIFICATION_HANDLERS, UncollectedSweeper
+from comptoir.fulfillment.service import NOTIFICATION_HANDLERS, sweep_turn
 from comptoir.fulfillment.third_party import hand_off_handlers
-from comptoir.idempotency import KeyPurger
+from comptoir.idempotency import purge_turn
 from comptoir.inventory.api import InventoryController
 from comptoir.orders.api import OrdersController
+from comptoir.periodic import Periodic
 from comptoir.realtime.api import live_feed
 from comptoir.realtime.hub import Hub
 from comptoir.request_body import StrictBody
@@ -124,9 +126,15 @@ def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True)
                        **hand_off_handlers(sessionmaker, events_base=settings.base_url)},
         poll_seconds=settings.outbox_poll_seconds,
     )
-    sweeper = UncollectedSweeper(sessionmaker, settings.sweep_interval)
-    key_purger = KeyPurger(sessionmaker, settings.sweep_interval,
-                           dt.timedelta(hours=settings.idempotency_retention_hours))
+    retention = dt.timedelta(hours=settings.idempotency_retention_hours)
+    housekeeping = {  # not when COMPTOIR_SWEEP_INTERVAL is 0
+        job.name: job for job in (
+            Periodic("uncollected-sweeper", partial(sweep_turn, sessionmaker),
+                     settings.sweep_interval),
+            Periodic("idempotency-key-purger", partial(purge_turn, sessionmaker, retention),
+                     settings.sweep_interval),
+        )
+    }
     admin_app = build_admin()
     # The live feed (WS /ws): fans committed events out; through Redis when there is one.
     realtime = Hub(sessionmaker, redis=redis, channel=f"{settings.redis_prefix}:events")
@@ -150,13 +158,13 @@ def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True)
                 min_size=1, max_size=5)
         if run_dispatcher:
             dispatcher.start()
-        sweeper.start()  # not when COMPTOIR_SWEEP_INTERVAL is 0
-        key_purger.start()  # nor this one
+        for job in housekeeping.values():
+            job.start()
         try:
             yield
         finally:
-            await key_purger.stop()
-            await sweeper.stop()
+            for job in housekeeping.values():
+                await job.stop()
             await dispatcher.stop()
             if settings.is_postgres:
                 await piccolo_engine.close_connection_pool()
@@ -206,8 +214,7 @@ def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True)
                 "sessionmaker": sessionmaker,
                 "redis": redis,
                 "dispatcher": dispatcher,
-                "sweeper": sweeper,
-                "key_purger": key_purger,
+                "housekeeping": housekeeping,
                 "realtime": realtime,
             }
         ),

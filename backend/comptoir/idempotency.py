@@ -3,13 +3,11 @@
 The keys live in ``idempotency_keys`` (orders/models.py), beside the ones order capture
 keeps, in the same key space per caller. Capture has a path of its own, tuned for its
 statement budget (orders/service.py); this module serves every other action: stock
-adjustments and counts, fulfillment work. Old keys are purged by ``KeyPurger``.
+adjustments and counts, fulfillment work. Old keys are purged by ``purge_turn``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 import hashlib
 import logging
@@ -28,7 +26,15 @@ from comptoir.db.engine import is_postgres
 from comptoir.errors import Conflict, InvalidInput
 from comptoir.orders.models import IdempotencyKey, insert_unless_exists
 
-__all__ = ["IdempotencyKeyHeader", "KeyPurger", "answer_once", "purge_keys"]
+__all__ = [
+    "CLAIM_KEY",
+    "IdempotencyKeyHeader",
+    "answer_once",
+    "key_scope",
+    "purge_keys",
+    "purge_turn",
+    "stored_response",
+]
 
 log = logging.getLogger("comptoir.idempotency")
 
@@ -38,12 +44,12 @@ IdempotencyKeyHeader = Annotated[
 
 T = TypeVar("T")
 
-_CLAIM = insert_unless_exists(cast(Table, IdempotencyKey.__table__), ("scope", "key"), "id")
+CLAIM_KEY = insert_unless_exists(cast(Table, IdempotencyKey.__table__), ("scope", "key"), "id")
 PURGE_BATCH = 1000  # rows per DELETE: no long lock, no huge transaction
 
 
-def _scope(principal: Principal) -> str:
-    return f"{principal.kind}:{principal.id}"  # as capture's: one key space per caller
+def key_scope(principal: Principal) -> str:
+    return f"{principal.kind}:{principal.id}"  # one key space per caller
 
 
 def _digest(action: str, data: object) -> str:
@@ -52,17 +58,19 @@ def _digest(action: str, data: object) -> str:
     return hashlib.sha256(action.encode() + b"\0" + body).hexdigest()
 
 
-async def _stored(
+async def stored_response(
     session: AsyncSession, scope: str, key: str, digest: str
 ) -> tuple[int, str] | None:
+    """The status and body the first request with this key got (None: no such key); a
+    refusal when that request had another body, or is still being processed."""
     row = (await session.execute(
         select(IdempotencyKey.request_hash, IdempotencyKey.status_code, IdempotencyKey.response)
         .where(IdempotencyKey.scope == scope, IdempotencyKey.key == key))).first()
     if row is None:
         return None
     if row.request_hash != digest:
-        raise InvalidInput("This Idempotency-Key was already used for another action: use a "
-                           "new key for a new action.", code="idempotency_key_reused")
+        raise InvalidInput("This Idempotency-Key was already used for another request: use a "
+                           "new key for a new one.", code="idempotency_key_reused")
     if row.response is None or row.status_code is None:
         raise Conflict("A request with this Idempotency-Key is still being processed; retry.",
                        code="idempotency_key_in_use")
@@ -94,12 +102,12 @@ async def answer_once(
     if not 1 <= len(key) <= 200:
         raise InvalidInput("An Idempotency-Key has 1 to 200 characters.",
                            code="invalid_idempotency_key")
-    scope, digest = _scope(principal), _digest(action, data)
-    claimed = await session.scalar(_CLAIM, {
+    scope, digest = key_scope(principal), _digest(action, data)
+    claimed = await session.scalar(CLAIM_KEY, {
         "id": new_id(), "scope": scope, "key": key, "request_hash": digest,
         "status_code": None, "response": None, "order_id": None, "created_at": utcnow()})
     if claimed is None:
-        stored = await _stored(session, scope, key, digest)
+        stored = await stored_response(session, scope, key, digest)
         await session.rollback()
         if stored is None:  # purged between our insert and our read
             raise Conflict("This Idempotency-Key changed meanwhile; retry.",
@@ -144,39 +152,10 @@ async def purge_keys(
             return purged
 
 
-class KeyPurger:
-    """Purges keys older than ``retention`` every ``interval`` seconds, from the lifespan.
-
-    A failing purge is logged and tried again at the next turn; it never stops the app.
-    """
-
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], interval: float,
-                 retention: dt.timedelta) -> None:
-        self.sessionmaker = sessionmaker
-        self.interval = interval
-        self.retention = retention
-        self._task: asyncio.Task[None] | None = None
-
-    async def run(self) -> None:
-        while True:
-            try:
-                purged = await purge_keys(self.sessionmaker, utcnow() - self.retention)
-                if purged:
-                    log.info("idempotency keys: %d purged", purged)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the database may be away for a while: try again next turn
-                log.exception("purge of idempotency keys failed; next try in %s s",
-                              self.interval)
-            await asyncio.sleep(self.interval)
-
-    def start(self) -> None:
-        if self._task is None and self.interval > 0:
-            self._task = asyncio.create_task(self.run(), name="idempotency-key-purger")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+async def purge_turn(
+    sessionmaker: async_sessionmaker[AsyncSession], retention: dt.timedelta
+) -> None:
+    """One turn of the periodic purge (periodic.py), with what it did in the log."""
+    purged = await purge_keys(sessionmaker, utcnow() - retention)
+    if purged:
+        log.info("idempotency keys: %d purged", purged)

@@ -14,14 +14,12 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import socket
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -30,6 +28,7 @@ from playwright.async_api import expect
 from comptoir.settings import Settings, load_settings
 from comptoir.web.spa import DIST_DIR
 from tests.conftest import ADMIN_DATABASE_URL, IS_POSTGRES, REDIS_URL
+from tests.support import drop_redis_keys, free_port, own_database, stop_process, wait_ready
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("BROWSER_TESTS_CHROMIUM", "/usr/bin/chromium"))
@@ -46,7 +45,6 @@ CHROMIUM_ARGS = [
 IN_CI = os.environ.get("CI", "").lower() == "true"
 # A mid-range phone held in one hand.
 PHONE = {"width": 390, "height": 844}
-READY_SECONDS = 30
 # Set to a folder to keep a screenshot of the screens the tests visit (for a person to look at).
 SCREENSHOTS = os.environ.get("BROWSER_TESTS_SCREENSHOTS")
 
@@ -125,35 +123,6 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@asynccontextmanager
-async def _own_database(tmp: Path) -> AsyncIterator[str]:
-    """A database nobody else uses: a SQLite file, or a new PostgreSQL database (dropped after)."""
-    if not IS_POSTGRES:
-        yield f"sqlite:///{tmp / 'browser.db'}"
-        return
-    import asyncpg
-
-    name = f"comptoir_browser_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(ADMIN_DATABASE_URL)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield urlunsplit(urlsplit(ADMIN_DATABASE_URL)._replace(path="/" + name))
-        finally:
-            await admin.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name
-            )
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-    finally:
-        await admin.close()
-
-
 async def _seed(settings: Settings) -> None:
     """A warehouse and a store, a manager and an associate, products with stock: services only."""
     from comptoir.auth.service import create_staff
@@ -224,46 +193,6 @@ def _environment(settings: Settings) -> dict[str, str]:
     return env
 
 
-async def _wait_ready(server: DemoServer) -> None:
-    async with httpx.AsyncClient(base_url=server.url, timeout=2) as client:
-        try:
-            async with asyncio.timeout(READY_SECONDS):
-                while True:
-                    if server.process.returncode is not None:
-                        pytest.fail(f"comptoir serve exited with {server.process.returncode}:\n"
-                                    f"{server.log_tail()}")
-                    try:
-                        if (await client.get("/ready")).status_code == 200:
-                            return
-                    except httpx.TransportError:
-                        pass
-                    await asyncio.sleep(0.1)
-        except TimeoutError:
-            pytest.fail(f"comptoir serve not ready after {READY_SECONDS} s:\n{server.log_tail()}")
-
-
-async def _stop(process: asyncio.subprocess.Process) -> None:
-    if process.returncode is None:
-        process.terminate()
-        try:
-            async with asyncio.timeout(10):
-                await process.wait()
-        except TimeoutError:
-            process.kill()
-            await process.wait()
-
-
-async def _drop_redis_keys(prefix: str) -> None:
-    from redis.asyncio import Redis
-
-    redis = Redis.from_url(REDIS_URL)  # type: ignore[arg-type]
-    try:
-        async for key in redis.scan_iter(match=f"{prefix}*", count=500):
-            await redis.delete(key)
-    finally:
-        await redis.aclose()
-
-
 @pytest.fixture(scope="package")
 def chromium_path() -> str:
     if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
@@ -288,7 +217,8 @@ async def demo_server(
 
     tmp = tmp_path_factory.mktemp("browser")
     run_id = secrets.token_hex(4)
-    async with _own_database(tmp) as database_url:
+    async with own_database(tmp, "browser",
+                            ADMIN_DATABASE_URL if IS_POSTGRES else None) as database_url:
         values = {
             "COMPTOIR_DATABASE_URL": database_url,
             "COMPTOIR_VAR_DIR": str(tmp / "var"),
@@ -298,7 +228,7 @@ async def demo_server(
             values["COMPTOIR_REDIS_URL"] = REDIS_URL
         settings = load_settings(values)
         await migrate(settings)
-        port = _free_port()
+        port = free_port()
         log = tmp / "server.log"
         with log.open("wb") as out:
             process = await asyncio.create_subprocess_exec(
@@ -311,12 +241,12 @@ async def demo_server(
                             log=log, accounts={"manager": MANAGER, "associate": ASSOCIATE})
         try:
             await _seed(settings)  # while the server starts
-            await _wait_ready(server)
+            await wait_ready(server.url, process, server.log_tail)
             yield server
         finally:
-            await _stop(process)
+            await stop_process(process)
             if REDIS_URL:
-                await _drop_redis_keys(settings.redis_prefix)
+                await drop_redis_keys(REDIS_URL, settings.redis_prefix)
 
 
 @pytest.fixture(scope="package")

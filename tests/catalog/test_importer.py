@@ -19,7 +19,7 @@ from comptoir.catalog.importer import (
     parse_catalog_csv,
     parse_price,
 )
-from tests.catalog.conftest import RowCounts
+from tests.conftest import RowCounts
 
 HEADER = "product_name,sku,price,currency,barcode,size,colour,weight_g,brand,category\n"
 CATALOG = HEADER + """\

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.catalog.conftest import RowCounts
+from tests.conftest import RowCounts
 
 MARINIERE = {
     "name": "Marinière Écru",

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from tests.conftest import ADMIN_DATABASE_URL
+from tests.support import own_database
 
 COMMAND_TIMEOUT_SECONDS = 180
 
@@ -51,21 +50,6 @@ async def run_comptoir(
 async def scratch_database(kind: str, tmp_path: Path) -> AsyncIterator[str]:
     """The URL of an empty database nobody else uses: a SQLite file, or a new PostgreSQL
     database on the test server (dropped afterwards)."""
-    if kind == "sqlite":
-        yield f"sqlite:///{tmp_path / 'scratch.db'}"
-        return
-    import asyncpg
-
-    name = f"comptoir_scratch_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(ADMIN_DATABASE_URL)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield urlunsplit(urlsplit(ADMIN_DATABASE_URL)._replace(path="/" + name))
-        finally:
-            await admin.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name
-            )
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-    finally:
-        await admin.close()
+    async with own_database(tmp_path, "scratch",
+                            None if kind == "sqlite" else ADMIN_DATABASE_URL) as url:
+        yield url

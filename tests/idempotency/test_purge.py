@@ -64,8 +64,9 @@ async def test_the_app_purges_old_keys_from_its_lifespan(
                                json={"sku": "TEE", "location": "WH-PARIS", "delta": -1,
                                      "reason": "casse"})
     assert fresh.status_code == 201
-    purger = app.state.key_purger
-    assert purger.retention == RETENTION and purger.interval > 0
+    purger = app.state.housekeeping["idempotency-key-purger"]
+    assert app.state.settings.idempotency_retention_hours * 3600 == RETENTION.total_seconds()
+    assert purger.interval > 0
     task = asyncio.create_task(purger.run())  # the loop the lifespan runs, once more
     try:
         for _ in range(100):

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.inventory.conftest import RowCounts
+from tests.conftest import RowCounts
 from tests.inventory.test_inventory_api import adjustment, assert_problem, level
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.inventory.conftest import RowCounts
+from tests.conftest import RowCounts
 
 
 def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:

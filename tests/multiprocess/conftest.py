@@ -5,18 +5,16 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import socket
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import httpx
 import pytest
 
 from comptoir.settings import Settings, load_settings
 from tests.conftest import ADMIN_DATABASE_URL, IS_POSTGRES, REDIS_URL
+from tests.support import drop_redis_keys, free_port, own_database, stop_process, wait_ready
 
 REPO = Path(__file__).resolve().parents[2]
 MANAGER = "mp-manager"
@@ -38,12 +36,6 @@ class Cluster:
     b: Server
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _environment(settings: Settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("COMPTOIR_") and k != "PICCOLO_CONF"}
@@ -63,38 +55,6 @@ def _environment(settings: Settings) -> dict[str, str]:
 
 def _log_tail(server: Server) -> str:
     return server.log.read_text(errors="replace")[-3000:] if server.log.exists() else ""
-
-
-READY_SECONDS = 30
-
-
-async def _wait_ready(server: Server) -> None:
-    async with httpx.AsyncClient(base_url=server.url, timeout=2) as client:
-        try:
-            async with asyncio.timeout(READY_SECONDS):
-                while True:
-                    if server.process.returncode is not None:
-                        pytest.fail(f"{server.url} exited with {server.process.returncode}:\n"
-                                    f"{_log_tail(server)}")
-                    try:
-                        if (await client.get("/ready")).status_code == 200:
-                            return
-                    except httpx.TransportError:
-                        pass
-                    await asyncio.sleep(0.1)
-        except TimeoutError:
-            pytest.fail(f"{server.url} not ready after {READY_SECONDS} s:\n{_log_tail(server)}")
-
-
-async def _stop(process: asyncio.subprocess.Process) -> None:
-    if process.returncode is None:
-        process.terminate()
-        try:
-            async with asyncio.timeout(10):
-                await process.wait()
-        except TimeoutError:
-            process.kill()
-            await process.wait()
 
 
 async def _seed(settings: Settings) -> None:
@@ -135,51 +95,36 @@ async def cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Clu
         pytest.skip("needs PostgreSQL (COMPTOIR_DATABASE_URL=postgresql://…)")
     if not REDIS_URL:
         pytest.skip("needs Redis (COMPTOIR_REDIS_URL=redis://…): sessions are shared through it")
-    import asyncpg
-    from redis.asyncio import Redis
-
     from comptoir.db.migrate import migrate
 
     run_id = secrets.token_hex(4)
-    db_name = f"comptoir_mp_{run_id}"
     tmp = tmp_path_factory.mktemp("cluster")
-    settings = load_settings({
-        "COMPTOIR_DATABASE_URL": urlunsplit(urlsplit(ADMIN_DATABASE_URL)._replace(
-            path="/" + db_name)),
-        "COMPTOIR_REDIS_URL": REDIS_URL,
-        "COMPTOIR_REDIS_PREFIX": f"comptoir-mp-{run_id}",
-        "COMPTOIR_VAR_DIR": str(tmp),
-    })
-    admin = await asyncpg.connect(ADMIN_DATABASE_URL)
-    await admin.execute(f'CREATE DATABASE "{db_name}"')
     servers: list[Server] = []
-    try:
-        await migrate(settings)
-        env = _environment(settings)
-        for name in ("a", "b"):
-            port = _free_port()
-            log = tmp / f"server-{name}.log"
-            with log.open("wb") as out:
-                process = await asyncio.create_subprocess_exec(
-                    sys.executable, "-m", "comptoir", "serve", "--no-migrate",
-                    "--host", "127.0.0.1", "--port", str(port),
-                    cwd=REPO, env=env, stdout=out, stderr=asyncio.subprocess.STDOUT,
-                )
-            servers.append(Server(url=f"http://127.0.0.1:{port}", process=process, log=log))
-        await _seed(settings)  # while the servers start
-        await asyncio.gather(*(_wait_ready(s) for s in servers))
-        yield Cluster(settings=settings, a=servers[0], b=servers[1])
-    finally:
-        for server in servers:
-            await _stop(server.process)
-        await admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", db_name
-        )
-        await admin.execute(f'DROP DATABASE IF EXISTS "{db_name}"')
-        await admin.close()
-        redis = Redis.from_url(REDIS_URL)
+    async with own_database(tmp, "mp", ADMIN_DATABASE_URL) as database_url:
+        settings = load_settings({
+            "COMPTOIR_DATABASE_URL": database_url,
+            "COMPTOIR_REDIS_URL": REDIS_URL,
+            "COMPTOIR_REDIS_PREFIX": f"comptoir-mp-{run_id}",
+            "COMPTOIR_VAR_DIR": str(tmp),
+        })
         try:
-            async for key in redis.scan_iter(match=f"{settings.redis_prefix}*", count=500):
-                await redis.delete(key)
+            await migrate(settings)
+            env = _environment(settings)
+            for name in ("a", "b"):
+                port = free_port()
+                log = tmp / f"server-{name}.log"
+                with log.open("wb") as out:
+                    process = await asyncio.create_subprocess_exec(
+                        sys.executable, "-m", "comptoir", "serve", "--no-migrate",
+                        "--host", "127.0.0.1", "--port", str(port),
+                        cwd=REPO, env=env, stdout=out, stderr=asyncio.subprocess.STDOUT,
+                    )
+                servers.append(Server(url=f"http://127.0.0.1:{port}", process=process, log=log))
+            await _seed(settings)  # while the servers start
+            await asyncio.gather(*(
+                wait_ready(s.url, s.process, lambda s=s: _log_tail(s)) for s in servers))
+            yield Cluster(settings=settings, a=servers[0], b=servers[1])
         finally:
-            await redis.aclose()
+            for server in servers:
+                await stop_process(server.process)
+            await drop_redis_keys(REDIS_URL, settings.redis_prefix)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 import uuid
 
-from sqlalchemy import Boolean, String, bindparam, false, select, text, update
+from sqlalchemy import String, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from comptoir.customers.models import Customer
 from comptoir.db.base import GUID, DateTimeUTC, new_id, utcnow
-from comptoir.db.engine import is_postgres
 from comptoir.errors import InvalidInput, NotFound
 
 __all__ = ["CustomerRef", "check_email", "get_customer", "match_or_create"]
@@ -38,26 +37,7 @@ def check_email(email: str) -> str:
     return email
 
 
-# PostgreSQL: insert the customer if new, else read them, in one statement and without
-# locking an existing row (a customer with many orders must not serialise their captures).
-_PG_MATCH = text(
-    """
-    WITH created AS (
-        INSERT INTO customers (id, email, email_lower, name, phone, created_at, updated_at)
-        VALUES (:id, :email, :email_lower, :name, :phone, :now, :now)
-        ON CONFLICT (email_lower) DO NOTHING
-        RETURNING id, name, phone, true AS created
-    )
-    SELECT id, name, phone, created FROM created
-    UNION ALL
-    SELECT id, name, phone, false FROM customers WHERE email_lower = :email_lower
-    """
-).bindparams(
-    bindparam("id", type_=GUID()), bindparam("now", type_=DateTimeUTC(timezone=True))
-).columns(id=GUID(), name=String(), phone=String(), created=Boolean())
-
-
-_SQLITE_UPSERT = text(
+_UPSERT = text(
     """
     INSERT INTO customers (id, email, email_lower, name, phone, created_at, updated_at)
     VALUES (:id, :email, :email_lower, :name, :phone, :now, :now)
@@ -77,35 +57,14 @@ async def match_or_create(
 ) -> CustomerRef:
     """The customer with this e-mail (any case), created if new; name and phone updated if given.
 
-    Usually one statement; two when the name or phone changed.
+    One statement. It locks an existing customer's row until the transaction ends: order
+    capture on PostgreSQL, where a customer's orders must not wait for each other, matches
+    its customer inside its own statement instead (orders/service.py ``_pg_capture``).
     """
     email = check_email(email)
-    email_lower = email.lower()
-    now = utcnow()
-    if is_postgres(session):
-        params = {"id": new_id(), "email": email, "email_lower": email_lower, "name": name,
-                  "phone": phone, "now": now}
-        row = (await session.execute(_PG_MATCH, params)).first()
-        if row is None:
-            # A concurrent capture created this customer after our statement's snapshot was
-            # taken: it has committed by now (we waited for it), so a new statement sees it.
-            row = (await session.execute(
-                select(Customer.id, Customer.name, Customer.phone, false())
-                .where(Customer.email_lower == email_lower)
-            )).first()
-        assert row is not None
-        customer_id, old_name, old_phone, created = row
-        if not created and ((name and name != old_name) or (phone and phone != old_phone)):
-            await session.execute(
-                update(Customer)
-                .where(Customer.id == customer_id)
-                .values(name=name or old_name, phone=phone or old_phone, updated_at=now)
-            )
-        return CustomerRef(customer_id, email, name or old_name, phone or old_phone)
-    # SQLite serialises writers: an upsert that always updates costs no concurrency.
-    row = (await session.execute(_SQLITE_UPSERT, {
-        "id": new_id(), "email": email, "email_lower": email_lower, "name": name,
-        "phone": phone, "now": now})).one()
+    row = (await session.execute(_UPSERT, {
+        "id": new_id(), "email": email, "email_lower": email.lower(), "name": name,
+        "phone": phone, "now": utcnow()})).one()
     return CustomerRef(row[0], email, row[1], row[2])
 
 

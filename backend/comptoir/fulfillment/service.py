@@ -7,9 +7,7 @@ appends one order event, all in the caller's transaction.
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import contextlib
 import datetime as dt
 import logging
 import secrets
@@ -57,7 +55,6 @@ __all__ = [
     "NOTIFICATION_HANDLERS",
     "SYSTEM",
     "Sweep",
-    "UncollectedSweeper",
     "carrier_for",
     "counter_check_in",
     "customer_arrived",
@@ -72,6 +69,7 @@ __all__ = [
     "reject",
     "ship",
     "sweep_once",
+    "sweep_turn",
     "sweep_uncollected",
 ]
 
@@ -845,41 +843,12 @@ async def sweep_once(sessionmaker: async_sessionmaker[AsyncSession]) -> Sweep | 
         return await sweep_uncollected(session)
 
 
-class UncollectedSweeper:
-    """Runs ``sweep_once`` every ``interval`` seconds from the app's lifespan.
-
-    A failing sweep is logged and tried again at the next turn; it never stops the app.
-    """
-
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], interval: float) -> None:
-        self.sessionmaker = sessionmaker
-        self.interval = interval
-        self._task: asyncio.Task[None] | None = None
-
-    async def run(self) -> None:
-        while True:
-            try:
-                done = await sweep_once(self.sessionmaker)
-                if done is not None and (done.reminded or done.cancelled):
-                    log.info("uncollected pickups: %d reminded, %d cancelled",
-                             len(done.reminded), len(done.cancelled))
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the database may be away for a while: try again next turn
-                log.exception("sweep of uncollected pickups failed; next try in %s s",
-                              self.interval)
-            await asyncio.sleep(self.interval)
-
-    def start(self) -> None:
-        if self._task is None and self.interval > 0:
-            self._task = asyncio.create_task(self.run(), name="uncollected-sweeper")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+async def sweep_turn(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """One turn of the periodic sweep (periodic.py), with what it did in the log."""
+    done = await sweep_once(sessionmaker)
+    if done is not None and (done.reminded or done.cancelled):
+        log.info("uncollected pickups: %d reminded, %d cancelled",
+                 len(done.reminded), len(done.cancelled))
 
 
 # --- customer notifications ---------------------------------------------------------------------

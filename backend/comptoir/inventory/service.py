@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, select, text, update
+from sqlalchemy import Select, and_, bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Result
@@ -30,7 +30,6 @@ from comptoir.inventory.models import MOVEMENT_KINDS, InventoryLevel, InventoryM
 __all__ = [
     "MAX_ON_HAND",
     "MAX_QUANTITY",
-    "RESERVE_PG_CTES",
     "SellableVariant",
     "adjust",
     "consume_reservation",
@@ -385,11 +384,11 @@ async def variants_with_availability(
     return variants, stock
 
 
-# The reservation of several levels, as common table expressions that a statement can hold
-# (order capture puts them in its own): they read :skus, :locations, :quantities and :now,
-# and ``reserved`` holds the levels that had the units.
 def reserve_ctes(only_if: str = "true") -> str:
-    """``RESERVE_PG_CTES`` that lock and reserve nothing unless the SQL ``only_if`` holds."""
+    """The reservation of several levels, as common table expressions a statement can hold
+    (order capture puts them in its own): they read :skus, :locations, :quantities and :now
+    (``reserve_all_params``), lock and reserve nothing unless the SQL ``only_if`` holds, and
+    ``reserved`` holds the levels that had the units."""
     return f"""
     wanted AS (
         SELECT * FROM unnest(CAST(:skus AS varchar[]), CAST(:locations AS varchar[]),
@@ -408,16 +407,14 @@ def reserve_ctes(only_if: str = "true") -> str:
     )"""
 
 
-RESERVE_PG_CTES = reserve_ctes()
-
-_RESERVE_PG = text(f"WITH {RESERVE_PG_CTES} SELECT sku, location FROM reserved").bindparams(
+_RESERVE_PG = text(f"WITH {reserve_ctes()} SELECT sku, location FROM reserved").bindparams(
     bindparam("now", type_=DateTimeUTC(timezone=True)))
 
 
 def reserve_all_params(
     quantities: Mapping[tuple[str, str], int], now: dt.datetime
 ) -> dict[str, Any]:
-    """The parameters of ``RESERVE_PG_CTES`` for ``{(sku, location): quantity}``."""
+    """The parameters of ``reserve_ctes`` for ``{(sku, location): quantity}``."""
     if any(quantity <= 0 for quantity in quantities.values()):
         raise InvalidInput("A reservation is for at least one unit.", code="invalid_quantity")
     wanted = sorted(quantities.items())
@@ -460,6 +457,14 @@ async def list_levels(
     query = select(InventoryLevel)
     if sku is not None:
         query = query.where(InventoryLevel.sku == sku)
+    return await _levels_page(session, query, location, after, limit)
+
+
+async def _levels_page(
+    session: AsyncSession, query: Select[tuple[InventoryLevel]], location: str | None,
+    after: tuple[str, str] | None, limit: int,
+) -> list[InventoryLevel]:
+    """``query``'s levels at ``location`` (or everywhere), by (sku, location), after ``after``."""
     if location is not None:
         query = query.where(InventoryLevel.location == location)
     if after is not None:
@@ -584,14 +589,4 @@ async def list_stock_outs(
     safety stock (``available`` is 0). Ordered by (sku, location), keyset-paginated."""
     query = select(InventoryLevel).where(
         InventoryLevel.on_hand - InventoryLevel.reserved - InventoryLevel.safety_stock <= 0)
-    if location is not None:
-        query = query.where(InventoryLevel.location == location)
-    if after is not None:
-        query = query.where(
-            (InventoryLevel.sku > after[0])
-            | and_(InventoryLevel.sku == after[0], InventoryLevel.location > after[1])
-        )
-    result = await session.scalars(
-        query.order_by(InventoryLevel.sku, InventoryLevel.location).limit(limit)
-    )
-    return list(result)
+    return await _levels_page(session, query, location, after, limit)

@@ -36,12 +36,12 @@ from comptoir.events.service import (
     recorded_by_sql,
 )
 from comptoir.fulfillment.handoff import HAND_OFF, hand_off, hand_off_payloads
+from comptoir.idempotency import CLAIM_KEY, key_scope, stored_response
 from comptoir.inventory import service as inventory
 from comptoir.inventory.service import SellableVariant
 from comptoir.orders import lifecycle, numbering, sourcing, tax
 from comptoir.orders.lifecycle import Status
 from comptoir.orders.models import (
-    IdempotencyKey,
     Order,
     OrderAllocation,
     OrderLine,
@@ -394,15 +394,10 @@ def request_hash(data: OrderIn, channel: str | None) -> str:
         (channel or "").encode() + b"\0" + msgspec.json.encode(data)).hexdigest()
 
 
-def _key_scope(principal: Principal) -> str:
-    return f"{principal.kind}:{principal.id}"  # each caller has a key space of its own
-
 
 ORDERS = cast(Table, Order.__table__)
 LINES = cast(Table, OrderLine.__table__)
 ALLOCATIONS = cast(Table, OrderAllocation.__table__)
-_CLAIM_KEY = insert_unless_exists(
-    cast(Table, IdempotencyKey.__table__), ("scope", "key"), "id")
 _INSERT_ORDER = insert_unless_exists(ORDERS, ("channel", "external_ref"), "id")
 _PG_CAPTURE: dict[int, TextClause] = {}
 _REFUSED = re.compile(r"comptoir capture: (\w+)")
@@ -553,22 +548,12 @@ async def stored_answer(
     session: AsyncSession, scope: str, key: str, digest: str
 ) -> Captured | None:
     """The answer the first request with this key got; a refusal if it had another body."""
-    row = (await session.execute(
-        select(IdempotencyKey.request_hash, IdempotencyKey.status_code, IdempotencyKey.response)
-        .where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
-    )).first()
-    if row is None:
+    stored = await stored_response(session, scope, key, digest)
+    if stored is None:
         return None
-    if row.request_hash != digest:
-        raise InvalidInput(
-            "This Idempotency-Key was already used for a different order: use a new key "
-            "for a new order.", code="idempotency_key_reused",
-        )
-    if row.response is None or row.status_code is None:
-        raise Conflict("A request with this Idempotency-Key is still being processed; retry.",
-                       code="idempotency_key_in_use")
-    return Captured(order=msgspec.json.decode(row.response, type=OrderOut),
-                    status_code=row.status_code, replayed=True)
+    status_code, response = stored
+    return Captured(order=msgspec.json.decode(response, type=OrderOut),
+                    status_code=status_code, replayed=True)
 
 
 async def _replay(session: AsyncSession, scope: str, key: str, digest: str) -> Captured:
@@ -591,7 +576,7 @@ async def answer_for_retry(
     if idempotency_key is None:
         return None
     channel = principal.channel if principal.role == "channel" else data.channel
-    return await stored_answer(session, _key_scope(principal), idempotency_key,
+    return await stored_answer(session, key_scope(principal), idempotency_key,
                                request_hash(data, channel))
 
 
@@ -652,7 +637,7 @@ async def capture(
     postgres = is_postgres(session)
     if postgres and isinstance(session.bind, AsyncEngine):
         await numbering.prepare_year(session.bind, now.year)
-    scope, digest = _key_scope(principal), request_hash(data, channel.code)
+    scope, digest = key_scope(principal), request_hash(data, channel.code)
     if not postgres:
         return await _capture_sqlite(session, data, channel, delivery, principal, now,
                                      scope, digest, idempotency_key)
@@ -865,7 +850,7 @@ async def _capture_sqlite(
     answer = order_out(order, lines, allocations)
     if idempotency_key is not None:
         response = msgspec.json.encode(answer).decode()
-        if await session.scalar(_CLAIM_KEY, {
+        if await session.scalar(CLAIM_KEY, {
             "id": new_id(), "scope": scope, "key": idempotency_key, "request_hash": digest,
             "status_code": 201, "response": response, "order_id": order.id,
             "created_at": now,

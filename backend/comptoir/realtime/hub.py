@@ -396,23 +396,15 @@ class Hub:
         bind = session.get_bind() if session is not None else None
         if self._database_url is not None and getattr(bind, "url", None) != self._database_url:
             return  # another database's log (a tool or a test working beside the app)
-        batch = [live_event(e) for e in events if e.seq is not None]
-        unnumbered = [str(e.id) for e in events if e.seq is None]
+        ids = [str(e.id) for e in events]  # numbered by the database: read them back
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
             running = None
         if running is self._loop:
-            self._take(batch, unnumbered)
+            self._read_back(ids)
         else:
-            self._loop.call_soon_threadsafe(self._take, batch, unnumbered)
-
-    def _take(self, batch: Iterable[LiveEvent], unnumbered: Sequence[str] = ()) -> None:
-        for event in batch:
-            self.accept(event)
-            self._to_redis(event)
-        if unnumbered:
-            self._read_back(unnumbered)
+            self._loop.call_soon_threadsafe(self._read_back, ids)
 
     def _to_redis(self, event: LiveEvent) -> None:
         if self.redis is not None:

@@ -1,0 +1,90 @@
+"""What several test packages need to run real servers: own databases, readiness, cleanup."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import socket
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import pytest
+
+__all__ = ["drop_redis_keys", "free_port", "own_database", "stop_process", "wait_ready"]
+
+READY_SECONDS = 30
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@asynccontextmanager
+async def own_database(tmp: Path, prefix: str, admin_url: str | None) -> AsyncIterator[str]:
+    """The URL of an empty database nobody else uses: a SQLite file in ``tmp`` when
+    ``admin_url`` is None, else a new PostgreSQL database on that server, dropped after."""
+    if admin_url is None:
+        yield f"sqlite:///{tmp / f'{prefix}.db'}"
+        return
+    import asyncpg
+
+    name = f"comptoir_{prefix}_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(admin_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield urlunsplit(urlsplit(admin_url)._replace(path="/" + name))
+        finally:
+            await admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name
+            )
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    finally:
+        await admin.close()
+
+
+async def drop_redis_keys(redis_url: str, prefix: str) -> None:
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(redis_url)
+    try:
+        async for key in redis.scan_iter(match=f"{prefix}*", count=500):
+            await redis.delete(key)
+    finally:
+        await redis.aclose()
+
+
+async def wait_ready(url: str, process: asyncio.subprocess.Process,
+                     log_tail: Callable[[], str]) -> None:
+    """Until ``url``/ready answers 200; the test fails with the server's log if it exits or
+    is not ready in time."""
+    async with httpx.AsyncClient(base_url=url, timeout=2) as client:
+        try:
+            async with asyncio.timeout(READY_SECONDS):
+                while True:
+                    if process.returncode is not None:
+                        pytest.fail(f"{url} exited with {process.returncode}:\n{log_tail()}")
+                    try:
+                        if (await client.get("/ready")).status_code == 200:
+                            return
+                    except httpx.TransportError:
+                        pass
+                    await asyncio.sleep(0.1)
+        except TimeoutError:
+            pytest.fail(f"{url} not ready after {READY_SECONDS} s:\n{log_tail()}")
+
+
+async def stop_process(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is None:
+        process.terminate()
+        try:
+            async with asyncio.timeout(10):
+                await process.wait()
+        except TimeoutError:
+            process.kill()
+            await process.wait()
