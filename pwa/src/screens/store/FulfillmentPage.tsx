@@ -602,6 +602,14 @@ export function FulfillmentPage({ id }: { id: string }) {
 
   const entries = actionsFor(outboxEntries.value, id).filter((e) => e.owner === me.value?.id);
   const status = work ? projectedStatus(work.status, entries, state.savedAt) : "";
+  // An action queued here and sent later (the network came back): show the work as it now
+  // stands, without waiting for the live feed, which may still be reconnecting.
+  const sent = entries.filter((e) => e.status === "sent").length;
+  const sentBefore = useRef(sent);
+  useEffect(() => {
+    if (sent > sentBefore.current) void reload();
+    sentBefore.current = sent;
+  }, [sent]);
 
   const run = async (action: WorkAction, body?: unknown, params: Record<string, string | number> = {}) => {
     if (!work) return;
