@@ -59,7 +59,7 @@ async def match_or_create(
 
     One statement. It locks an existing customer's row until the transaction ends: order
     capture on PostgreSQL, where a customer's orders must not wait for each other, matches
-    its customer inside its own statement instead (orders/service.py ``_pg_capture``).
+    its customer inside its own statement instead (orders/capture_pg.py).
     """
     email = check_email(email)
     row = (await session.execute(_UPSERT, {

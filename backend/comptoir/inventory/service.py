@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping, Sequence
+import weakref
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,12 +17,13 @@ from sqlalchemy import Select, and_, bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Result
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from comptoir.catalog import service as catalog
 from comptoir.catalog.models import Variant
 from comptoir.config import service as config
 from comptoir.db.base import DateTimeUTC, utcnow
+from comptoir.db.coalesce import Coalescer
 from comptoir.db.engine import is_postgres
 from comptoir.errors import Conflict, InvalidInput, NotFound
 from comptoir.events.service import record_event
@@ -373,6 +375,12 @@ async def variants_with_availability(
                                                           {"skus": wanted})
     else:
         rows = await session.execute(_VARIANTS_WITH_STOCK.where(Variant.sku.in_(wanted)))
+    return _variants_and_stock(rows)
+
+
+def _variants_and_stock(
+    rows: Iterable[Any],
+) -> tuple[dict[str, SellableVariant], dict[str, dict[str, int]]]:
     variants: dict[str, SellableVariant] = {}
     stock: dict[str, dict[str, int]] = {}
     for sku, name, price, currency, active, location, available in rows:
@@ -382,6 +390,34 @@ async def variants_with_availability(
         if location is not None:
             levels[location] = max(0, int(available))
     return variants, stock
+
+
+_read_together: weakref.WeakKeyDictionary[
+    AsyncEngine,
+    Coalescer[Sequence[str], tuple[dict[str, SellableVariant], dict[str, dict[str, int]]]],
+] = weakref.WeakKeyDictionary()
+
+
+async def variants_with_availability_together(
+    engine: AsyncEngine, skus: Sequence[str]
+) -> tuple[dict[str, SellableVariant], dict[str, dict[str, int]]]:
+    """``variants_with_availability`` (PostgreSQL), read with the other captures of this
+    process that ask at the same moment: one query, on a connection of its own, for all
+    their SKUs. No fresher or staler than a read of its own: it starts after the call."""
+    coalescer = _read_together.get(engine)
+    if coalescer is None:
+        async def read(asked: Sequence[Sequence[str]]) -> list[
+                tuple[dict[str, SellableVariant], dict[str, dict[str, int]]]]:
+            wanted = sorted({sku for skus in asked for sku in skus})
+            async with engine.connect() as connection:
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
+                rows = await connection.execute(_VARIANTS_WITH_STOCK_PG, {"skus": wanted})
+                variants, stock = _variants_and_stock(rows)
+            return [({sku: variants[sku] for sku in skus if sku in variants},
+                     {sku: stock[sku] for sku in skus if sku in stock}) for skus in asked]
+
+        coalescer = _read_together[engine] = Coalescer(read, limit=64)
+    return await coalescer.submit(skus)
 
 
 def reserve_ctes(only_if: str = "true") -> str:

@@ -248,7 +248,7 @@ if not event.contains(Table, "before_create", _trigram_extension):
 
 
 # PostgreSQL: order capture writes everything in one statement; when a check at its end
-# fails (orders/service.py ``_pg_capture``), this aborts the statement and says why, in a
+# fails (orders/capture_pg.py), this aborts the statement and says why, in a
 # message the application reads back ("comptoir capture: <reason>").
 CAPTURE_REFUSAL_FUNCTION = """
 CREATE OR REPLACE FUNCTION comptoir_capture_refused(reason text) RETURNS boolean

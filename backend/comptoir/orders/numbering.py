@@ -20,7 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from comptoir.db.engine import is_postgres
 from comptoir.orders.models import OrderNumberCounter
 
-__all__ = ["format_number", "next_number", "number_sql", "parse_number", "prepare_year"]
+__all__ = ["format_number", "next_number", "number_sql", "parse_number", "prepare_year",
+           "serial_sql"]
 
 PREFIX = "CMP"
 _PATTERN = re.compile(rf"^{PREFIX}-(\d{{4}})-(\d{{6,}})$")
@@ -71,14 +72,19 @@ def forget_prepared_years() -> None:
     _ready_years.clear()
 
 
-def number_sql(year: int) -> str:
-    """PostgreSQL: a scalar subquery taking the next number of ``year`` from its sequence.
+def serial_sql(year: int) -> str:
+    """PostgreSQL: the expression that draws the next serial of ``year`` from its sequence.
 
-    Lets the order's INSERT draw its own number: one round trip fewer per capture.
-    """
-    serial = f"(SELECT nextval('{_sequence_name(year)}')::text AS s)"
-    return (f"(SELECT '{PREFIX}-{int(year):04d}-' || lpad(q.s, greatest(6, length(q.s)), '0') "
-            f"FROM {serial} AS q)")
+    Volatile: in a statement's select list it draws one serial per row, so one statement can
+    number several orders (orders/capture_pg.py)."""
+    return f"nextval('{_sequence_name(year)}')"
+
+
+def number_sql(year: int, serial: str) -> str:
+    """PostgreSQL: the order number, as ``format_number`` writes it, of the SQL integer
+    ``serial`` (a column: it is read twice)."""
+    return (f"('{PREFIX}-{int(year):04d}-' || lpad(CAST({serial} AS text), "
+            f"greatest(6, length(CAST({serial} AS text))), '0'))")
 
 
 async def next_number(session: AsyncSession, year: int) -> str:

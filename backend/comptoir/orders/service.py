@@ -11,22 +11,20 @@ import hashlib
 import re
 import secrets
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, cast
 
 import msgspec
-from sqlalchemy import Table, bindparam, exists, func, select, text, tuple_
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Table, exists, func, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-from sqlalchemy.sql.elements import TextClause
 
 from comptoir.auth.schemas import Principal
 from comptoir.config import service as config
 from comptoir.config.schemas import ChannelOut, LocationOut
 from comptoir.customers import service as customers
-from comptoir.db.base import DateTimeUTC, new_id, utcnow
+from comptoir.db.base import new_id, utcnow
 from comptoir.db.engine import is_postgres, on_commit
 from comptoir.errors import Conflict, Forbidden, InvalidInput, NotFound
 from comptoir.events.service import (
@@ -39,7 +37,7 @@ from comptoir.fulfillment.handoff import HAND_OFF, hand_off, hand_off_payloads
 from comptoir.idempotency import CLAIM_KEY, key_scope, stored_response
 from comptoir.inventory import service as inventory
 from comptoir.inventory.service import SellableVariant
-from comptoir.orders import lifecycle, numbering, sourcing, tax
+from comptoir.orders import capture_pg, lifecycle, numbering, sourcing, tax
 from comptoir.orders.lifecycle import Status
 from comptoir.orders.models import (
     Order,
@@ -399,151 +397,6 @@ ORDERS = cast(Table, Order.__table__)
 LINES = cast(Table, OrderLine.__table__)
 ALLOCATIONS = cast(Table, OrderAllocation.__table__)
 _INSERT_ORDER = insert_unless_exists(ORDERS, ("channel", "external_ref"), "id")
-_PG_CAPTURE: dict[int, TextClause] = {}
-_REFUSED = re.compile(r"comptoir capture: (\w+)")
-
-
-def _pg_capture(year: int) -> TextClause:
-    """A whole capture's writes on PostgreSQL, in one statement (one round trip).
-
-    In order: the customer, matched by e-mail or created (without locking a customer whose
-    details did not change); the order, drawing its number from the year's sequence; its
-    lines, allocations, routing decision (with the locations it counts against) and the
-    ``order.captured`` event; with an Idempotency-Key, the key with its answer (made before
-    the number and the customer were known: they are set into it here); the reservations,
-    which lock their levels in (sku, location) order, so two captures never wait for each
-    other in opposite orders, and apply the conditional update to each. Rows travel as JSON
-    documents turned into the tables' own row types, so every column is named once, in the
-    models.
-
-    A final check aborts the statement, with its reason, when the order cannot stand: a
-    repeated external reference (ON CONFLICT inserted nothing), an order routing could not
-    place, an Idempotency-Key another request holds, a level short of units, or a customer
-    created by a concurrent capture after this statement's snapshot (a retry sees them).
-    """
-    if year not in _PG_CAPTURE:
-        def rows(table: str, param: str) -> str:
-            return (f"SELECT r.* FROM jsonb_populate_recordset(NULL::{table}, "
-                    f"CAST(CAST(:{param} AS text) AS jsonb)) AS r WHERE EXISTS (SELECT FROM ord)")
-
-        email = "CAST(:email_lower AS text)"
-        _PG_CAPTURE[year] = text(f"""
-            WITH cust_new AS (
-                INSERT INTO customers (id, email, email_lower, name, phone, created_at,
-                                       updated_at)
-                SELECT CAST(:customer_id AS uuid), CAST(:email AS text), {email},
-                       CAST(:customer_name AS text), CAST(:customer_phone AS text), :now, :now
-                WHERE {email} IS NOT NULL
-                ON CONFLICT (email_lower) DO NOTHING
-                RETURNING id, name, phone
-            ), cust_old AS (
-                SELECT id, coalesce(CAST(:customer_name AS text), name) AS name,
-                       coalesce(CAST(:customer_phone AS text), phone) AS phone,
-                       name AS was_name, phone AS was_phone
-                FROM customers WHERE email_lower = {email}
-            ), cust AS (
-                SELECT id, name, phone FROM cust_new
-                UNION ALL SELECT id, name, phone FROM cust_old
-                LIMIT 1
-            ), cust_changed AS (
-                UPDATE customers c SET name = o.name, phone = o.phone, updated_at = :now
-                FROM cust_old o
-                WHERE c.id = o.id AND (o.name IS DISTINCT FROM o.was_name
-                                       OR o.phone IS DISTINCT FROM o.was_phone)
-            ), ord AS (
-                INSERT INTO orders
-                SELECT r.* FROM {numbering.number_sql(year)} AS n(number)
-                LEFT JOIN cust ON true
-                CROSS JOIN LATERAL jsonb_populate_record(
-                    NULL::orders, CAST(CAST(:order AS text) AS jsonb) || jsonb_build_object(
-                        'number', n.number, 'customer_id', cust.id,
-                        'customer_name', cust.name, 'customer_phone', cust.phone,
-                        'search', lower(n.number) || ' ' || lower(concat_ws(' ',
-                            CAST(:external_ref AS text), CAST(:email AS text),
-                            nullif(cust.name, ''))))) AS r
-                WHERE {email} IS NULL OR cust.id IS NOT NULL
-                ON CONFLICT ("channel", "external_ref") DO NOTHING
-                RETURNING id, number
-            ), lines AS (
-                INSERT INTO order_lines {rows("order_lines", "lines")}
-            ), allocations AS (
-                INSERT INTO order_allocations {rows("order_allocations", "allocations")}
-            ), decision AS (
-                INSERT INTO routing_decisions
-                SELECT r.* FROM ord CROSS JOIN LATERAL jsonb_populate_record(
-                    NULL::routing_decisions, CAST(CAST(:decision AS text) AS jsonb)
-                    || jsonb_build_object('order_number', ord.number)) AS r
-                RETURNING id
-            ), assignments AS (
-                INSERT INTO routing_assignments
-                SELECT r.* FROM jsonb_populate_recordset(NULL::routing_assignments,
-                    CAST(CAST(:assignments AS text) AS jsonb)) AS r
-                WHERE EXISTS (SELECT FROM decision)
-            ), event AS (
-                INSERT INTO events
-                SELECT r.* FROM ord CROSS JOIN LATERAL jsonb_populate_record(
-                    NULL::events, CAST(CAST(:event AS text) AS jsonb)
-                    || jsonb_build_object('subject', ord.number)) AS r
-            ), hand_offs AS (
-                INSERT INTO outbox
-                SELECT r.* FROM ord
-                CROSS JOIN jsonb_array_elements(CAST(CAST(:outbox AS text) AS jsonb)) AS m(row)
-                CROSS JOIN LATERAL jsonb_populate_record(NULL::outbox, jsonb_set(
-                    m.row, '{{payload,order_number}}', to_jsonb(ord.number))) AS r
-            ), claim AS (
-                INSERT INTO idempotency_keys (id, scope, key, request_hash, status_code,
-                                              response, order_id, created_at)
-                SELECT CAST(:key_id AS uuid), CAST(:key_scope AS text), CAST(:key AS text),
-                       CAST(:request_hash AS text), 201,
-                       CAST(jsonb_set(
-                           jsonb_set(CAST(CAST(:response AS text) AS jsonb), '{{number}}',
-                                     to_jsonb(ord.number)),
-                           '{{customer}}',
-                           CASE WHEN cust.id IS NULL
-                                THEN CAST(CAST(:response AS text) AS jsonb) -> 'customer'
-                                ELSE jsonb_build_object('id', cust.id, 'email', {email},
-                                                        'name', cust.name,
-                                                        'phone', cust.phone) END) AS text),
-                       ord.id, :now
-                FROM ord LEFT JOIN cust ON true
-                WHERE CAST(:key AS text) IS NOT NULL
-                ON CONFLICT (scope, key) DO NOTHING
-                RETURNING id
-            ), {inventory.reserve_ctes("EXISTS (SELECT FROM ord)")}
-            SELECT (SELECT number FROM ord) AS number, cust.id AS customer_id,
-                   cust.name AS customer_name, cust.phone AS customer_phone,
-                   comptoir_capture_refused(CASE
-                       WHEN {email} IS NOT NULL AND cust.id IS NULL THEN 'customer_not_visible'
-                       WHEN NOT EXISTS (SELECT FROM ord) THEN 'repeated_external_ref'
-                       WHEN NOT CAST(:routed AS boolean) THEN 'not_routed'
-                       WHEN CAST(:key AS text) IS NOT NULL AND NOT EXISTS (SELECT FROM claim)
-                           THEN 'idempotency_key_taken'
-                       WHEN (SELECT count(*) FROM reserved) < CAST(:wanted AS integer)
-                           THEN 'short'
-                   END) AS refused
-            FROM (SELECT) AS one LEFT JOIN cust ON true
-        """).bindparams(bindparam("now", type_=DateTimeUTC(timezone=True)))
-    return _PG_CAPTURE[year]
-
-
-def _refusal(error: DBAPIError) -> str | None:
-    """The reason ``_pg_capture``'s final check gave, when that is what aborted it."""
-    found = _REFUSED.search(str(error.orig))
-    return found.group(1) if found else None
-
-
-_json = msgspec.json.Encoder().encode
-
-
-def _document(value: Any) -> str:
-    """Rows (namespaces or dicts) as the JSON text ``_pg_capture`` reads."""
-    def builtin(item: Any) -> Any:
-        return vars(item) if isinstance(item, SimpleNamespace) else item
-    if isinstance(value, list):
-        return _json([builtin(item) for item in value]).decode()
-    return _json(builtin(value)).decode()
-
-
 async def stored_answer(
     session: AsyncSession, scope: str, key: str, digest: str
 ) -> Captured | None:
@@ -616,8 +469,9 @@ async def capture(
     """Capture an order and reserve every line, all or nothing.
 
     The order is routed by routing/ the moment it arrives, on the availability read with
-    the variants. On PostgreSQL the rest is one statement (``_pg_capture``): two statements
-    in all, whatever the Idempotency-Key or the customer. On SQLite, one writer at a time,
+    the variants. On PostgreSQL the rest is one statement (orders/capture_pg.py), which the
+    captures arriving at the same moment share: two statements in all, whatever the
+    Idempotency-Key or the customer. On SQLite, one writer at a time,
     the same writes go one table at a time (about 11 statements). Events are numbered by
     the database (events/models.py). tests/orders/test_statement_budget.py holds a one-line
     capture to 12. Level rows are locked last, in (sku, location) order: the hottest rows
@@ -642,45 +496,55 @@ async def capture(
         return await _capture_sqlite(session, data, channel, delivery, principal, now,
                                      scope, digest, idempotency_key)
     # PostgreSQL: read, route, then one statement; a retry when the statement saw a world
-    # that moved (units taken meanwhile, a customer created meanwhile).
+    # that moved (units taken meanwhile, a customer created meanwhile). Captures that
+    # arrive together share their statement (capture_pg.together), unless the caller
+    # holds a transaction of its own: then the order is written in it.
+    engine = session.bind
+    together = isinstance(engine, AsyncEngine) and not session.in_transaction()
     for attempt in range(1, CAPTURE_ATTEMPTS + 1):
         # Each statement is its own transaction: the read only informs routing (the
         # reservation checks the units again), and the write is one atomic statement.
         # No BEGIN and no COMMIT: two round trips fewer.
-        if not session.in_transaction():
+        if not together and not session.in_transaction():
             await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        draft = await _draft(session, data, channel, delivery, principal, now)
+        draft = await _draft(session, data, channel, delivery, principal, now,
+                             together=engine if together else None)
         if not draft.decision.routed and data.external_ref is None:
             raise not_routed(draft.decision)
         outbox = [_outbox_row(HAND_OFF, payload, now) for payload in await hand_off_payloads(
             order_id=draft.order.id, order_number="", locations=draft.decision.locations,
             actor=principal.actor)]
-        try:
-            row = (await (await session.connection()).execute(
-                _pg_capture(now.year),
-                _pg_params(draft, data, scope, digest, idempotency_key, now, outbox))).one()
-        except DBAPIError as error:
-            reason = _refusal(error)
-            if reason is None:
-                raise
+        item = _pg_item(draft, data, scope, digest, idempotency_key, now, outbox)
+        written: capture_pg.Written | capture_pg.Refused | None = None
+        if together and attempt == 1 and draft.decision.routed:
+            assert isinstance(engine, AsyncEngine)
+            written = await capture_pg.together(engine, item)
+            if isinstance(written, capture_pg.Refused) and written.reason is None:
+                written = None  # refused with others: alone, to learn its own answer
+        if written is None:
+            if not session.in_transaction():
+                await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            written = await capture_pg.alone(await session.connection(), item)
+        if isinstance(written, capture_pg.Refused):
             await session.rollback()
+            reason = written.reason
             if reason == "repeated_external_ref":
                 assert data.external_ref is not None
                 return AlreadyCaptured(channel.code, data.external_ref)
             if reason == "not_routed":
-                raise not_routed(draft.decision) from None
+                raise not_routed(draft.decision)
             if reason == "idempotency_key_taken":
                 assert idempotency_key is not None
                 return await _replay(session, scope, idempotency_key, digest)
             if reason == "short" and attempt == CAPTURE_ATTEMPTS:
-                raise await _short_after_all(
-                    session, draft.demand, delivery, channel.code) from None
+                raise await _short_after_all(session, draft.demand, delivery, channel.code)
             continue  # short, or a customer created meanwhile: once more, afresh
         order = draft.order
-        order.number = row.number
+        order.number = written.number
         if data.customer is not None:
-            order.customer_id = row.customer_id
-            order.customer_name, order.customer_phone = row.customer_name, row.customer_phone
+            order.customer_id = written.customer_id
+            order.customer_name, order.customer_phone = (written.customer_name,
+                                                         written.customer_phone)
         if outbox:
             on_commit(session, outbox_wakeup.set)
         recorded_by_sql(session, id=draft.event_id, topic="order", type="order.captured",
@@ -711,11 +575,14 @@ class _Draft:
 
 async def _draft(
     session: AsyncSession, data: OrderIn, channel: ChannelOut, delivery: Delivery,
-    principal: Principal, now: dt.datetime,
+    principal: Principal, now: dt.datetime, together: AsyncEngine | None = None,
 ) -> _Draft:
-    """Read the variants and their stock, price the lines, route; no write."""
+    """Read the variants and their stock, price the lines, route; no write. ``together``:
+    read with the other captures of the moment, on that engine, not in the session."""
     skus = [line.sku for line in data.lines]
-    variants, stock = await inventory.variants_with_availability(session, skus)
+    variants, stock = await (
+        inventory.variants_with_availability_together(together, skus) if together else
+        inventory.variants_with_availability(session, skus))
     check_variants(skus, variants)
     rate_bp = await config.vat_rate_bp(delivery.country)
     order_id = new_id()
@@ -773,42 +640,50 @@ async def _draft(
 
 
 def _outbox_row(kind: str, payload: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
-    """An outbox message as a row for ``_pg_capture`` (which sets its order number)."""
+    """An outbox message as a row for capture_pg (which sets its order number)."""
     return {"id": new_id(), "kind": kind, "payload": payload, "event_seq": None,
             "status": "pending", "attempts": 0, "available_at": now, "claimed_by": None,
             "claimed_until": None, "last_error": None, "created_at": now,
             "delivered_at": None}
 
 
-def _pg_params(
+def _pg_item(
     draft: _Draft, data: OrderIn, scope: str, digest: str, idempotency_key: str | None,
     now: dt.datetime, outbox: list[dict[str, Any]],
-) -> dict[str, Any]:
+) -> capture_pg.Item:
     order = draft.order
     values = vars(order).copy()
     for computed in ("number", "search", "customer_id", "customer_name", "customer_phone"):
         del values[computed]
-    wanted = _reservations(draft.allocations)
     given = data.customer
-    return {
-        "customer_id": new_id(), "email": given.email.strip() if given else None,
-        "email_lower": order.customer_email, "customer_name": order.customer_name,
-        "customer_phone": order.customer_phone, "external_ref": data.external_ref,
-        "order": _document(values), "lines": _document(draft.lines),
-        "allocations": _document(draft.allocations),
-        "decision": _document(draft.decision_row),
-        "assignments": _document(draft.assignments),
-        "event": _document({"id": draft.event_id, "seq": None, "topic": "order",
-                            "type": "order.captured", "subject": "", "data": draft.event_data,
-                            "actor": order.created_by, "at": now}),
-        "key_id": new_id(), "key_scope": scope, "key": idempotency_key,
-        "request_hash": digest,
-        "response": (msgspec.json.encode(order_out(order, draft.lines, draft.allocations))
-                     .decode() if idempotency_key is not None else None),
-        "routed": draft.decision.routed, "wanted": len(wanted),
-        "outbox": _document(outbox),
-        **inventory.reserve_all_params(wanted, now),
-    }
+    customer = None if given is None else {
+        "id": new_id(), "email": given.email.strip(), "email_lower": order.customer_email,
+        "name": order.customer_name, "phone": order.customer_phone}
+    key = None if idempotency_key is None else {
+        "id": new_id(), "scope": scope, "key": idempotency_key, "request_hash": digest}
+    exclusive: list[Hashable] = []
+    if data.external_ref is not None:
+        exclusive.append(("order", order.channel, data.external_ref))
+    if customer is not None:
+        exclusive.append(("customer", order.customer_email))
+    if key is not None:
+        exclusive.append(("key", scope, idempotency_key))
+    return capture_pg.Item(
+        order_id=order.id, year=now.year, now=now,
+        document=capture_pg.document(
+            order=values, customer=customer, routed=draft.decision.routed,
+            lines=[vars(line) for line in draft.lines],
+            allocations=[vars(a) for a in draft.allocations],
+            decision=draft.decision_row, assignments=draft.assignments,
+            event={"id": draft.event_id, "seq": None, "topic": "order",
+                   "type": "order.captured", "subject": "", "data": draft.event_data,
+                   "actor": order.created_by, "at": now},
+            outbox=outbox, key=key,
+            response=(msgspec.json.encode(order_out(order, draft.lines, draft.allocations))
+                      if key is not None else None)),
+        reservations=_reservations(draft.allocations),
+        exclusive=tuple(exclusive),
+    )
 
 
 async def _capture_sqlite(
