@@ -64,6 +64,7 @@ from comptoir.settings import Settings, load_settings
 from comptoir.system.api import SystemController
 from comptoir.tracking.api import TrackingController
 from comptoir.web import spa
+from comptoir.web.db_session import end_session
 from comptoir.web.head import answer_head_as_get
 
 __all__ = ["create_app"]
@@ -176,8 +177,11 @@ def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True)
         config=SQLAlchemyAsyncConfig(
             engine_instance=engine,
             session_dependency_key="db_session",
-            before_send_handler="autocommit",
-            session_config=AsyncSessionConfig(expire_on_commit=False),
+            before_send_handler=end_session,
+            # No advanced-alchemy cache or file-object listeners: nothing here uses them,
+            # and they would look up their settings at every commit and flush.
+            session_config=AsyncSessionConfig(expire_on_commit=False, info={
+                "enable_cache_listener": False, "enable_file_object_listener": False}),
             create_all=False,
         )
     )

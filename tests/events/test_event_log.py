@@ -29,7 +29,7 @@ async def _all_events(sessionmaker: Any) -> list[Event]:
 def heard() -> Iterator[list[list[Event]]]:
     """What an event listener is told, one list per announcement."""
     batches: list[list[Event]] = []
-    stop = add_event_listener(lambda events: batches.append(list(events)))
+    stop = add_event_listener(lambda events, _database: batches.append(list(events)))
     yield batches
     stop()
 
@@ -118,7 +118,7 @@ async def test_releasing_a_savepoint_announces_nothing_until_the_outer_transacti
 async def test_a_failing_listener_neither_fails_the_commit_nor_silences_other_listeners(
     sessionmaker: Any, heard: list[list[Event]]
 ) -> None:
-    def broken(_events: Sequence[Event]) -> None:
+    def broken(_events: Sequence[Event], _database: object) -> None:
         raise RuntimeError("listener bug")
 
     stop = add_event_listener(broken)

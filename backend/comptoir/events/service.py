@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
+from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached
 
@@ -19,6 +20,7 @@ from comptoir.events.models import Event, OutboxMessage
 
 __all__ = [
     "add_event_listener",
+    "announce_committed",
     "enqueue",
     "events_after",
     "outbox_wakeup",
@@ -28,7 +30,8 @@ __all__ = [
 
 log = logging.getLogger("comptoir.events")
 
-EventListener = Callable[[Sequence[Event]], None]
+# Told of committed events, and of the database they were committed to (its URL).
+EventListener = Callable[[Sequence[Event], URL | None], None]
 _listeners: list[EventListener] = []
 
 
@@ -64,10 +67,10 @@ def add_event_listener(listener: EventListener) -> Callable[[], None]:
     return lambda: _listeners.remove(listener) if listener in _listeners else None
 
 
-def _notify(events: Sequence[Event]) -> None:
+def _notify(events: Sequence[Event], database: URL | None) -> None:
     for listener in list(_listeners):
         try:
-            listener(events)
+            listener(events, database)
         except Exception:  # one broken listener must not deprive the others
             log.exception("event listener %r failed", listener)
 
@@ -131,8 +134,16 @@ def _announce_events(sync_session: Session) -> None:
         on_commit(sync_session, lambda: _committed_unnumbered(sync_session, events))
 
 
+def announce_committed(events: Sequence[Event], *, database: URL) -> None:
+    """Tell the listeners of events the caller wrote with its own SQL, outside any session,
+    and has committed (order capture's shared statements)."""
+    if events:
+        _notify(events, database)
+
+
 def _committed_unnumbered(sync_session: Session, events: list[Event]) -> None:
-    _notify(events)
+    bind = sync_session.get_bind()
+    _notify(events, getattr(bind, "url", None))
     # The rows now have numbers these objects do not: a later query in this session must
     # load them afresh rather than hand back the identity map's stale copies.
     for event in events:

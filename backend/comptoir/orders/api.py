@@ -80,7 +80,7 @@ class OrdersController(Controller):
             return _answer(await service.render(db_session, order), 200)
         if outcome.replayed:
             await db_session.rollback()
-        else:
+        elif db_session.in_transaction():  # not when a shared statement wrote the order
             await db_session.commit()
         return _answer(outcome.order, outcome.status_code)
 

@@ -27,7 +27,9 @@ from comptoir.customers import service as customers
 from comptoir.db.base import new_id, utcnow
 from comptoir.db.engine import is_postgres, on_commit
 from comptoir.errors import Conflict, Forbidden, InvalidInput, NotFound
+from comptoir.events.models import Event
 from comptoir.events.service import (
+    announce_committed,
     events_after,
     outbox_wakeup,
     record_event,
@@ -516,11 +518,13 @@ async def capture(
             actor=principal.actor)]
         item = _pg_item(draft, data, scope, digest, idempotency_key, now, outbox)
         written: capture_pg.Written | capture_pg.Refused | None = None
+        committed = False  # by a shared statement, outside the session
         if together and attempt == 1 and draft.decision.routed:
             assert isinstance(engine, AsyncEngine)
             written = await capture_pg.together(engine, item)
             if isinstance(written, capture_pg.Refused) and written.reason is None:
                 written = None  # refused with others: alone, to learn its own answer
+            committed = isinstance(written, capture_pg.Written)
         if written is None:
             if not session.in_transaction():
                 await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
@@ -545,11 +549,20 @@ async def capture(
             order.customer_id = written.customer_id
             order.customer_name, order.customer_phone = (written.customer_name,
                                                          written.customer_phone)
-        if outbox:
-            on_commit(session, outbox_wakeup.set)
-        recorded_by_sql(session, id=draft.event_id, topic="order", type="order.captured",
-                        subject=order.number, data=draft.event_data, actor=principal.actor,
-                        at=now)
+        if committed:  # announced now: no session commit is coming for it
+            assert isinstance(engine, AsyncEngine)
+            announce_committed([Event(
+                id=draft.event_id, seq=None, topic="order", type="order.captured",
+                subject=order.number, data=draft.event_data, actor=principal.actor, at=now,
+            )], database=engine.url)
+            if outbox:
+                outbox_wakeup.set()
+        else:
+            recorded_by_sql(session, id=draft.event_id, topic="order", type="order.captured",
+                            subject=order.number, data=draft.event_data,
+                            actor=principal.actor, at=now)
+            if outbox:
+                on_commit(session, outbox_wakeup.set)
         return Captured(order=order_out(order, draft.lines, draft.allocations))
     raise Conflict("Stock or customers changed under this order several times in a row; "
                    "send it again.", code="capture_contended")

@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 from sqlalchemy import func, select
+from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import object_session
 
 from comptoir.events.models import Event
 from comptoir.events.service import add_event_listener, events_after
@@ -388,13 +388,11 @@ class Hub:
 
     # --- events in -------------------------------------------------------------------------
 
-    def _heard(self, events: Sequence[Event]) -> None:
+    def _heard(self, events: Sequence[Event], database: URL | None) -> None:
         """Event listener: this process committed ``events`` (runs inside the commit)."""
         if not events or self._loop is None:
             return
-        session = object_session(events[0])
-        bind = session.get_bind() if session is not None else None
-        if self._database_url is not None and getattr(bind, "url", None) != self._database_url:
+        if self._database_url is not None and database != self._database_url:
             return  # another database's log (a tool or a test working beside the app)
         ids = [str(e.id) for e in events]  # numbered by the database: read them back
         try:
