@@ -52,8 +52,8 @@ async def test_a_running_app_cancels_and_restocks_an_expired_pickup_by_itself(
         other = create_app(msgspec.structs.replace(settings, sweep_interval=0.2),
                            run_dispatcher=False)
         async with other.lifespan():
-            async with asyncio.timeout(10):
-                while await order_status(manager, number) != "cancelled":
+            async with asyncio.timeout(10):  # polls what a user sees: nothing to await
+                while await order_status(manager, number) != "cancelled":  # noqa: ASYNC110
                     await asyncio.sleep(0.1)
     assert await level("TEE", "ST-LYON-01") == (2, 0, 2)
     timeline = (await manager.get(f"/api/orders/{number}/events")).json()

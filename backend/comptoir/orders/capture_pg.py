@@ -108,6 +108,11 @@ def _statement(year: int) -> TextClause:
     (sku, location) order, so two statements never wait for each other in opposite orders,
     and apply the conditional update to each.
 
+    Customers, references and keys are inserted in sorted order, as levels are locked, so
+    two statements wait for each other in one direction only. Two batches updating the same
+    returning customers in opposite orders could still deadlock: PostgreSQL ends that after
+    ``deadlock_timeout`` and the refused batch's orders are written again alone.
+
     A final check aborts the whole statement, with its reason, when an order cannot stand:
     a customer created by a concurrent capture after this statement's snapshot (a retry
     sees them), a repeated external reference (ON CONFLICT inserted nothing), an order
@@ -167,6 +172,7 @@ def _statement(year: int) -> TextClause:
                             i.e->'order'->>'external_ref', i.e->'customer'->>'email',
                             nullif(cust.name, ''))))) AS r
                 WHERE jsonb_typeof(i.e->'customer') <> 'object' OR cust.id IS NOT NULL
+                ORDER BY i.e->'order'->>'external_ref'
                 ON CONFLICT ("channel", "external_ref") DO NOTHING
                 RETURNING id, number
             ), lines AS (
@@ -213,6 +219,7 @@ def _statement(year: int) -> TextClause:
                 JOIN ord ON ord.id = i.oid
                 LEFT JOIN cust ON cust.oid = i.oid
                 WHERE jsonb_typeof(i.e->'key') = 'object'
+                ORDER BY k->>'scope', k->>'key'
                 ON CONFLICT (scope, key) DO NOTHING
                 RETURNING id
             ), {inventory.reserve_ctes(

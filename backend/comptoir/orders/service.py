@@ -501,8 +501,8 @@ async def capture(
     # that moved (units taken meanwhile, a customer created meanwhile). Captures that
     # arrive together share their statement (capture_pg.together), unless the caller
     # holds a transaction of its own: then the order is written in it.
-    engine = session.bind
-    together = isinstance(engine, AsyncEngine) and not session.in_transaction()
+    engine = session.bind if isinstance(session.bind, AsyncEngine) else None
+    together = engine is not None and not session.in_transaction()
     for attempt in range(1, CAPTURE_ATTEMPTS + 1):
         # Each statement is its own transaction: the read only informs routing (the
         # reservation checks the units again), and the write is one atomic statement.
