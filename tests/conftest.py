@@ -235,6 +235,9 @@ async def _clean_operational_data(request: pytest.FixtureRequest) -> AsyncIterat
     async with app_obj.state.sessionmaker() as session, session.begin():
         for table in tables:
             await session.execute(table.delete())
+    from comptoir.inventory.service import forget_recent_reads
+
+    forget_recent_reads()  # rows deleted behind the app's back: what it read is gone
 
 
 @pytest.fixture

@@ -49,10 +49,12 @@ from comptoir.customers.api import CustomersController
 from comptoir.db.engine import create_engine, make_sessionmaker
 from comptoir.errors import exception_handlers
 from comptoir.events.dispatcher import OutboxDispatcher, deliver_webhook
+from comptoir.events.service import add_event_listener
 from comptoir.fulfillment.api import FulfillmentsController
 from comptoir.fulfillment.service import NOTIFICATION_HANDLERS, sweep_turn
 from comptoir.fulfillment.third_party import hand_off_handlers
 from comptoir.idempotency import purge_turn
+from comptoir.inventory import service as inventory
 from comptoir.inventory.api import InventoryController
 from comptoir.orders.api import OrdersController
 from comptoir.periodic import Periodic
@@ -161,9 +163,12 @@ def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True)
             dispatcher.start()
         for job in housekeeping.values():
             job.start()
+        # Captures may route on this process's recent reads until it commits another change.
+        stop_forgetting = add_event_listener(inventory.forget_recent_reads)
         try:
             yield
         finally:
+            stop_forgetting()
             for job in housekeeping.values():
                 await job.stop()
             await dispatcher.stop()

@@ -7,6 +7,7 @@ the last unit cannot both win, on SQLite and PostgreSQL alike.
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
@@ -392,32 +393,101 @@ def _variants_and_stock(
     return variants, stock
 
 
+VariantsAndStock = tuple[dict[str, SellableVariant], dict[str, dict[str, int]]]
+
+# How long a capture may route on what this process read of a SKU: a price or stock change
+# made by another process reaches this one's captures within this time at the latest.
+RECENT_READ_SECONDS = 2.0
+
+
+class RecentReads:
+    """What order capture last read of each SKU in this process: the variant (None: there is
+    no such SKU) and its availability per location, for ``RECENT_READ_SECONDS``.
+
+    Only routing leans on it, and only one way: the capture's write reserves units with the
+    conditional update, so a stale "available" costs a refused write and a fresh read, never
+    a unit sold twice; and a capture that the recent read would refuse (a SKU unknown or not
+    sold, an order routing cannot place) reads afresh before it answers. Any event this
+    process commits, but a capture's, empties it (an adjustment, a price, a cancellation);
+    changes made by other processes wait for the entries to expire.
+    """
+
+    def __init__(self, seconds: float = RECENT_READ_SECONDS) -> None:
+        self.seconds = seconds
+        self._entries: dict[str, tuple[float, SellableVariant | None, dict[str, int]]] = {}
+        # Bumped by each clear: a read under way then may have seen the world before the
+        # change, so what it brings back is not kept.
+        self.generation = 0
+
+    def get(self, skus: Sequence[str]) -> VariantsAndStock | None:
+        """Every SKU's recent read, or None when one of them has none."""
+        oldest = time.monotonic() - self.seconds
+        variants: dict[str, SellableVariant] = {}
+        stock: dict[str, dict[str, int]] = {}
+        for sku in skus:
+            entry = self._entries.get(sku)
+            if entry is None or entry[0] < oldest:
+                return None
+            _at, variant, levels = entry
+            if variant is not None:
+                variants[sku] = variant
+                stock[sku] = levels
+        return variants, stock
+
+    def put(self, skus: Iterable[str], read: VariantsAndStock, at: float,
+            generation: int) -> None:
+        """Keep a read that started at ``at`` (monotonic), in ``generation``."""
+        if generation != self.generation:
+            return
+        variants, stock = read
+        for sku in skus:
+            self._entries[sku] = (at, variants.get(sku), stock.get(sku, {}))
+
+    def clear(self) -> None:
+        self.generation += 1
+        self._entries.clear()
+
+
+recent_reads = RecentReads()
+
+
+def forget_recent_reads(events: Sequence[Any] = (), _database: Any = None) -> None:
+    """Event listener (app.py): a committed change other than a capture may change a price or
+    a level, so captures read afresh. Called without events: forget everything."""
+    if not events or any(event.type != "order.captured" for event in events):
+        recent_reads.clear()
+
+
 _read_together: weakref.WeakKeyDictionary[
-    AsyncEngine,
-    Coalescer[Sequence[str], tuple[dict[str, SellableVariant], dict[str, dict[str, int]]]],
-] = weakref.WeakKeyDictionary()
+    AsyncEngine, Coalescer[Sequence[str], VariantsAndStock]] = weakref.WeakKeyDictionary()
 
 
 async def variants_with_availability_together(
-    engine: AsyncEngine, skus: Sequence[str]
-) -> tuple[dict[str, SellableVariant], dict[str, dict[str, int]]]:
+    engine: AsyncEngine, skus: Sequence[str], *, recent: bool = False
+) -> tuple[VariantsAndStock, bool]:
     """``variants_with_availability`` (PostgreSQL), read with the other captures of this
     process that ask at the same moment: one query, on a connection of its own, for all
-    their SKUs. No fresher or staler than a read of its own: it starts after the call."""
+    their SKUs. No fresher or staler than a read of its own: it starts after the call.
+
+    ``recent``: this process's recent read will do (``RecentReads``), when it has one of
+    every SKU. The flag returned says whether the answer came from there."""
+    if recent and (known := recent_reads.get(skus)) is not None:
+        return known, True
     coalescer = _read_together.get(engine)
     if coalescer is None:
-        async def read(asked: Sequence[Sequence[str]]) -> list[
-                tuple[dict[str, SellableVariant], dict[str, dict[str, int]]]]:
+        async def read(asked: Sequence[Sequence[str]]) -> list[VariantsAndStock]:
             wanted = sorted({sku for skus in asked for sku in skus})
+            started, generation = time.monotonic(), recent_reads.generation
             async with engine.connect() as connection:
                 await connection.execution_options(isolation_level="AUTOCOMMIT")
                 rows = await connection.execute(_VARIANTS_WITH_STOCK_PG, {"skus": wanted})
                 variants, stock = _variants_and_stock(rows)
+            recent_reads.put(wanted, (variants, stock), started, generation)
             return [({sku: variants[sku] for sku in skus if sku in variants},
                      {sku: stock[sku] for sku in skus if sku in stock}) for skus in asked]
 
         coalescer = _read_together[engine] = Coalescer(read, limit=64)
-    return await coalescer.submit(skus)
+    return await coalescer.submit(skus), False
 
 
 def reserve_ctes(only_if: str = "true") -> str:

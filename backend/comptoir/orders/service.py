@@ -473,7 +473,8 @@ async def capture(
     The order is routed by routing/ the moment it arrives, on the availability read with
     the variants. On PostgreSQL the rest is one statement (orders/capture_pg.py), which the
     captures arriving at the same moment share: two statements in all, whatever the
-    Idempotency-Key or the customer. On SQLite, one writer at a time,
+    Idempotency-Key or the customer, and one when this process read the SKUs in the last
+    seconds (inventory.RecentReads: routing may lean on that read, the write never does). On SQLite, one writer at a time,
     the same writes go one table at a time (about 11 statements). Events are numbered by
     the database (events/models.py). tests/orders/test_statement_budget.py holds a one-line
     capture to 12. Level rows are locked last, in (sku, location) order: the hottest rows
@@ -509,8 +510,10 @@ async def capture(
         # No BEGIN and no COMMIT: two round trips fewer.
         if not together and not session.in_transaction():
             await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        # The first attempt may route on this process's recent read of the SKUs; a retry,
+        # which follows a write refused on what it read, reads afresh.
         draft = await _draft(session, data, channel, delivery, principal, now,
-                             together=engine if together else None)
+                             together=engine if together else None, recent=attempt == 1)
         if not draft.decision.routed and data.external_ref is None:
             raise not_routed(draft.decision)
         outbox = [_outbox_row(HAND_OFF, payload, now) for payload in await hand_off_payloads(
@@ -589,25 +592,36 @@ class _Draft:
 async def _draft(
     session: AsyncSession, data: OrderIn, channel: ChannelOut, delivery: Delivery,
     principal: Principal, now: dt.datetime, together: AsyncEngine | None = None,
+    recent: bool = False,
 ) -> _Draft:
     """Read the variants and their stock, price the lines, route; no write. ``together``:
-    read with the other captures of the moment, on that engine, not in the session."""
+    read with the other captures of the moment, on that engine, not in the session;
+    ``recent``: this process's recent read of the SKUs will do (inventory.RecentReads), but
+    an order it would refuse or could not route is read again afresh."""
     skus = [line.sku for line in data.lines]
-    variants, stock = await (
-        inventory.variants_with_availability_together(together, skus) if together else
-        inventory.variants_with_availability(session, skus))
-    check_variants(skus, variants)
-    rate_bp = await config.vat_rate_bp(delivery.country)
+    if together is None:
+        variants, stock = await inventory.variants_with_availability(session, skus)
+        recent = False
+    else:
+        (variants, stock), recent = await inventory.variants_with_availability_together(
+            together, skus, recent=recent)
     order_id = new_id()
-    lines = [
-        SimpleNamespace(
-            id=new_id(), order_id=order_id, position=position, sku=line.sku,
-            name=variants[line.sku].name, quantity=line.quantity, cancelled_quantity=0,
-            unit_price=unit_price_for(variants[line.sku], line.unit_price, channel),
-            net=0, tax=0, total=0,
-        )
-        for position, line in enumerate(data.lines, start=1)
-    ]
+    try:
+        check_variants(skus, variants)
+        lines = [
+            SimpleNamespace(
+                id=new_id(), order_id=order_id, position=position, sku=line.sku,
+                name=variants[line.sku].name, quantity=line.quantity, cancelled_quantity=0,
+                unit_price=unit_price_for(variants[line.sku], line.unit_price, channel),
+                net=0, tax=0, total=0,
+            )
+            for position, line in enumerate(data.lines, start=1)
+        ]
+    except InvalidInput:
+        if not recent:
+            raise
+        return await _draft(session, data, channel, delivery, principal, now, together)
+    rate_bp = await config.vat_rate_bp(delivery.country)
     price_lines(lines, rate_bp, channel.prices_include_tax)
     fee = tax.shipping_fee(channel.shipping_rates, delivery.method, goods_amount(lines))
     totals = order_totals(lines, fee, rate_bp, channel.prices_include_tax)
@@ -615,6 +629,8 @@ async def _draft(
     # Routed the moment it arrives, under the configured policy (routing/).
     decision = await routing.route(session, demand, delivery.for_routing(),
                                    channel=channel.code, stock=stock, now=now)
+    if recent and not decision.routed:
+        return await _draft(session, data, channel, delivery, principal, now, together)
     given = data.customer
     email = customers.check_email(given.email) if given is not None else None
     order = SimpleNamespace(
