@@ -474,8 +474,9 @@ async def capture(
     the variants. On PostgreSQL the rest is one statement (orders/capture_pg.py), which the
     captures arriving at the same moment share: two statements in all, whatever the
     Idempotency-Key or the customer, and one when this process read the SKUs in the last
-    seconds (inventory.RecentReads: routing may lean on that read, the write never does). On SQLite, one writer at a time,
-    the same writes go one table at a time (about 11 statements). Events are numbered by
+    seconds (inventory.RecentReads: routing may lean on that read, the write never does).
+    On SQLite, one writer at a time, the same writes go one table at a time (about 11
+    statements). Events are numbered by
     the database (events/models.py). tests/orders/test_statement_budget.py holds a one-line
     capture to 12. Level rows are locked last, in (sku, location) order: the hottest rows
     are held for the shortest time, and two captures never wait for each other in opposite
