@@ -132,7 +132,8 @@ class World:
     keys: dict[str, str] = field(default_factory=dict)  # name -> API key
 
 
-WAREHOUSES = [("WH-PARIS", "Entrepôt Paris Nord", 48.93, 2.36), ("WH-LYON", "Entrepôt Lyon", 45.73, 4.92)]
+WAREHOUSES = [("WH-PARIS", "Entrepôt Paris Nord", 48.93, 2.36),
+              ("WH-LYON", "Entrepôt Lyon", 45.73, 4.92)]
 STORES = [("ST-LYON-01", "Comptoir Lyon Presqu'île", 45.76, 4.83),
           ("ST-PARIS-01", "Comptoir Paris Marais", 48.86, 2.36)]
 
@@ -147,7 +148,8 @@ async def _seed_world(settings: Settings) -> World:
         await Location(code=code, name=name, kind="warehouse", city=name.split()[-1],
                        latitude=lat, longitude=lon, ships=True, serves_pickups=False).save()
     for code, name, lat, lon in STORES:
-        await Location(code=code, name=name, kind="store", city="Lyon" if "LYON" in code else "Paris",
+        await Location(code=code, name=name, kind="store",
+                       city="Lyon" if "LYON" in code else "Paris",
                        latitude=lat, longitude=lon, ships=True, serves_pickups=True,
                        pickup_hold_days=5).save()
     web = SalesChannel(code="web", name="Boutique en ligne", kind="web", currency="EUR",
@@ -259,7 +261,8 @@ async def anon(app: Any) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def sign_in(client: httpx.AsyncClient, username: str, password: str = PASSWORD) -> str:
-    response = await client.post("/api/auth/login", json={"username": username, "password": password})
+    response = await client.post("/api/auth/login",
+                                 json={"username": username, "password": password})
     assert response.status_code == 200, response.text
     csrf = response.json()["csrf_token"]
     client.headers["x-csrf-token"] = csrf
@@ -318,7 +321,8 @@ def catalog(sessionmaker: Any) -> Any:
             barcode: str | None = None, stock: dict[str, int] | None = None,
         ) -> uuid.UUID:
             async with sessionmaker() as session, session.begin():
-                product = Product(name=name or f"Product {sku}", search_name=(name or f"product {sku}").lower())
+                product = Product(name=name or f"Product {sku}",
+                                  search_name=(name or f"product {sku}").lower())
                 product.variants = [Variant(sku=sku, name=name or sku, price=price, barcode=barcode,
                                             currency="EUR", options={}, weight_g=200)]
                 session.add(product)

@@ -21,7 +21,8 @@ async def test_wrong_password_is_refused_without_saying_which_part_was_wrong(
     anon: httpx.AsyncClient, world: World
 ) -> None:
     for username in (world.users["manager"], "nobody-at-all"):
-        response = await anon.post("/api/auth/login", json={"username": username, "password": "nope-nope"})
+        response = await anon.post("/api/auth/login",
+                                   json={"username": username, "password": "nope-nope"})
         assert response.status_code == 401
         assert response.headers["content-type"].startswith("application/problem+json")
         assert response.json()["code"] == "bad_credentials"
@@ -105,7 +106,8 @@ async def test_sign_in_gives_a_new_session_id(
 
 async def test_malformed_json_is_a_problem_with_its_own_code(anon: httpx.AsyncClient) -> None:
     response = await anon.post(
-        "/api/auth/login", content=b'{"username": "x", ', headers={"content-type": "application/json"}
+        "/api/auth/login", content=b'{"username": "x", ',
+        headers={"content-type": "application/json"}
     )
     assert response.status_code == 400
     assert response.headers["content-type"].startswith("application/problem+json")

@@ -1,9 +1,9 @@
 """Browser tests: a real ``comptoir serve`` on a database of its own, seen through Chromium.
 
 One server and one browser for these tests, stopped after the last of them (each test gets a
-fresh browser context: its own cookies, storage and service worker). The server's database is a new SQLite file, or a new
-PostgreSQL database when the test run is on PostgreSQL, migrated and loaded with a small shop
-through the services, and removed at the end.
+fresh browser context: its own cookies, storage and service worker). The server's database is a
+new SQLite file, or a new PostgreSQL database when the test run is on PostgreSQL, migrated and
+loaded with a small shop through the services, and removed at the end.
 
 Chromium is the one of Debian's ``chromium`` package (``make test`` installs it when it can);
 without it these tests skip and say so, except in CI (``CI=true``) where they fail.

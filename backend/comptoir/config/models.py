@@ -30,13 +30,15 @@ __all__ = [
 ]
 
 
-class LocationKind(str, Enum):
+# Piccolo choices stay (str, Enum): a StrEnum's str() is its value, not Class.member,
+# which would change how every existing use renders them.
+class LocationKind(str, Enum):  # noqa: UP042
     warehouse = "warehouse"
     store = "store"
     third_party = "3pl"
 
 
-class ChannelKind(str, Enum):
+class ChannelKind(str, Enum):  # noqa: UP042
     web = "web"
     marketplace = "marketplace"
     pos = "pos"
@@ -44,14 +46,14 @@ class ChannelKind(str, Enum):
     mobile = "mobile"
 
 
-class Role(str, Enum):
+class Role(str, Enum):  # noqa: UP042
     admin = "admin"
     manager = "manager"
     associate = "associate"
     channel = "channel"
 
 
-class DeliveryMethod(str, Enum):
+class DeliveryMethod(str, Enum):  # noqa: UP042
     ship = "ship"
     pickup = "pickup"
 
