@@ -27,8 +27,8 @@ def utcnow() -> dt.datetime:
 
 
 def new_id() -> uuid.UUID:
-    """A time-ordered UUID (v7), so keys stay index-friendly."""
-    return uuid.UUID(bytes=uuid7().bytes)
+    """A time-ordered UUID (v7), so keys stay index-friendly (the standard library's type)."""
+    return uuid7()
 
 
 class Base(DeclarativeBase):
