@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 import secrets
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -215,12 +215,43 @@ async def _lines(session: AsyncSession, fulfillment_id: uuid.UUID) -> list[Fulfi
 
 async def _render(session: AsyncSession, fulfillment: Fulfillment,
                   lines: Sequence[FulfillmentLine] | None = None) -> FulfillmentOut:
-    if lines is None:
-        lines = await _sync_lines(session, fulfillment)
-    variants = await catalog.variants_by_sku(session, sorted({line.sku for line in lines}))
-    shipments = await session.scalars(
-        select(Shipment).where(Shipment.fulfillment_id == fulfillment.id)
-        .order_by(Shipment.shipped_at, Shipment.id))
+    known = None if lines is None else {fulfillment.id: list(lines)}
+    return (await _render_page(session, [fulfillment], known))[0]
+
+
+async def _render_page(
+    session: AsyncSession, rows: Sequence[Fulfillment],
+    known: Mapping[uuid.UUID, list[FulfillmentLine]] | None = None,
+) -> list[FulfillmentOut]:
+    """Fulfillments with their pick lists and parcels, in three queries for the page
+    (lines, barcodes, shipments), plus the pick-list check of each one not started
+    (``_sync_lines``: its order may have changed since)."""
+    lines: dict[uuid.UUID, list[FulfillmentLine]] = dict(known or {})
+    for row in rows:
+        if row.id not in lines and row.status == states.Status.NEW.value:
+            lines[row.id] = await _sync_lines(session, row)
+    rest = [row.id for row in rows if row.id not in lines]
+    if rest:
+        for line in await session.scalars(
+            select(FulfillmentLine).where(FulfillmentLine.fulfillment_id.in_(rest))
+            .order_by(FulfillmentLine.fulfillment_id, FulfillmentLine.sku, FulfillmentLine.id)
+        ):
+            lines.setdefault(line.fulfillment_id, []).append(line)
+    variants = await catalog.variants_by_sku(
+        session, sorted({line.sku for page in lines.values() for line in page}))
+    shipments: dict[uuid.UUID, list[Shipment]] = {}
+    if rows:
+        for shipment in await session.scalars(
+            select(Shipment).where(Shipment.fulfillment_id.in_([row.id for row in rows]))
+            .order_by(Shipment.shipped_at, Shipment.id)
+        ):
+            shipments.setdefault(shipment.fulfillment_id, []).append(shipment)
+    return [_out(row, lines.get(row.id, []), variants, shipments.get(row.id, []))
+            for row in rows]
+
+
+def _out(fulfillment: Fulfillment, lines: Sequence[FulfillmentLine],
+         variants: Mapping[str, Any], shipments: Sequence[Shipment]) -> FulfillmentOut:
     return FulfillmentOut(
         id=fulfillment.id, order_number=fulfillment.order_number,
         location=fulfillment.location, kind=fulfillment.kind, status=fulfillment.status,
@@ -304,7 +335,7 @@ async def list_fulfillments(
         query.order_by(Fulfillment.created_at, Fulfillment.id).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
-    items = [await _render(session, row) for row in rows]
+    items = await _render_page(session, rows)
     return FulfillmentPage(
         items=items,
         next_cursor=_encode_cursor(rows[-1].created_at, rows[-1].id) if more and rows else None)
@@ -334,7 +365,7 @@ async def _handed_over(
         Fulfillment.handed_over_at.desc(), Fulfillment.id.desc()).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
-    items = [await _render(session, row) for row in rows]
+    items = await _render_page(session, rows)
     last = rows[-1] if more and rows else None
     return FulfillmentPage(
         items=items,
