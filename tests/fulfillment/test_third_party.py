@@ -196,3 +196,29 @@ async def test_an_order_with_no_3pl_queues_no_hand_off(
         await hand_off(session, order_id=uuid.uuid4(), order_number=response.json()["number"],
                        locations=["WH-PARIS", "ST-LYON-01"], actor="test")
     assert await _hand_offs(sessionmaker) == []
+
+
+async def test_a_3pl_key_moves_its_work_only_through_signed_events(
+    web: Any, manager: httpx.AsyncClient, catalog: Any, three_pl: dict[str, Any],
+    sessionmaker: Any, level: Any,
+) -> None:
+    client: httpx.AsyncClient = three_pl["client"]
+    await catalog.add("BOX", stock={THREE_PL: 5})
+    number = await _capture_at_3pl(web, sessionmaker)
+    page = (await manager.get("/api/fulfillments", params={"location": THREE_PL})).json()
+    [work] = [item for item in page["items"] if item["order_number"] == number]
+    base = f"/api/fulfillments/{work['id']}"
+
+    # The key alone (no shared secret) cannot pick, pack, ship or reject: nothing moves.
+    for action, body in (("pick", {}), ("pack", {}),
+                         ("ship", {"carrier": "colissimo", "tracking_number": "6A1"}),
+                         ("reject", {"lines": [{"sku": "BOX", "quantity": 1}],
+                                     "reason": "damaged"})):
+        refused = await client.post(f"{base}/{action}", json=body)
+        assert (refused.status_code, refused.json()["code"]) == (403, "signed_events_only"), (
+            action, refused.text)
+        assert "/events" in refused.json()["detail"]
+    assert (await manager.get(base)).json()["status"] == "new"
+    assert await level("BOX", THREE_PL) == (5, 2, 3)
+    # Staff may still take the work over from the app.
+    assert (await manager.post(f"{base}/pick", json={})).json()["status"] == "picking"

@@ -31,6 +31,7 @@ async def _once(
     apply: Callable[[], Awaitable[FulfillmentOut]],
 ) -> Response[FulfillmentOut]:
     """A step of the work, applied once per Idempotency-Key (the PWA's outbox resends)."""
+    await third_party.refuse_unsigned_work(principal)
     return await answer_once(session, principal, key, action="fulfillment " + action,
                              data=data, answer_type=FulfillmentOut, status_code=200,
                              apply=apply)

@@ -239,6 +239,20 @@ class ThirdPartyEventIn(msgspec.Struct, frozen=True, kw_only=True):
     shipment_id: uuid.UUID | None = None  # tracking: which parcel (the last one if none)
 
 
+async def refuse_unsigned_work(principal: Principal) -> None:
+    """A 3PL's own API key reports its work through signed events only (``receive_event``):
+    the key alone, without the shared secret, cannot move a fulfillment. Staff can, from the
+    app (a manager taking over when a 3PL's reports stopped)."""
+    if principal.kind != "api_key" or not principal.location:
+        return
+    endpoint = await config.third_party(principal.location)
+    if endpoint is not None:
+        raise Forbidden(
+            f"{principal.location} reports its work as signed events: POST "
+            "/api/fulfillments/{id}/events with Comptoir-Timestamp and Comptoir-Signature.",
+            code="signed_events_only")
+
+
 async def receive_event(
     session: AsyncSession, fulfillment_id: uuid.UUID, body: bytes, headers: Mapping[str, str],
     principal: Principal, now: dt.datetime | None = None,
