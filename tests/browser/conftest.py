@@ -387,6 +387,22 @@ async def persistent_context(
 SignIn = Callable[..., Awaitable[None]]
 
 
+async def ensure_web_channel() -> None:
+    """The web shop's channel, its shipping rate and French VAT, once, on the Piccolo database
+    bound by the caller (``piccolo_bound_to`` the demo server's settings)."""
+    from comptoir.config import service as config_service
+    from comptoir.config.models import SalesChannel, ShippingRate, TaxRate
+
+    config_service.invalidate()
+    if not await SalesChannel.exists().where(SalesChannel.code == "web"):
+        web = SalesChannel(code="web", name="Boutique en ligne", kind="web", currency="EUR",
+                           prices_include_tax=True)
+        await web.save()
+        await ShippingRate(channel=web.id, method="ship", fee=490, free_from=5000).save()
+        await TaxRate(country="FR", rate_bp=2000, name="TVA").save()
+    config_service.invalidate()
+
+
 async def sign_in_on_screen(page: Any, account: Account) -> None:
     """Sign in through the sign-in screen, as a person does; waits for the signed-in shell."""
     await page.goto("/")

@@ -15,7 +15,14 @@ import httpx
 import pytest
 from playwright.async_api import expect
 
-from tests.browser.conftest import MANAGER, DemoServer, SignIn, api_as, screenshot
+from tests.browser.conftest import (
+    MANAGER,
+    DemoServer,
+    SignIn,
+    api_as,
+    ensure_web_channel,
+    screenshot,
+)
 
 _customers = itertools.count(1)
 # Notebooks the stock tests do not look at the reservations of (6,50 € each).
@@ -31,21 +38,13 @@ async def web_key(demo_server: DemoServer) -> AsyncIterator[str]:
     notebooks in stock for its orders."""
     from comptoir.auth.service import create_api_key
     from comptoir.config import service as config_service
-    from comptoir.config.models import SalesChannel, ShippingRate, TaxRate
     from comptoir.db.engine import create_engine, make_sessionmaker
     from comptoir.db.migrate import piccolo_bound_to
     from comptoir.inventory import service as inventory
 
     settings = demo_server.settings
     with piccolo_bound_to(settings):
-        config_service.invalidate()
-        if not await SalesChannel.exists().where(SalesChannel.code == "web"):
-            web = SalesChannel(code="web", name="Boutique en ligne", kind="web", currency="EUR",
-                               prices_include_tax=True)
-            await web.save()
-            await ShippingRate(channel=web.id, method="ship", fee=490, free_from=5000).save()
-            await TaxRate(country="FR", rate_bp=2000, name="TVA").save()
-        config_service.invalidate()
+        await ensure_web_channel()
         engine = create_engine(settings)
         try:
             async with make_sessionmaker(engine)() as session, session.begin():

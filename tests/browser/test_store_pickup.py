@@ -26,6 +26,7 @@ from tests.browser.conftest import (
     SignIn,
     _ean13,
     api_as,
+    ensure_web_channel,
     new_phone,
     screenshot,
 )
@@ -44,21 +45,13 @@ async def web_key(demo_server: DemoServer) -> AsyncIterator[str]:
     from comptoir.catalog import service as catalog
     from comptoir.catalog.schemas import ProductIn, VariantIn
     from comptoir.config import service as config_service
-    from comptoir.config.models import SalesChannel, ShippingRate, TaxRate
     from comptoir.db.engine import create_engine, make_sessionmaker
     from comptoir.db.migrate import piccolo_bound_to
     from comptoir.inventory import service as inventory
 
     settings = demo_server.settings
     with piccolo_bound_to(settings):
-        config_service.invalidate()
-        if not await SalesChannel.exists().where(SalesChannel.code == "web"):
-            web = SalesChannel(code="web", name="Boutique en ligne", kind="web", currency="EUR",
-                               prices_include_tax=True)
-            await web.save()
-            await ShippingRate(channel=web.id, method="ship", fee=490, free_from=5000).save()
-            await TaxRate(country="FR", rate_bp=2000, name="TVA").save()
-        config_service.invalidate()
+        await ensure_web_channel()
         engine = create_engine(settings)
         try:
             async with make_sessionmaker(engine)() as session, session.begin():

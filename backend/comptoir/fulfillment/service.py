@@ -387,6 +387,17 @@ class _Work:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+async def _lock(session: AsyncSession, found: Fulfillment) -> tuple[Order, Fulfillment]:
+    """Lock the order then the fulfillment (the order actions' lock order), read afresh."""
+    order = await session.scalar(select(Order).where(Order.id == found.order_id)
+                                 .with_for_update().execution_options(populate_existing=True))
+    fulfillment = await session.scalar(
+        select(Fulfillment).where(Fulfillment.id == found.id).with_for_update()
+        .execution_options(populate_existing=True))
+    assert order is not None and fulfillment is not None
+    return order, fulfillment
+
+
 async def _begin(
     session: AsyncSession, fulfillment_id: uuid.UUID, principal: Principal, action: str
 ) -> _Work:
@@ -394,12 +405,7 @@ async def _begin(
     found = await session.get(Fulfillment, fulfillment_id)
     if found is None or not _may_work_at(principal, found.location):
         raise _not_found(fulfillment_id)
-    order = await session.scalar(select(Order).where(Order.id == found.order_id)
-                                 .with_for_update().execution_options(populate_existing=True))
-    fulfillment = await session.scalar(
-        select(Fulfillment).where(Fulfillment.id == fulfillment_id).with_for_update()
-        .execution_options(populate_existing=True))
-    assert order is not None and fulfillment is not None
+    order, fulfillment = await _lock(session, found)
     if order.status in (lifecycle.Status.ON_HOLD, lifecycle.Status.CANCELLED):
         raise lifecycle.IllegalTransition(
             f"{order.number} is {order.status.replace('_', ' ')}: its fulfillment cannot "
@@ -813,12 +819,7 @@ async def _sweep_one(session: AsyncSession, fulfillment_id: uuid.UUID,
     found = await session.get(Fulfillment, fulfillment_id)
     if found is None:
         return None
-    order = await session.scalar(select(Order).where(Order.id == found.order_id)
-                                 .with_for_update().execution_options(populate_existing=True))
-    fulfillment = await session.scalar(
-        select(Fulfillment).where(Fulfillment.id == fulfillment_id).with_for_update()
-        .execution_options(populate_existing=True))
-    assert order is not None and fulfillment is not None
+    order, fulfillment = await _lock(session, found)
     if (fulfillment.status != states.Status.READY_FOR_PICKUP.value
             or fulfillment.hold_until is None or fulfillment.ready_at is None):
         return None  # handed over or cancelled since the list was read

@@ -31,7 +31,8 @@ from comptoir.db.coalesce import Coalescer
 from comptoir.inventory import service as inventory
 from comptoir.orders import numbering
 
-__all__ = ["BATCH_LIMIT", "Item", "Refused", "Written", "alone", "document", "together"]
+__all__ = ["BATCH_LIMIT", "Item", "Refused", "Written", "alone", "document", "statistics",
+           "together"]
 
 # Orders written by one statement at most. Beyond a few dozen, a batch mostly holds its
 # level locks longer without making the commit any cheaper per order.

@@ -18,7 +18,7 @@ from typing import Any, cast
 
 import msgspec
 from sqlalchemy import Table, exists, func, select, text, tuple_
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from comptoir.auth.schemas import Principal
 from comptoir.config import service as config
@@ -476,11 +476,10 @@ async def capture(
     Idempotency-Key or the customer, and one when this process read the SKUs in the last
     seconds (inventory.RecentReads: routing may lean on that read, the write never does).
     On SQLite, one writer at a time, the same writes go one table at a time (about 11
-    statements). Events are numbered by
-    the database (events/models.py). tests/orders/test_statement_budget.py holds a one-line
-    capture to 12. Level rows are locked last, in (sku, location) order: the hottest rows
-    are held for the shortest time, and two captures never wait for each other in opposite
-    orders.
+    statements). Events are numbered by the database (events/models.py).
+    tests/orders/test_statement_budget.py holds a one-line capture to 12. Level rows are
+    locked last, in (sku, location) order: the hottest rows are held for the shortest time,
+    and two captures never wait for each other in opposite orders.
 
     Idempotency-Key: on PostgreSQL the key row is written by the capture statement, with
     its answer; a concurrent twin waits on its unique index until the first commits, then
@@ -509,8 +508,8 @@ async def capture(
         # Each statement is its own transaction: the read only informs routing (the
         # reservation checks the units again), and the write is one atomic statement.
         # No BEGIN and no COMMIT: two round trips fewer.
-        if not together and not session.in_transaction():
-            await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        if not together:
+            await _autocommit(session)
         # The first attempt may route on this process's recent read of the SKUs; a retry,
         # which follows a write refused on what it read, reads afresh.
         draft = await _draft(session, data, channel, delivery, principal, now,
@@ -530,9 +529,7 @@ async def capture(
                 written = None  # refused with others: alone, to learn its own answer
             committed = isinstance(written, capture_pg.Written)
         if written is None:
-            if not session.in_transaction():
-                await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-            written = await capture_pg.alone(await session.connection(), item)
+            written = await capture_pg.alone(await _autocommit(session), item)
         if isinstance(written, capture_pg.Refused):
             await session.rollback()
             reason = written.reason
@@ -573,6 +570,13 @@ async def capture(
 
 
 CAPTURE_ATTEMPTS = 3
+
+
+async def _autocommit(session: AsyncSession) -> AsyncConnection:
+    """The session's connection, in autocommit unless the caller's transaction holds it."""
+    if not session.in_transaction():
+        return await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    return await session.connection()
 
 
 @dataclass(slots=True)

@@ -13,8 +13,7 @@ import { SeenAt } from "../../components/SeenAt";
 import { locale, t, type MessageKey } from "../../i18n";
 import { formatMoney, formatNumber } from "../../i18n/format";
 import { useCachedQuery } from "../../offline/query";
-import { feedGeneration } from "../../realtime/feed";
-import { useFollow } from "../../realtime/useFollow";
+import { useFeedReturn, useFollow } from "../../realtime/useFollow";
 import { paths } from "../../routes";
 import { levelFromEvent } from "../stock/stock";
 import { OrderRowView } from "../orders/OrdersList";
@@ -116,14 +115,7 @@ export function Dashboard() {
     if (level) changedLevels.value = { ...changedLevels.value, [levelKey(level)]: level };
   });
 
-  // The feed came back after it was down: read again what changed meanwhile.
-  const generation = feedGeneration.value;
-  const seenGeneration = useRef(generation);
-  useEffect(() => {
-    if (generation === seenGeneration.current) return;
-    seenGeneration.current = generation;
-    void reload();
-  }, [generation]);
+  useFeedReturn(() => void reload());
 
   const board = state.data;
   const stockOuts = board ? withLiveStockOuts(board.stockOuts ?? [], changedLevels.value) : [];

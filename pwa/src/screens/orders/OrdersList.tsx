@@ -15,8 +15,7 @@ import { StatusBadge } from "../../components/StatusBadge";
 import { locale, t, type MessageKey } from "../../i18n";
 import { formatMoment, formatMoney } from "../../i18n/format";
 import { recall, remember } from "../../offline/cache";
-import { useFollow } from "../../realtime/useFollow";
-import { feedGeneration } from "../../realtime/feed";
+import { useFeedReturn, useFollow } from "../../realtime/useFollow";
 import { paths } from "../../routes";
 import { onSignedOut } from "../../state/session";
 import { mergeHead, STATUS_FILTERS, statusQuery, type OrderRow, type StatusFilter } from "./orders";
@@ -210,14 +209,9 @@ export function OrdersList() {
       void refreshHead();
     }, LIVE_PAUSE_MS);
   });
-  // The feed came back after it was down: what happened meanwhile shows too.
-  const generation = feedGeneration.value;
-  const shownGeneration = useRef(generation);
-  useEffect(() => {
-    if (generation === shownGeneration.current) return;
-    shownGeneration.current = generation;
+  useFeedReturn(() => {
     if (results.value) void refreshHead();
-  }, [generation]);
+  });
 
   const change = (next: Partial<Filters>, pause = false) => {
     filters.value = { ...filters.value, ...next };

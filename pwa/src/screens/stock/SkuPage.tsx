@@ -12,8 +12,7 @@ import { SeenAt } from "../../components/SeenAt";
 import { locale, t } from "../../i18n";
 import { formatMoney, formatNumber } from "../../i18n/format";
 import { useCachedQuery } from "../../offline/query";
-import { feedGeneration } from "../../realtime/feed";
-import { useFollow } from "../../realtime/useFollow";
+import { useFeedReturn, useFollow } from "../../realtime/useFollow";
 import { paths } from "../../routes";
 import { loadLocations, locations } from "../../state/locations";
 import { outboxEntries } from "../../state/outbox";
@@ -128,14 +127,7 @@ export function SkuPage({ sku }: { sku: string }) {
     if (level?.sku === sku) live.value = { ...live.value, [level.location]: level };
     else if (skusReservedBy(event).includes(sku)) rereads.current?.add([sku]);
   });
-  // The feed came back after it was down: read again what changed meanwhile.
-  const generation = feedGeneration.value;
-  const seenGeneration = useRef(generation);
-  useEffect(() => {
-    if (generation === seenGeneration.current) return;
-    seenGeneration.current = generation;
-    void reload();
-  }, [generation]);
+  useFeedReturn(() => void reload());
 
   // This SKU's queued actions, newest first; when one is accepted, the figures are reloaded.
   const actions = useComputed(() =>

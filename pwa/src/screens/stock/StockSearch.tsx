@@ -14,8 +14,7 @@ import { ErrorNotice, Loading } from "../../components/Notice";
 import { locale, t } from "../../i18n";
 import { formatNumber } from "../../i18n/format";
 import { recall, recallAll, remember } from "../../offline/cache";
-import { feedGeneration } from "../../realtime/feed";
-import { useFollow } from "../../realtime/useFollow";
+import { useFeedReturn, useFollow } from "../../realtime/useFollow";
 import { paths } from "../../routes";
 import { navigate } from "../../state/router";
 import { onSignedOut } from "../../state/session";
@@ -229,13 +228,9 @@ export function StockSearch() {
     const shown = skusReservedBy(event).filter((sku) => sku in stockBySku.value);
     if (shown.length) rereads.current?.add(shown);
   });
-  const generation = feedGeneration.value;
-  const seenGeneration = useRef(generation);
-  useEffect(() => {
-    if (generation === seenGeneration.current) return;
-    seenGeneration.current = generation;
+  useFeedReturn(() => {
     if (results.value) void loadStock(skusOf(results.value.items), true);
-  }, [generation]);
+  });
 
   useEffect(() => {
     if (!results.value || results.value.q !== query.value) void search(query.value);

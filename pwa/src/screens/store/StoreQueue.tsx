@@ -13,8 +13,7 @@ import { locale, t, type MessageKey } from "../../i18n";
 import { formatMoment } from "../../i18n/format";
 import { remember } from "../../offline/cache";
 import { useCachedQuery } from "../../offline/query";
-import { feedGeneration } from "../../realtime/feed";
-import { useFollow } from "../../realtime/useFollow";
+import { useFeedReturn, useFollow } from "../../realtime/useFollow";
 import { paths } from "../../routes";
 import { loadLocations, locations } from "../../state/locations";
 import { outboxEntries } from "../../state/outbox";
@@ -152,15 +151,7 @@ function Queue({ location }: { location: string }) {
     window.clearTimeout(timer.current);
     timer.current = window.setTimeout(() => void reload(), LIVE_PAUSE_MS);
   });
-  // The feed (re)connected: what happened while it was down shows too.
-  // Only a change after the screen opened: the first reading is its own.
-  const generation = feedGeneration.value;
-  const shownGeneration = useRef(generation);
-  useEffect(() => {
-    if (generation === shownGeneration.current) return;
-    shownGeneration.current = generation;
-    void reload();
-  }, [generation]);
+  useFeedReturn(() => void reload());
 
   const items = state.data;
   if (!items) {
