@@ -66,7 +66,7 @@ from comptoir.settings import Settings, load_settings
 from comptoir.system.api import SystemController
 from comptoir.tracking.api import TrackingController
 from comptoir.web import spa
-from comptoir.web.db_session import end_session
+from comptoir.web.db_session import session_ender
 from comptoir.web.head import answer_head_as_get
 
 __all__ = ["create_app"]
@@ -178,18 +178,18 @@ def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True)
                 await redis.aclose()
             await engine.dispose()
 
-    sqlalchemy = SQLAlchemyPlugin(
-        config=SQLAlchemyAsyncConfig(
-            engine_instance=engine,
-            session_dependency_key="db_session",
-            before_send_handler=end_session,
-            # No advanced-alchemy cache or file-object listeners: nothing here uses them,
-            # and they would look up their settings at every commit and flush.
-            session_config=AsyncSessionConfig(expire_on_commit=False, info={
-                "enable_cache_listener": False, "enable_file_object_listener": False}),
-            create_all=False,
-        )
+    database = SQLAlchemyAsyncConfig(
+        engine_instance=engine,
+        session_dependency_key="db_session",
+        # No advanced-alchemy cache or file-object listeners: nothing here uses them,
+        # and they would look up their settings at every commit and flush.
+        session_config=AsyncSessionConfig(expire_on_commit=False, info={
+            "enable_cache_listener": False, "enable_file_object_listener": False}),
+        create_all=False,
     )
+    # Its scope key is known once the config is made (unique per config in a process).
+    database.before_send_handler = session_ender(database.session_scope_key)
+    sqlalchemy = SQLAlchemyPlugin(config=database)
     secure_cookies = settings.base_url.startswith("https://")
     app = Litestar(
         route_handlers=[*CONTROLLERS, admin, *spa.route_handlers(settings)],

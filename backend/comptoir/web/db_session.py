@@ -5,6 +5,11 @@ commits even a session that never began a transaction (or whose handler already 
 and every commit runs the session's whole commit machinery and listeners. Here a session
 that holds no transaction is only closed. A session that began one (a query, an added
 object) is committed when the answer is 2xx, rolled back otherwise, as before.
+
+The session is found under its plugin config's scope key: advanced-alchemy makes that key
+unique per config, so a second app in one process (tests, a second app in a worker) has its
+own — a handler reading the default key would never close that app's sessions, and each
+request would keep its connection until the garbage collector found it.
 """
 
 from __future__ import annotations
@@ -14,32 +19,36 @@ from typing import cast
 
 from advanced_alchemy.extensions.litestar._utils import delete_aa_scope_state, get_aa_scope_state
 from advanced_alchemy.extensions.litestar.plugins.init.config.common import (
-    SESSION_SCOPE_KEY,
     SESSION_TERMINUS_ASGI_EVENTS,
 )
 from litestar.constants import HTTP_RESPONSE_START
-from litestar.types import Message, Scope
+from litestar.types import BeforeMessageSendHookHandler, Message, Scope
 from sqlalchemy.ext.asyncio import AsyncSession
 
-__all__ = ["end_session"]
+__all__ = ["session_ender"]
 
 log = logging.getLogger("comptoir.db")
 
 
-async def end_session(message: Message, scope: Scope) -> None:
-    session = cast("AsyncSession | None", get_aa_scope_state(scope, SESSION_SCOPE_KEY))
-    if session is None:
-        return
-    try:
-        if message["type"] == HTTP_RESPONSE_START and session.in_transaction():
-            if 200 <= message["status"] < 300:
-                await session.commit()
-            else:
-                await session.rollback()
-    finally:
-        if message["type"] in SESSION_TERMINUS_ASGI_EVENTS:
-            try:
-                await session.close()
-            except Exception:  # the answer is on its way: report, never fail it now
-                log.warning("closing a request's database session failed", exc_info=True)
-            delete_aa_scope_state(scope, SESSION_SCOPE_KEY)
+def session_ender(scope_key: str) -> BeforeMessageSendHookHandler:
+    """The before-send hook that ends the sessions a config stores under ``scope_key``."""
+
+    async def end_session(message: Message, scope: Scope) -> None:
+        session = cast("AsyncSession | None", get_aa_scope_state(scope, scope_key))
+        if session is None:
+            return
+        try:
+            if message["type"] == HTTP_RESPONSE_START and session.in_transaction():
+                if 200 <= message["status"] < 300:
+                    await session.commit()
+                else:
+                    await session.rollback()
+        finally:
+            if message["type"] in SESSION_TERMINUS_ASGI_EVENTS:
+                try:
+                    await session.close()
+                except Exception:  # the answer is on its way: report, never fail it now
+                    log.warning("closing a request's database session failed", exc_info=True)
+                delete_aa_scope_state(scope, scope_key)
+
+    return end_session
