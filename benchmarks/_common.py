@@ -348,6 +348,7 @@ class HttpConnection:
         self.host, self.port, self.timeout_s = host, port, timeout_s
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
+        self.retry_after: bytes | None = None  # of the last answer, when it had one
 
     async def open(self) -> None:
         self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
@@ -378,6 +379,7 @@ class HttpConnection:
         lines = block.split(b"\r\n")
         status = int(lines[0].split(b" ", 2)[1])
         length, chunked, close = None, False, False
+        self.retry_after = None
         for line in lines[1:]:
             name, _, value = line.partition(b":")
             name = name.strip().lower()
@@ -387,6 +389,8 @@ class HttpConnection:
                 chunked = b"chunked" in value.lower()
             elif name == b"connection":
                 close = b"close" in value.lower()
+            elif name == b"retry-after":
+                self.retry_after = value.strip()
         if chunked:
             parts = []
             while True:
@@ -425,6 +429,8 @@ class LoadResult:
     wall_s: float
     errors: list[str]
     cpu: CpuMeter
+    # 503 answers without a Retry-After header (the raw client reads it; httpx: not counted)
+    unavailable_without_retry_after: int = 0
 
     @property
     def done(self) -> int:
@@ -461,6 +467,7 @@ async def run_load(port: int, requests: Sequence[Request], concurrency: int, *,
     statuses: list[int] = []
     bodies: list[bytes] = []
     errors: list[str] = []
+    bare_503 = 0
     position = 0
     deadline = time.monotonic() + max_seconds
     cpu = CpuMeter(server_pid, database)
@@ -479,6 +486,7 @@ async def run_load(port: int, requests: Sequence[Request], concurrency: int, *,
             bodies.append(body)
 
     async def raw_worker(conn: HttpConnection) -> None:
+        nonlocal bare_503
         while (req := take()) is not None:
             started = time.perf_counter()
             try:
@@ -488,6 +496,8 @@ async def run_load(port: int, requests: Sequence[Request], concurrency: int, *,
                 errors.append(repr(exc))
                 continue
             record(started, status, body)
+            if status == 503 and not conn.retry_after:
+                bare_503 += 1
 
     if client == "raw":
         connections = [HttpConnection("127.0.0.1", port) for _ in range(concurrency)]
@@ -530,7 +540,7 @@ async def run_load(port: int, requests: Sequence[Request], concurrency: int, *,
                 await asyncio.gather(*(httpx_worker() for _ in range(concurrency)))
             finally:
                 cpu.stop()
-    return LoadResult(latencies, statuses, bodies, cpu.result["wall"], errors, cpu)
+    return LoadResult(latencies, statuses, bodies, cpu.result["wall"], errors, cpu, bare_503)
 
 
 def median(values: Sequence[float]) -> float:

@@ -23,8 +23,14 @@ database ``comptoir_bench_<random>`` on the given server, dropped at the end):
    the next: interleaved rounds put both sides of the ratio under the same drift, and the
    targets are judged on the median round of each side (every round is printed). Then,
    unless ``--quick``, a mixed run (1-4 lines, 20 % pickups);
+   With ``--sweep 32,128,512,1000``, then a concurrency sweep: one-line orders from that many
+   simultaneous clients, level after level, with throughput, p50/p99 and the share of 503s
+   (each must carry Retry-After; no other 5xx, no transport error, every 201 stored);
+   ``--sweep-only`` skips the rounds;
 5. fires a burst of concurrent orders for the scarce SKU (half of them with a second,
-   plentiful line) and checks, from the database, that nothing was oversold.
+   plentiful line) and checks, from the database, that nothing was oversold, and that the
+   burst was answered within 5 s without a 5xx (``--burst 300 --scarce-units 7``: a sale's
+   last units).
 
 Orders/s and latencies are measured by the load generator in this process: a closed loop of
 ``--concurrency`` keep-alive HTTP/1.1 connections, each sending its next request when the
@@ -84,6 +90,8 @@ GOAL_RATE = 1000.0
 TARGET_P99_MS = 100.0
 TARGET_STATEMENTS = 12
 TARGET_RATIO = 0.5
+SWEEP_503_SHARE = 0.01  # 503s (with Retry-After) allowed at any level of the sweep
+BURST_SECONDS = 5.0
 
 
 # --- the database --------------------------------------------------------------------------
@@ -93,8 +101,11 @@ def sku_names(count: int) -> list[str]:
     return [f"BENCH-{i:04d}" for i in range(count)]
 
 
-async def prepare(settings: Any, skus: Sequence[str], scarce_units: int) -> str:
-    """Migrate, configure, load the catalog and its stock; return the channel's API key."""
+async def prepare(settings: Any, skus: Sequence[str], scarce_units: int,
+                  capacity: int | None) -> str:
+    """Migrate, configure, load the catalog and its stock; return the channel's API key.
+    ``capacity``: every location's daily order capacity, as a retailer sets them (routing
+    then counts each location's orders of the day at every capture); None: unlimited."""
     from _baseline_app import metadata as baseline_metadata
     from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -111,10 +122,12 @@ async def prepare(settings: Any, skus: Sequence[str], scarce_units: int) -> str:
     with piccolo_bound_to(settings):
         for code, name, lat, lon in WAREHOUSES:
             await Location(code=code, name=name, kind="warehouse", city=name.split()[-1],
-                           latitude=lat, longitude=lon, ships=True, serves_pickups=False).save()
+                           latitude=lat, longitude=lon, ships=True, serves_pickups=False,
+                           daily_order_capacity=capacity).save()
         code, name, lat, lon = STORE
         await Location(code=code, name=name, kind="store", city="Lyon", latitude=lat,
-                       longitude=lon, ships=True, serves_pickups=True).save()
+                       longitude=lon, ships=True, serves_pickups=True,
+                       daily_order_capacity=capacity).save()
         web = SalesChannel(code="web", name="Boutique en ligne", kind="web", currency="EUR",
                            prices_include_tax=True)
         await web.save()
@@ -214,10 +227,12 @@ async def count_statements(settings: Any, key: str, skus: Sequence[str]) -> list
 
     from comptoir.app import create_app
     from comptoir.config import service as config
+    from comptoir.db.engine import batch_engine
 
     config.invalidate()
     app = create_app(settings, run_dispatcher=False)
     engine = app.state.engine.sync_engine
+    shared = batch_engine(app.state.engine).sync_engine  # the statements captures share
     seen: list[str] = []
     other = {"begin": 0, "commit": 0, "rollback": 0, "checkout": 0}
 
@@ -233,9 +248,10 @@ async def count_statements(settings: Any, key: str, skus: Sequence[str]) -> list
                 other[name] += 1
         return count
 
-    event.listen(engine, "before_cursor_execute", statement)
-    for name in ("begin", "commit", "rollback"):
-        event.listen(engine, name, counter(name))
+    for counted in {engine, shared}:
+        event.listen(counted, "before_cursor_execute", statement)
+        for name in ("begin", "commit", "rollback"):
+            event.listen(counted, name, counter(name))
     if getattr(engine.pool, "_pre_ping", False):
         event.listen(engine.pool, "checkout", counter("checkout"))
     headers = {"Authorization": f"Bearer {key}"}
@@ -435,6 +451,52 @@ async def stored_orders(settings: Any, tag: str) -> int:
         await engine.dispose()
 
 
+# --- the concurrency sweep -----------------------------------------------------------------
+
+
+async def sweep(port: int, key: str, skus: Sequence[str], args: argparse.Namespace,
+                settings: Any, server_pid: int | None, database: str | None,
+                say: Any) -> bool:
+    """One-line orders from C simultaneous keep-alive clients, for each C of ``--sweep``:
+    throughput, p50/p99, the share of 503s (each must carry Retry-After), any other 5xx or
+    transport error; then, from the database, that every 201 is a stored order and no
+    refused one was stored."""
+    levels = [int(level) for level in args.sweep.split(",") if level.strip()]
+    say(f"\nConcurrency sweep: one-line orders from C simultaneous clients "
+        f"({args.sweep_orders} orders per level at least, 3 per client)")
+    say("  clients   orders/s    p50 ms    p99 ms    max ms   503s (share)   other 5xx   "
+        "transport errors   load")
+    ok = True
+    for level in levels:
+        count = max(args.sweep_orders, 3 * level)
+        result = await run_load(port, capture_requests(f"sweep{level}", count, key, skus,
+                                                       mixed=False),
+                                level, client="raw", max_seconds=args.max_seconds,
+                                server_pid=server_pid, database=database)
+        unavailable = result.count(503)
+        other_5xx = sum(1 for status in result.statuses if status >= 500 and status != 503)
+        share = unavailable / result.done if result.done else 1.0
+        stored = await stored_orders(settings, f"sweep{level}")
+        level_ok = (not other_5xx and not result.errors and share < SWEEP_503_SHARE
+                    and not result.unavailable_without_retry_after
+                    and stored == result.count(201) and result.done == count)
+        ok = ok and level_ok
+        lat = result.latencies_ms
+        say(f"  {verdict(level_ok)} {level:>5}  {result.rate:>9,.0f}  "
+            f"{percentile(lat, .5):>8.1f}  {percentile(lat, .99):>8.1f}  "
+            f"{max(lat, default=0):>8.1f}   {unavailable:>4} ({share:.2%})   {other_5xx:>9}   "
+            f"{len(result.errors):>16}   {os.getloadavg()[0]:.2f}")
+        if result.unavailable_without_retry_after:
+            say(f"      {result.unavailable_without_retry_after} answers 503 without "
+                "Retry-After")
+        if stored != result.count(201) or result.done != count:
+            say(f"      {stored} orders stored for {result.count(201)} answers 201; "
+                f"{result.done} of {count} requests answered")
+        if result.errors:
+            say(f"      transport errors: {result.errors[:3]}")
+    return ok
+
+
 # --- main ----------------------------------------------------------------------------------
 
 
@@ -465,9 +527,11 @@ async def run(args: argparse.Namespace) -> int:
         say(f"  load average at start: {loadavg()}")
         say(f"  {args.orders} orders at concurrency {args.concurrency}, {args.workers} uvicorn "
             f"worker(s) per server, client: {args.client}; {args.skus} SKUs, scarce SKU with "
-            f"{args.scarce_units} units, burst of {args.burst}")
+            f"{args.scarce_units} units, burst of {args.burst}; daily capacity of each "
+            f"location: {args.capacity or 'none'}")
         started = time.perf_counter()
-        key = await prepare(settings, skus, args.scarce_units)
+        key = await prepare(settings, skus, args.scarce_units,
+                            None if args.capacity == 0 else args.capacity)
         say(f"  setup (migrate, configuration, catalog, stock, API key): "
             f"{time.perf_counter() - started:.1f} s")
 
@@ -517,7 +581,7 @@ async def run(args: argparse.Namespace) -> int:
                                 args.concurrency, client=args.client)
         if warmup.count(201) != warmup.done:
             say(f"  warm-up answers were not all 201: {warmup.summary()}")
-        if not args.quick:
+        if not (args.quick or args.sweep_only):
             say("\nLoad generator check (baseline)")
             probe = min(3000, args.orders)
             for client in ("httpx", "raw"):
@@ -530,7 +594,8 @@ async def run(args: argparse.Namespace) -> int:
 
         baselines: list[LoadResult] = []
         comptoirs: list[LoadResult] = []
-        for round_ in range(1, args.rounds + 1):
+        rounds = 0 if args.sweep_only else args.rounds
+        for round_ in range(1, rounds + 1):
             say(f"\nRound {round_} of {args.rounds}: {args.orders} one-line orders to each")
             before = await database_counters(scratch)
             baseline = await run_load(
@@ -565,7 +630,7 @@ async def run(args: argparse.Namespace) -> int:
         await stop_server(baseline_process)
         processes.remove(baseline_process)
         stored = 0
-        for round_ in range(1, args.rounds + 1):
+        for round_ in range(1, rounds + 1):
             stored += await stored_orders(settings, f"one{round_}")
         answered = sum(c.count(201) for c in comptoirs)
         sent = sum(c.done for c in comptoirs)
@@ -573,13 +638,19 @@ async def run(args: argparse.Namespace) -> int:
         say(f"  {stored} orders stored for {answered} answers 201 ({sent} sent): "
             f"{verdict(lost_ok)}")
         mixed = None
-        if not args.quick:
+        if not (args.quick or args.sweep_only):
             mixed = await run_load(
                 port, capture_requests("mix", args.orders, key, skus, mixed=True),
                 args.concurrency, client=args.client, max_seconds=args.max_seconds,
                 server_pid=comptoir_process.pid, database=pg_name)
             say("\nMixed orders (1-4 lines, 20 % pickups), Comptoir only")
             say(line("mixed orders", mixed))
+
+        # 3b. The sweep: simultaneous clients as a sale brings them.
+        sweep_ok = True
+        if args.sweep:
+            sweep_ok = await sweep(port, key, skus, args, settings, comptoir_process.pid,
+                                   pg_name, say)
 
         # 4. The oversell burst.
         rnd = random.Random(9)
@@ -601,12 +672,26 @@ async def run(args: argparse.Namespace) -> int:
             f"({args.scarce_units} units over 2 warehouses; every other order has a second, "
             "plentiful line)")
         say(f"  {burst.summary()}")
+        burst_5xx = sum(1 for status in burst.statuses if status >= 500)
+        burst_ok = (burst.wall_s < BURST_SECONDS and not burst_5xx and not burst.errors)
+        say(f"  {verdict(burst_ok)}  answered in {burst.wall_s:.2f} s (target < "
+            f"{BURST_SECONDS:.0f} s), {burst_5xx} answers 5xx, "
+            f"{len(burst.errors)} transport errors")
         checks = await oversell_check(settings, burst, burst_refs, args.scarce_units)
         for label, ok, detail in checks:
             say(f"  {verdict(ok)}  {label}: {detail}")
         oversell_ok = all(ok for _label, ok, _detail in checks)
 
         # 5. Summary.
+        if not comptoirs:
+            say(f"\nSummary ({scratch.label}, {args.workers} workers; sweep only)")
+            say(f"  load average now: {loadavg()}")
+            say(f"  {verdict(sweep_ok)}  sweep: no 500, 503s with Retry-After under "
+                f"{SWEEP_503_SHARE:.0%} at every level, every 201 stored")
+            say(f"  {verdict(burst_ok)}  burst of {args.burst} answered in "
+                f"{burst.wall_s:.2f} s without 5xx")
+            say(f"  {verdict(oversell_ok)}  nothing oversold")
+            return 0 if (oversell_ok and sweep_ok and burst_ok) else 1
         # The median round of each side; every round is printed above.
         comptoir = sorted(comptoirs, key=lambda r: r.rate)[len(comptoirs) // 2]
         baseline = sorted(baselines, key=lambda r: r.rate)[len(baselines) // 2]
@@ -632,10 +717,15 @@ async def run(args: argparse.Namespace) -> int:
             f"({comptoir.rate:,.0f} / {baseline.rate:,.0f} per s; target >= {TARGET_RATIO})")
         say(f"  {verdict(lost_ok)}  every answered order stored, every request answered 201")
         say(f"  {verdict(oversell_ok)}  nothing oversold")
+        say(f"  {verdict(burst_ok)}  burst of {args.burst} answered in "
+            f"{burst.wall_s:.2f} s without 5xx")
+        if args.sweep:
+            say(f"  {verdict(sweep_ok)}  sweep: no 500, 503s with Retry-After under "
+                f"{SWEEP_503_SHARE:.0%} at every level, every 201 stored")
         if mixed is not None:
             say(f"  (mixed orders: {mixed.rate:,.0f}/s, p99 "
                 f"{percentile(mixed.latencies_ms, .99):.1f} ms; no target)")
-        return 0 if oversell_ok else 1
+        return 0 if (oversell_ok and sweep_ok and burst_ok) else 1
     finally:
         for process in processes:
             await stop_server(process)
@@ -670,6 +760,17 @@ def arguments() -> argparse.Namespace:
                              "the targets are judged on the median round")
     parser.add_argument("--quick", action="store_true",
                         help="fewer orders; no load-generator check, no mixed run")
+    parser.add_argument("--sweep", default="",
+                        help="concurrency levels of the sweep, e.g. 32,128,512,1000 "
+                             "(default: no sweep)")
+    parser.add_argument("--sweep-orders", type=int, default=3000,
+                        help="orders per level of the sweep, at least 3 per client")
+    parser.add_argument("--sweep-only", action="store_true",
+                        help="no rounds against the baseline, no mixed run: the sweep and "
+                             "the burst")
+    parser.add_argument("--capacity", type=int, default=10_000_000,
+                        help="daily order capacity of every location, never reached "
+                             "(0: none; the demo retailer sets one everywhere)")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
     args.orders = args.orders or (1000 if args.quick else 6000)

@@ -8,12 +8,14 @@ import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
 
-__all__ = ["drop_redis_keys", "free_port", "own_database", "stop_process", "wait_ready"]
+__all__ = ["api_client", "drop_redis_keys", "free_port", "own_database", "running_app",
+           "stop_process", "wait_ready"]
 
 READY_SECONDS = 30
 
@@ -88,3 +90,24 @@ async def stop_process(process: asyncio.subprocess.Process) -> None:
         except TimeoutError:
             process.kill()
             await process.wait()
+
+
+@asynccontextmanager
+async def running_app(settings: Any, **changes: Any) -> AsyncIterator[Any]:
+    """A second app in this process, on the same database, with other settings
+    (``running_app(settings, queue_timeout=0.5)``), its lifespan running."""
+    import msgspec
+
+    from comptoir.app import create_app
+    from comptoir.db.migrate import piccolo_bound_to
+
+    with piccolo_bound_to(settings):
+        other = create_app(msgspec.structs.replace(settings, **changes), run_dispatcher=False)
+        async with other.lifespan():
+            yield other
+
+
+def api_client(app: Any, key: str) -> httpx.AsyncClient:
+    """A client of ``app`` (in process) with an API key."""
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver",
+                             headers={"authorization": f"Bearer {key}"}, timeout=60)

@@ -46,7 +46,7 @@ from comptoir.config.admin import build_admin
 from comptoir.config.api import ConfigController
 from comptoir.config.engine import bind_piccolo, make_piccolo_engine
 from comptoir.customers.api import CustomersController
-from comptoir.db.engine import create_engine, make_sessionmaker
+from comptoir.db.engine import create_engine, dispose, make_sessionmaker
 from comptoir.errors import exception_handlers
 from comptoir.events.dispatcher import OutboxDispatcher, deliver_webhook
 from comptoir.events.service import add_event_listener
@@ -176,7 +176,7 @@ def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True)
                 await piccolo_engine.close_connection_pool()
             if redis is not None:
                 await redis.aclose()
-            await engine.dispose()
+            await dispose(engine)
 
     database = SQLAlchemyAsyncConfig(
         engine_instance=engine,

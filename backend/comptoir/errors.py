@@ -9,6 +9,9 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from comptoir.db.coalesce import Saturated
 
 __all__ = [
     "Conflict",
@@ -16,6 +19,7 @@ __all__ = [
     "Forbidden",
     "InvalidInput",
     "NotFound",
+    "Overloaded",
     "PreconditionFailed",
     "Unauthorized",
     "exception_handlers",
@@ -82,6 +86,17 @@ class TooManyRequests(DomainError):
     status_code = 429
     code = "too_many_requests"
     title = "Too many requests"
+
+
+class Overloaded(DomainError):
+    """More work than this process takes right now: refused before anything was done."""
+
+    status_code = 503
+    code = "overloaded"
+    title = "Service unavailable"
+
+    def __init__(self, detail: str, *, retry_after: int = 1, **extra: Any) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)}, **extra)
 
 
 def problem(
@@ -175,6 +190,16 @@ def _operational_error(
     )
 
 
+def _saturated(request: Request[Any, Any, Any], exc: Saturated | PoolTimeout
+               ) -> Response[dict[str, Any]]:
+    # A request that waited its turn too long (for a database connection, or for a shared
+    # capture statement) is refused before it changed anything: the client tries again.
+    log.warning("overloaded on %s %s: %s", request.method, request.url.path, exc)
+    return _domain_error(request, Overloaded(
+        "Comptoir has more requests than it can serve right now; nothing was changed. "
+        "Try again in a moment."))
+
+
 def _internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(
@@ -192,5 +217,7 @@ exception_handlers: dict[Any, Any] = {
     HTTPException: _http_error,
     IntegrityError: _integrity_error,
     OperationalError: _operational_error,
+    Saturated: _saturated,
+    PoolTimeout: _saturated,
     Exception: _internal_error,
 }

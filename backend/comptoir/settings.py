@@ -41,6 +41,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Hours an Idempotency-Key is kept: a retry later than that is a new request.
     idempotency_retention_hours: float = 72.0
     log_level: str = "info"
+    # Load: PostgreSQL connections a process keeps for requests; the longest a request waits
+    # for one (or for its turn at a shared capture statement) before it is answered 503;
+    # orders one shared capture statement writes at most; captures a process lets wait for
+    # their statement before it answers 503 at once.
+    db_pool_size: int = 20
+    queue_timeout: float = 10.0
+    capture_batch: int = 32
+    max_waiting_captures: int = 1000
 
     @property
     def is_sqlite(self) -> bool:
@@ -79,6 +87,10 @@ _FIELD_TYPES: dict[str, type] = {
     "outbox_poll_seconds": float,
     "sweep_interval": float,
     "idempotency_retention_hours": float,
+    "db_pool_size": int,
+    "queue_timeout": float,
+    "capture_batch": int,
+    "max_waiting_captures": int,
 }
 _TYPE_NAMES = {int: "a whole number", float: "a number"}
 
@@ -139,6 +151,18 @@ def _validate(s: Settings) -> None:
         raise SettingsError(
             f"{PREFIX}IDEMPOTENCY_RETENTION_HOURS={s.idempotency_retention_hours}: a number "
             "of hours, at least 1 (a client retries for that long)"
+        )
+    if not 1 <= s.db_pool_size <= 500:
+        raise SettingsError(f"{PREFIX}DB_POOL_SIZE={s.db_pool_size}: 1 to 500 connections")
+    if not (0 < s.queue_timeout <= 300):
+        raise SettingsError(
+            f"{PREFIX}QUEUE_TIMEOUT={s.queue_timeout}: a number of seconds above 0, at most 300"
+        )
+    if not 1 <= s.capture_batch <= 1000:
+        raise SettingsError(f"{PREFIX}CAPTURE_BATCH={s.capture_batch}: 1 to 1000 orders")
+    if s.max_waiting_captures < 1:
+        raise SettingsError(
+            f"{PREFIX}MAX_WAITING_CAPTURES={s.max_waiting_captures}: at least 1"
         )
 
 

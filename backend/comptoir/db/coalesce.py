@@ -10,6 +10,12 @@ call instead of queueing on per-statement costs.
 The batch function returns one result per item, in order; an exception it raises is every
 caller's. A caller cancelled while waiting is left out of the batch (or, when its batch was
 already running, its result is dropped).
+
+Admission: a coalescer may bound its queue (``max_waiting``: a call beyond it is refused at
+once) and the time a call waits for its batch to start (``max_wait``: it is then withdrawn).
+Both refusals raise ``Saturated`` before anything of the call ran, so the caller can answer
+"try again" without having done anything. Once its batch has started, a call always waits for
+its result: what the batch did (an order written) must reach its caller.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from typing import Generic, TypeVar
 
-__all__ = ["Coalescer"]
+__all__ = ["Coalescer", "Saturated"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -26,6 +32,14 @@ R = TypeVar("R")
 
 def _no_keys(_item: object) -> Iterable[Hashable]:
     return ()
+
+
+class Saturated(Exception):
+    """The call was refused or withdrawn before it ran: too many waiting, or waited too long."""
+
+    def __init__(self, message: str, *, waiting: int) -> None:
+        super().__init__(message)
+        self.waiting = waiting
 
 
 class Coalescer(Generic[T, R]):
@@ -37,24 +51,50 @@ class Coalescer(Generic[T, R]):
         *,
         limit: int = 32,
         keys: Callable[[T], Iterable[Hashable]] = _no_keys,
+        max_waiting: int | None = None,
+        max_wait: float | None = None,
     ) -> None:
         if limit < 1:
             raise ValueError("a batch holds at least one item")
         self._run = run
         self._limit = limit
         self._keys = keys
+        self.max_waiting = max_waiting
+        self.max_wait = max_wait
         self._waiting: list[tuple[T, asyncio.Future[R]]] = []
         self._task: asyncio.Task[None] | None = None
         self.batches = 0  # batches run so far, and the items they held (for reports and tests)
         self.items = 0
 
+    @property
+    def waiting(self) -> int:
+        """Calls waiting for a batch to start."""
+        return len(self._waiting)
+
     async def submit(self, item: T) -> R:
+        if self.max_waiting is not None and len(self._waiting) >= self.max_waiting:
+            raise Saturated(f"{len(self._waiting)} calls are waiting already",
+                            waiting=len(self._waiting))
         loop = asyncio.get_running_loop()
         future: asyncio.Future[R] = loop.create_future()
-        self._waiting.append((item, future))
+        entry = (item, future)
+        self._waiting.append(entry)
         if self._task is None:
             self._task = loop.create_task(self._drain())
-        return await future
+        if self.max_wait is None:
+            return await future
+        try:
+            done, _pending = await asyncio.wait((future,), timeout=self.max_wait)
+        except asyncio.CancelledError:
+            future.cancel()  # left out of its batch, or its result dropped
+            raise
+        if not done and any(waiting is entry for waiting in self._waiting):
+            # Not taken into a batch yet: withdrawn, nothing of it ran.
+            self._waiting = [waiting for waiting in self._waiting if waiting is not entry]
+            future.cancel()
+            raise Saturated(f"waited {self.max_wait:g} s for a batch",
+                            waiting=len(self._waiting))
+        return await future  # its batch runs (or ran): its result is owed to the caller
 
     def _next_batch(self) -> list[tuple[T, asyncio.Future[R]]]:
         batch: list[tuple[T, asyncio.Future[R]]] = []

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
@@ -15,7 +17,8 @@ from sqlalchemy.pool import NullPool
 
 from comptoir.settings import Settings
 
-__all__ = ["create_engine", "is_postgres", "make_sessionmaker", "on_commit"]
+__all__ = ["Limits", "batch_engine", "create_engine", "dispose", "is_postgres", "limits",
+           "make_sessionmaker", "on_commit"]
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -44,7 +47,38 @@ def _sqlite_begin_immediate(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How much an engine's users may wait and batch (from the settings)."""
+
+    queue_timeout: float = 10.0  # seconds a request waits for a connection or its batch
+    capture_batch: int = 32  # orders in one shared capture statement at most
+    max_waiting_captures: int = 1000  # captures waiting for their statement, per process
+
+
+_limits: weakref.WeakKeyDictionary[AsyncEngine, Limits] = weakref.WeakKeyDictionary()
+
+
+def limits(engine: AsyncEngine) -> Limits:
+    """The limits ``create_engine`` was given for this engine (the defaults otherwise)."""
+    return _limits.get(engine) or Limits()
+
+
+# Connections of the statements captures share: a read lane, and a write lane per year (two
+# years meet at New Year).
+BATCH_POOL_SIZE = 3
+
+# Each engine's batch engine, made on first use (PostgreSQL only).
+_batch_engines: weakref.WeakKeyDictionary[AsyncEngine, AsyncEngine] = (
+    weakref.WeakKeyDictionary())
+_batch_options: weakref.WeakKeyDictionary[AsyncEngine, dict[str, Any]] = (
+    weakref.WeakKeyDictionary())
+
+
 def create_engine(settings: Settings, **overrides: Any) -> AsyncEngine:
+    """The engine of the requests' sessions. Waiting for a connection is bounded by
+    ``queue_timeout``: past it the pool raises ``sqlalchemy.exc.TimeoutError``, which the
+    API answers 503 with Retry-After (errors.py), never a 30-second stall."""
     if settings.is_sqlite:
         settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
         engine = _create_async_engine(
@@ -52,26 +86,62 @@ def create_engine(settings: Settings, **overrides: Any) -> AsyncEngine:
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
             pool_size=overrides.pop("pool_size", 4),
             max_overflow=0,
-            pool_timeout=60,
+            pool_timeout=overrides.pop("pool_timeout", settings.queue_timeout),
             **overrides,
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
+        _limits[engine] = _limits_of(settings)
         return engine
     # No pre-ping: it costs three round trips per checkout on asyncpg, and a connection the
     # server dropped is invalidated by the error it raises (the request fails once, the
-    # pool recovers). Recycling bounds the age of what sits in the pool.
+    # pool recovers). Recycling bounds the age of what sits in the pool. No overflow: the
+    # pool's size is what the database sees of this process, whatever the load.
     options: dict[str, Any] = {
-        "pool_size": 30,
-        "max_overflow": 10,
-        "pool_timeout": 30,
+        "pool_size": settings.db_pool_size,
+        "max_overflow": 0,
+        "pool_timeout": settings.queue_timeout,
         "pool_recycle": 1800,
     }
     options.update(overrides)
     if options.get("poolclass") is NullPool:
         for key in ("pool_size", "max_overflow", "pool_timeout"):
             options.pop(key, None)
-    return _create_async_engine(settings.sqlalchemy_url, **options)
+    engine = _create_async_engine(settings.sqlalchemy_url, **options)
+    _batch_options[engine] = {**options, "pool_size": BATCH_POOL_SIZE, "max_overflow": 0}
+    _limits[engine] = _limits_of(settings)
+    return engine
+
+
+def _limits_of(settings: Settings) -> Limits:
+    return Limits(queue_timeout=settings.queue_timeout, capture_batch=settings.capture_batch,
+                  max_waiting_captures=settings.max_waiting_captures)
+
+
+def batch_engine(engine: AsyncEngine) -> AsyncEngine:
+    """The engine of the statements that captures arriving together share (PostgreSQL).
+
+    Its connections are its own, not the requests' pool: a capture waiting for its shared
+    statement holds no connection, and the statement never waits behind requests that
+    wait for it — past about as many waiting captures as the pool held, they would wait
+    for each other until the pool's timeout. An engine made without ``create_engine``
+    (a test's) is its own batch engine.
+    """
+    batch = _batch_engines.get(engine)
+    if batch is None:
+        options = _batch_options.get(engine)
+        if options is None:
+            return engine
+        batch = _batch_engines[engine] = _create_async_engine(engine.url, **options)
+    return batch
+
+
+async def dispose(engine: AsyncEngine) -> None:
+    """Close the engine's connections, and its batch engine's."""
+    batch = _batch_engines.pop(engine, None)
+    if batch is not None:
+        await batch.dispose()
+    await engine.dispose()
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -25,7 +25,7 @@ from comptoir.catalog.models import Variant
 from comptoir.config import service as config
 from comptoir.db.base import DateTimeUTC, utcnow
 from comptoir.db.coalesce import Coalescer
-from comptoir.db.engine import is_postgres
+from comptoir.db.engine import batch_engine, is_postgres, limits
 from comptoir.errors import Conflict, InvalidInput, NotFound
 from comptoir.events.service import record_event
 from comptoir.inventory.models import MOVEMENT_KINDS, InventoryLevel, InventoryMovement
@@ -466,8 +466,9 @@ async def variants_with_availability_together(
     engine: AsyncEngine, skus: Sequence[str], *, recent: bool = False
 ) -> tuple[VariantsAndStock, bool]:
     """``variants_with_availability`` (PostgreSQL), read with the other captures of this
-    process that ask at the same moment: one query, on a connection of its own, for all
-    their SKUs. No fresher or staler than a read of its own: it starts after the call.
+    process that ask at the same moment: one query, on a connection of the batch engine
+    (``db.engine.batch_engine``), for all their SKUs. No fresher or staler than a read of
+    its own: it starts after the call. ``Saturated`` when too many wait already.
 
     ``recent``: this process's recent read will do (``RecentReads``), when it has one of
     every SKU. The flag returned says whether the answer came from there."""
@@ -475,10 +476,12 @@ async def variants_with_availability_together(
         return known, True
     coalescer = _read_together.get(engine)
     if coalescer is None:
+        reader = batch_engine(engine)
+
         async def read(asked: Sequence[Sequence[str]]) -> list[VariantsAndStock]:
             wanted = sorted({sku for skus in asked for sku in skus})
             started, generation = time.monotonic(), recent_reads.generation
-            async with engine.connect() as connection:
+            async with reader.connect() as connection:
                 await connection.execution_options(isolation_level="AUTOCOMMIT")
                 rows = await connection.execute(_VARIANTS_WITH_STOCK_PG, {"skus": wanted})
                 variants, stock = _variants_and_stock(rows)
@@ -486,7 +489,10 @@ async def variants_with_availability_together(
             return [({sku: variants[sku] for sku in skus if sku in variants},
                      {sku: stock[sku] for sku in skus if sku in stock}) for skus in asked]
 
-        coalescer = _read_together[engine] = Coalescer(read, limit=64)
+        bounds = limits(engine)
+        coalescer = _read_together[engine] = Coalescer(
+            read, limit=64, max_waiting=bounds.max_waiting_captures,
+            max_wait=bounds.queue_timeout)
     return await coalescer.submit(skus), False
 
 

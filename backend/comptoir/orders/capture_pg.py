@@ -28,15 +28,11 @@ from sqlalchemy.sql.elements import TextClause
 
 from comptoir.db.base import DateTimeUTC
 from comptoir.db.coalesce import Coalescer
+from comptoir.db.engine import batch_engine, limits
 from comptoir.inventory import service as inventory
 from comptoir.orders import numbering
 
-__all__ = ["BATCH_LIMIT", "Item", "Refused", "Written", "alone", "document", "statistics",
-           "together"]
-
-# Orders written by one statement at most. Beyond a few dozen, a batch mostly holds its
-# level locks longer without making the commit any cheaper per order.
-BATCH_LIMIT = 32
+__all__ = ["Item", "Refused", "Written", "alone", "document", "statistics", "together"]
 
 _REFUSED = re.compile(r"comptoir capture: (\w+)")
 
@@ -53,10 +49,15 @@ class Written:
 
 @dataclass(slots=True, frozen=True)
 class Refused:
-    """The statement was refused: ``reason`` is the order's own when it was written alone,
-    None when it was refused with others (it must then be written alone)."""
+    """The statement was refused: ``reason`` is the order's own when it was written alone;
+    None when the world moved under it (refused with others, or a deadlock or
+    serialization failure between statements): written again, it may stand."""
 
     reason: str | None
+
+
+# Deadlock and serialization failure: the statement lost a race, not an argument.
+_RETRYABLE = frozenset({"40P01", "40001"})
 
 
 @dataclass(slots=True, frozen=True)
@@ -272,7 +273,7 @@ async def _write(
             # Whatever refused it (one order's reason, or a deadlock between two batches
             # over customers or references), each order is written again alone.
             return Refused(None)
-        if reason is None:
+        if reason is None and getattr(error.orig, "sqlstate", None) not in _RETRYABLE:
             raise
         return Refused(reason)
     by_order = {row.order_id: row for row in rows}
@@ -297,18 +298,30 @@ def _exclusive(item: Item) -> Iterable[Hashable]:
 
 async def together(engine: AsyncEngine, item: Item) -> Written | Refused:
     """Write the order with whatever other captures of this process are writing meanwhile,
-    each statement in its own autocommit transaction. Refused(None): refused with others,
-    to write alone."""
+    each statement in its own autocommit transaction, on the batch engine's connection
+    (``db.engine.batch_engine``): the caller holds no connection while it waits.
+
+    Always the order's own answer: a batch refused as a whole is written again, order by
+    order, on the same connection. Raises ``Saturated`` (nothing written) when too many
+    captures wait already, or when this one waited ``queue_timeout`` for its statement."""
     by_year = _together.setdefault(engine, {})
     coalescer = by_year.get(item.year)
     if coalescer is None:
+        writer = batch_engine(engine)
+
         async def run(items: Sequence[Item]) -> list[Written | Refused]:
-            async with engine.connect() as connection:
+            async with writer.connect() as connection:
                 await connection.execution_options(isolation_level="AUTOCOMMIT")
                 written = await _write(connection, items)
-            return [written] * len(items) if isinstance(written, Refused) else list(written)
+                if not isinstance(written, Refused):
+                    return list(written)
+                # One of them cannot stand (or two batches deadlocked): each alone.
+                return [await alone(connection, one) for one in items]
 
-        coalescer = by_year[item.year] = Coalescer(run, limit=BATCH_LIMIT, keys=_exclusive)
+        bounds = limits(engine)
+        coalescer = by_year[item.year] = Coalescer(
+            run, limit=bounds.capture_batch, keys=_exclusive,
+            max_waiting=bounds.max_waiting_captures, max_wait=bounds.queue_timeout)
     return await coalescer.submit(item)
 
 

@@ -500,8 +500,8 @@ async def capture(
                                      scope, digest, idempotency_key)
     # PostgreSQL: read, route, then one statement; a retry when the statement saw a world
     # that moved (units taken meanwhile, a customer created meanwhile). Captures that
-    # arrive together share their statement (capture_pg.together), unless the caller
-    # holds a transaction of its own: then the order is written in it.
+    # arrive together share their statements (capture_pg.together), on connections of
+    # their own, unless the caller holds a transaction: then the order is written in it.
     engine = session.bind if isinstance(session.bind, AsyncEngine) else None
     together = engine is not None and not session.in_transaction()
     for attempt in range(1, CAPTURE_ATTEMPTS + 1):
@@ -520,16 +520,17 @@ async def capture(
             order_id=draft.order.id, order_number="", locations=draft.decision.locations,
             actor=principal.actor)]
         item = _pg_item(draft, data, scope, digest, idempotency_key, now, outbox)
-        written: capture_pg.Written | capture_pg.Refused | None = None
-        committed = False  # by a shared statement, outside the session
-        if together and attempt == 1 and draft.decision.routed:
+        written: capture_pg.Written | capture_pg.Refused
+        if together:
             assert isinstance(engine, AsyncEngine)
+            if session.in_transaction():
+                # Routing read today's counts in the session: give its connection back
+                # before waiting for the shared statement (one connection at a time).
+                await session.rollback()
             written = await capture_pg.together(engine, item)
-            if isinstance(written, capture_pg.Refused) and written.reason is None:
-                written = None  # refused with others: alone, to learn its own answer
-            committed = isinstance(written, capture_pg.Written)
-        if written is None:
+        else:
             written = await capture_pg.alone(await _autocommit(session), item)
+        committed = together and isinstance(written, capture_pg.Written)
         if isinstance(written, capture_pg.Refused):
             await session.rollback()
             reason = written.reason
@@ -570,6 +571,7 @@ async def capture(
 
 
 CAPTURE_ATTEMPTS = 3
+
 
 
 async def _autocommit(session: AsyncSession) -> AsyncConnection:
