@@ -118,3 +118,37 @@ async def test_a_batch_function_giving_the_wrong_number_of_results_fails_its_cal
 def test_a_batch_holds_at_least_one_item() -> None:
     with pytest.raises(ValueError):
         Coalescer(Recorder().run, limit=0)
+
+
+async def test_a_call_beyond_the_waiting_limit_is_refused_at_once_and_never_runs() -> None:
+    from comptoir.db.coalesce import Saturated
+
+    recorder = Recorder()
+    recorder.gate.clear()
+    coalescer = Coalescer(recorder.run, max_waiting=2)
+    first = asyncio.create_task(coalescer.submit("first"))
+    await asyncio.sleep(0)  # running, held at the "database"
+    waiting = [asyncio.create_task(coalescer.submit(f"w{i}")) for i in range(2)]
+    await asyncio.sleep(0)
+    with pytest.raises(Saturated):
+        await coalescer.submit("one too many")
+    recorder.gate.set()
+    assert [await first, *[await task for task in waiting]] == ["FIRST", "W0", "W1"]
+    assert "one too many" not in [item for batch in recorder.batches for item in batch]
+
+
+async def test_a_call_that_waits_too_long_is_withdrawn_but_a_started_one_gets_its_result() -> None:
+    from comptoir.db.coalesce import Saturated
+
+    recorder = Recorder()
+    recorder.gate.clear()
+    coalescer = Coalescer(recorder.run, max_wait=0.05)
+    first = asyncio.create_task(coalescer.submit("first"))
+    await asyncio.sleep(0)
+    with pytest.raises(Saturated):
+        await coalescer.submit("late")  # its batch never started within 0.05 s
+    assert coalescer.waiting == 0
+    await asyncio.sleep(0.1)  # "first" has waited longer than max_wait too, but it started
+    recorder.gate.set()
+    assert await first == "FIRST"
+    assert recorder.batches == [["first"]]
