@@ -127,7 +127,7 @@ async def test_a_call_beyond_the_waiting_limit_is_refused_at_once_and_never_runs
     recorder.gate.clear()
     coalescer = Coalescer(recorder.run, max_waiting=2)
     first = asyncio.create_task(coalescer.submit("first"))
-    while not recorder.batches:  # its batch has started and waits at the "database"
+    while not recorder.batches:  # noqa: ASYNC110 (its batch starts, held at the "database")
         await asyncio.sleep(0)
     waiting = [asyncio.create_task(coalescer.submit(f"w{i}")) for i in range(2)]
     await asyncio.sleep(0)
@@ -145,7 +145,7 @@ async def test_a_call_that_waits_too_long_is_withdrawn_but_a_started_one_gets_it
     recorder.gate.clear()
     coalescer = Coalescer(recorder.run, max_wait=0.05)
     first = asyncio.create_task(coalescer.submit("first"))
-    while not recorder.batches:  # its batch has started and waits at the "database"
+    while not recorder.batches:  # noqa: ASYNC110 (its batch starts, held at the "database")
         await asyncio.sleep(0)
     with pytest.raises(Saturated):
         await coalescer.submit("late")  # its batch never started within 0.05 s
