@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from comptoir.auth.schemas import Principal
+from comptoir.auth.schemas import SYSTEM, Principal
 from comptoir.catalog import service as catalog
 from comptoir.config import service as config
 from comptoir.config.schemas import CarrierOut
@@ -74,9 +74,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("comptoir.fulfillment")
-
-# Who acts when nobody does: the periodic sweep of uncollected pickups.
-SYSTEM = Principal(kind="staff", id="system", name="comptoir", role="admin")
 
 MAX_PAGE = 100
 MANAGER_ROLES = ("admin", "manager")

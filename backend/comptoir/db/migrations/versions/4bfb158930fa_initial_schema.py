@@ -211,18 +211,13 @@ def upgrade() -> None:
         )
         op.execute('ALTER TABLE orders ALTER COLUMN search SET STATISTICS 1000')
 
-    op.create_table('routing_assignments',
-    sa.Column('decision_id', advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+    op.create_table('routing_daily_counts',
     sa.Column('location', sa.String(length=40), nullable=False),
     sa.Column('local_day', sa.Date(), nullable=False),
-    sa.Column('id', advanced_alchemy.types.guid.GUID(length=16), nullable=False),
-    sa.ForeignKeyConstraint(['decision_id'], ['routing_decisions.id'], name=op.f('fk_routing_assignments_decision_id_routing_decisions'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_routing_assignments'))
+    sa.Column('routed', sa.Integer(), nullable=False),
+    sa.Column('capacity', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('location', 'local_day', name=op.f('pk_routing_daily_counts'))
     )
-    with op.batch_alter_table('routing_assignments', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_routing_assignments_decision_id'), ['decision_id'], unique=False)
-        batch_op.create_index('ix_routing_assignments_location_local_day', ['location', 'local_day'], unique=False)
-
     op.create_table('variants',
     sa.Column('product_id', advanced_alchemy.types.guid.GUID(length=16), nullable=False),
     sa.Column('sku', sa.String(length=64), nullable=False),
@@ -402,11 +397,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_variants_product_id'))
 
     op.drop_table('variants')
-    with op.batch_alter_table('routing_assignments', schema=None) as batch_op:
-        batch_op.drop_index('ix_routing_assignments_location_local_day')
-        batch_op.drop_index(batch_op.f('ix_routing_assignments_decision_id'))
-
-    op.drop_table('routing_assignments')
+    op.drop_table('routing_daily_counts')
     if op.get_bind().dialect.name == 'postgresql':
         op.execute('DROP INDEX ix_orders_customer_name_prefix')
         op.execute('DROP INDEX ix_orders_external_ref_prefix')
