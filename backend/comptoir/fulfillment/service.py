@@ -48,7 +48,8 @@ from comptoir.orders import actions as order_actions
 from comptoir.orders import lifecycle
 from comptoir.orders import service as orders
 from comptoir.orders.models import Order, OrderAllocation, OrderLine
-from comptoir.orders.schemas import CancelIn
+from comptoir.orders.schemas import CancelIn, HoldIn
+from comptoir.routing import service as routing
 
 __all__ = [
     "HAND_OFF",
@@ -635,26 +636,55 @@ async def _fulfillment_at(
     return fulfillment
 
 
+@dataclass
+class _Rerouted:
+    """Where a rejection sent the units: elsewhere (with the work made there), to a location
+    with no capacity left today (held for a manager), and what nowhere has, per line."""
+
+    elsewhere: list[dict[str, Any]] = field(default_factory=list)
+    over_capacity: list[dict[str, Any]] = field(default_factory=list)
+    nowhere: dict[uuid.UUID, int] = field(default_factory=dict)
+
+
 async def _reroute(
     session: AsyncSession, work: _Work, rejected: dict[uuid.UUID, int]
-) -> tuple[list[dict[str, Any]], dict[uuid.UUID, int]]:
+) -> _Rerouted:
     """Reserve the rejected units elsewhere when some location has them, SKU by SKU.
 
-    Returns what was re-routed and, per order line, what nowhere has.
+    A location the order does not use yet takes them only with capacity left today, and
+    counts the order (the conditional write; one that filled meanwhile is left out and
+    the line placed again). When only locations at capacity have them, the units are held
+    at one of those, with no work made there: the caller puts the order on hold.
     """
     order, here = work.order, work.fulfillment.location
-    rerouted: list[dict[str, Any]] = []
-    nowhere: dict[uuid.UUID, int] = {}
+    pickup = order.delivery_method == "pickup"
+    closed = await routing.full_today(session, pickup=pickup)
+    serving = set(await session.scalars(select(OrderAllocation.location).where(
+        OrderAllocation.order_id == order.id, OrderAllocation.quantity > 0,
+        OrderAllocation.location != here)))
+    out = _Rerouted()
     for line in sorted((line for line in work.lines if rejected.get(line.id)),
                        key=lambda line: line.sku):
         quantity = rejected[line.id]
         stock = await inventory.availability(session, [line.sku])
         # The rejecting location is out of the running: its units are the problem.
-        elsewhere = {line.sku: {loc: n for loc, n in stock[line.sku].items() if loc != here}}
-        proposal = await orders.plan([(line.sku, quantity)], order.delivery_method,
-                                     order.pickup_location, elsewhere)
+        elsewhere = {loc: n for loc, n in stock[line.sku].items() if loc != here}
+        for _attempt in range(3):
+            within = {loc: n for loc, n in elsewhere.items()
+                      if loc not in closed or loc in serving}
+            proposal = await orders.plan([(line.sku, quantity)], order.delivery_method,
+                                         order.pickup_location, {line.sku: within})
+            new = {a.location for a in proposal.allocations} - serving
+            if not proposal.ok or not await routing.count_orders(
+                    session, await routing.claims_at(new, pickup=pickup)):
+                break
+            closed = {*closed, *new}  # one filled meanwhile: placed again without it
+        over = not proposal.ok
+        if over:
+            proposal = await orders.plan([(line.sku, quantity)], order.delivery_method,
+                                         order.pickup_location, {line.sku: elsewhere})
         if not proposal.ok:
-            nowhere[line.line_id] = nowhere.get(line.line_id, 0) + quantity
+            out.nowhere[line.line_id] = out.nowhere.get(line.line_id, 0) + quantity
             continue
         await orders.change_reservations(
             session, {(a.sku, a.location): a.quantity for a in proposal.allocations},
@@ -671,11 +701,15 @@ async def _reroute(
                     created_at=order.created_at))
             else:
                 allocation.quantity += placed.quantity
+            moved = {"sku": line.sku, "quantity": placed.quantity, "location": placed.location}
+            if over:
+                out.over_capacity.append(moved)
+                continue
+            serving.add(placed.location)
             # Its pick list is made from the allocation (``_sync_lines``).
             target = await _fulfillment_at(session, order, placed.location)
-            rerouted.append({"sku": line.sku, "quantity": placed.quantity,
-                             "location": placed.location, "fulfillment_id": str(target.id)})
-    return rerouted, nowhere
+            out.elsewhere.append({**moved, "fulfillment_id": str(target.id)})
+    return out
 
 
 async def reject(session: AsyncSession, fulfillment_id: uuid.UUID, data: RejectIn, *,
@@ -699,7 +733,8 @@ async def reject(session: AsyncSession, fulfillment_id: uuid.UUID, data: RejectI
         await inventory.adjust(session, sku=line.sku, location=location, delta=-quantity,
                                reason=reason, actor=principal.actor, reference=number)
     order_lines, _allocations = await orders.lines_and_allocations(session, work.order.id)
-    rerouted, nowhere = await _reroute(session, work, units)
+    routed = await _reroute(session, work, units)
+    rerouted, nowhere = routed.elsewhere, routed.nowhere
     work.fulfillment.status = (_settled(work.lines) or states.Status(work.fulfillment.status)).value
     work.data = {
         "reason": data.reason, "note": data.note,
@@ -709,9 +744,18 @@ async def reject(session: AsyncSession, fulfillment_id: uuid.UUID, data: RejectI
         "cancelled": [{"sku": line.sku, "quantity": nowhere[line.id]} for line in order_lines
                       if nowhere.get(line.id)],
     }
+    if routed.over_capacity:
+        work.data["reserved"] = routed.over_capacity  # held, no work there yet
     work.data["locations"] = sorted({location, *(r["location"] for r in rerouted)})
     await hand_off(session, order_id=work.order.id, order_number=number,
                    locations=[r["location"] for r in rerouted], actor=principal.actor)
+    if routed.over_capacity and "hold" in lifecycle.allowed_actions(work.order.status):
+        full = sorted({r["location"] for r in routed.over_capacity})
+        await order_actions.hold(session, number, HoldIn(
+            reason="stock_problem",
+            note=(f"Rejected units can only come from {', '.join(full)}, at capacity today; "
+                  "they are held there. Release to send them there anyway, or edit the "
+                  "order.")), principal=SYSTEM)
     if nowhere:
         await order_actions.cancel_unallocated(
             session, work.order, order_lines, nowhere, principal=principal,

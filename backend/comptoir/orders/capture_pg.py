@@ -86,7 +86,8 @@ def document(
     """An order's rows as the JSON the statement reads (each turned into its table's row
     type, so every column is named once, in the models). The number, the customer and
     the search text are the statement's to fill in. ``capacity``: the order to count at
-    each chosen location with a daily capacity ({location, local_day, capacity})."""
+    each chosen location with a daily capacity ({location, local_day, capacity}; capacity
+    null: counted without a check, ``routing.service.DayClaim``)."""
     claim = None if key is None else {**key, "response": msgspec.Raw(response or b"null")}
     return _encode({
         "order": order, "customer": customer, "routed": routed, "lines": lines,
@@ -233,12 +234,13 @@ def _statement(year: int) -> TextClause:
             ), day_counted AS (
                 INSERT INTO routing_daily_counts AS d (location, local_day, routed, capacity)
                 SELECT location, local_day, orders, capacity FROM day_wanted
-                WHERE orders <= capacity
+                WHERE (capacity IS NULL OR orders <= capacity)
                   AND (SELECT count(*) FROM ord) = (SELECT count(*) FROM input)
                 ORDER BY location, local_day
                 ON CONFLICT (location, local_day) DO UPDATE
-                SET routed = d.routed + excluded.routed, capacity = excluded.capacity
-                WHERE d.routed + excluded.routed <= excluded.capacity
+                SET routed = d.routed + excluded.routed,
+                    capacity = coalesce(excluded.capacity, d.capacity)
+                WHERE excluded.capacity IS NULL OR d.routed + excluded.routed <= excluded.capacity
                 RETURNING location
             ), {inventory.reserve_ctes(
                 "(SELECT count(*) FROM ord) = (SELECT count(*) FROM input) AND "

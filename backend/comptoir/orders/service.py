@@ -668,7 +668,7 @@ async def _draft(
     # Routed the moment it arrives, under the configured policy (routing/).
     decision = await routing.route(session, demand, delivery.for_routing(),
                                    channel=channel.code, stock=stock, now=now,
-                                   limits_taken=limits_taken)
+                                   limits_taken=limits_taken, together=together)
     if recent and not decision.accepted:
         return await _draft(session, data, channel, delivery, principal, now, together,
                             limits_taken=limits_taken)

@@ -47,8 +47,9 @@ class DailyCount(Base):
     Counted and checked in one conditional write (``routing.service.count_orders``, and the
     same upsert inside the PostgreSQL capture statement): a location never takes more than
     ``capacity`` orders a day, however many captures race for its last slot. ``capacity``
-    is the limit the last count was checked against (configuration may change it during
-    the day). Locations without a limit are not counted.
+    is the limit the last checked count was held to (configuration may change it during
+    the day; None: only counted without a check, as pickups are when the policy does not
+    apply capacity to them). Locations without a limit are not counted.
     """
 
     __tablename__ = "routing_daily_counts"
@@ -56,4 +57,4 @@ class DailyCount(Base):
     location: Mapped[str] = mapped_column(String(40), primary_key=True)
     local_day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     routed: Mapped[int] = mapped_column(Integer, default=0)
-    capacity: Mapped[int] = mapped_column(Integer)
+    capacity: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import weakref
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -19,13 +20,14 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
-from sqlalchemy import Date, Integer, String, Table, any_, bindparam, select, text
+from sqlalchemy import Date, Integer, Select, String, Table, any_, bindparam, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from comptoir.config import service as config
 from comptoir.config.schemas import ChannelSafetyStockOut, LocationOut, RoutingPolicyOut
 from comptoir.db.base import new_id, utcnow
+from comptoir.db.coalesce import Coalescer
 from comptoir.db.engine import is_postgres
 from comptoir.errors import InvalidInput
 from comptoir.inventory import service as inventory
@@ -47,6 +49,7 @@ __all__ = [
     "MAX_STORED_CANDIDATES",
     "DayClaim",
     "capacity_claims",
+    "claims_at",
     "count_orders",
     "daily_capacity",
     "decision_rows",
@@ -57,6 +60,7 @@ __all__ = [
     "record_decision",
     "route",
     "routed_today",
+    "routed_today_together",
     "scoring_policy",
     "simulate",
 ]
@@ -110,30 +114,30 @@ def local_day(timezone: str, now: dt.datetime) -> dt.date:
     return now.astimezone(_zone(timezone or "UTC")).date()
 
 
-async def routed_today(
-    session: AsyncSession, locations: Iterable[LocationOut], *, now: dt.datetime | None = None
-) -> dict[str, int]:
-    """Orders routed to each location so far on its own calendar day (one query)."""
-    now = now or utcnow()
+def _days(locations: Iterable[LocationOut], now: dt.datetime) -> dict[str, dt.date]:
+    """Each location's own calendar day at ``now``."""
     by_zone: dict[str, dt.date] = {}
     days = {}
     for loc in locations:
         if loc.timezone not in by_zone:
             by_zone[loc.timezone] = local_day(loc.timezone, now)
         days[loc.code] = by_zone[loc.timezone]
-    if not days:
-        return {}
-    codes, local_days = sorted(days), sorted(set(days.values()))
+    return days
+
+
+def _counts_query(codes: list[str], local_days: list[dt.date], *, postgres: bool) -> Select[Any]:
     table = _COUNTS.c  # Core columns: this runs at every capture
-    if is_postgres(session):
+    if postgres:
         # One statement text whatever the number of locations, so PostgreSQL reuses its
         # prepared statement instead of preparing a new one for each length of the list.
         where = (table.location == any_(bindparam("codes", codes, ARRAY(String))),
                  table.local_day == any_(bindparam("days", local_days, ARRAY(Date))))
     else:
         where = (table.location.in_(codes), table.local_day.in_(local_days))
-    rows = await session.execute(
-        select(table.location, table.local_day, table.routed).where(*where))
+    return select(table.location, table.local_day, table.routed).where(*where)
+
+
+def _today(days: Mapping[str, dt.date], rows: Iterable[Any]) -> dict[str, int]:
     out = dict.fromkeys(days, 0)
     for location, day, routed in rows:
         if days.get(location) == day:
@@ -141,13 +145,74 @@ async def routed_today(
     return out
 
 
+async def routed_today(
+    session: AsyncSession, locations: Iterable[LocationOut], *, now: dt.datetime | None = None
+) -> dict[str, int]:
+    """Orders routed to each location so far on its own calendar day (one query)."""
+    days = _days(locations, now or utcnow())
+    if not days:
+        return {}
+    rows = await session.execute(_counts_query(
+        sorted(days), sorted(set(days.values())), postgres=is_postgres(session)))
+    return _today(days, rows)
+
+
+_Days = dict[str, dt.date]
+_read_together: weakref.WeakKeyDictionary[AsyncEngine, Coalescer[_Days, list[Any]]]
+_read_together = weakref.WeakKeyDictionary()
+
+
+async def routed_today_together(
+    engine: AsyncEngine, locations: Iterable[LocationOut], *, now: dt.datetime | None = None
+) -> dict[str, int]:
+    """``routed_today`` (PostgreSQL), read with the other captures of this process that ask
+    at the same moment: one query, on a connection of its own held for that query only (as
+    ``inventory.variants_with_availability_together``). It starts after the call: as fresh
+    as a read of its own."""
+    days = _days(locations, now or utcnow())
+    if not days:
+        return {}
+    coalescer = _read_together.get(engine)
+    if coalescer is None:
+        async def read(asked: Sequence[_Days]) -> list[list[Any]]:
+            codes = sorted({code for days in asked for code in days})
+            local_days = sorted({day for days in asked for day in days.values()})
+            async with engine.connect() as connection:
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
+                rows = (await connection.execute(
+                    _counts_query(codes, local_days, postgres=True))).all()
+            return [list(rows)] * len(asked)
+
+        coalescer = _read_together[engine] = Coalescer(read, limit=64)
+    return _today(days, await coalescer.submit(days))
+
+
 @dataclass(frozen=True, slots=True)
 class DayClaim:
-    """One order to count at a location with a daily capacity, on that location's day."""
+    """One order to count at a location with a daily capacity, on that location's day.
+    ``capacity`` None: counted without a check (a pickup, when the policy does not apply
+    capacity to pickups: it still takes a slot of the store's day)."""
 
     location: str
     local_day: dt.date
-    capacity: int
+    capacity: int | None
+
+
+async def claims_at(
+    locations: Iterable[str], *, pickup: bool = False, now: dt.datetime | None = None
+) -> list[DayClaim]:
+    """One order counted at each of ``locations`` that has a daily capacity, on its day."""
+    now = now or utcnow()
+    policy = await config.routing_policy()
+    enforced = not pickup or policy.capacity_applies_to_pickups
+    claims = []
+    for code in sorted(set(locations)):
+        location = await config.get_location(code)
+        capacity = daily_capacity(location, policy) if location is not None else None
+        if location is not None and capacity is not None:
+            claims.append(DayClaim(code, local_day(location.timezone, now),
+                                   capacity if enforced else None))
+    return claims
 
 
 async def capacity_claims(
@@ -157,29 +222,21 @@ async def capacity_claims(
     chosen location that has a limit (nothing for an order that is not routed)."""
     if not decision.routed or not decision.allocations:
         return []
-    now = now or utcnow()
-    policy = await config.routing_policy()
-    claims = []
-    for code in decision.locations:
-        location = await config.get_location(code)
-        capacity = daily_capacity(location, policy) if location is not None else None
-        if location is not None and capacity is not None:
-            claims.append(DayClaim(code, local_day(location.timezone, now), capacity))
-    return claims
+    return await claims_at(decision.locations, pickup=decision.method == "pickup", now=now)
 
 
 # The count and the check in one write: a location's day gets its first order, or one more
 # while it has room. Nothing is written (no row comes back) when it is full.
 _COUNT_ONE = text("""
     INSERT INTO routing_daily_counts (location, local_day, routed, capacity)
-    SELECT :location, :local_day, 1, :capacity WHERE :capacity >= 1
+    SELECT :location, :local_day, 1, :capacity WHERE :capacity IS NULL OR :capacity >= 1
     ON CONFLICT (location, local_day) DO UPDATE
-    SET routed = routing_daily_counts.routed + 1, capacity = excluded.capacity
-    WHERE routing_daily_counts.routed < excluded.capacity
+    SET routed = routing_daily_counts.routed + 1,
+        capacity = coalesce(excluded.capacity, routing_daily_counts.capacity)
+    WHERE excluded.capacity IS NULL OR routing_daily_counts.routed < excluded.capacity
     RETURNING routed
 """).bindparams(bindparam("location", type_=String()), bindparam("local_day", type_=Date()),
                 bindparam("capacity", type_=Integer()))
-
 
 _UNCOUNT_ONE = text("""
     UPDATE routing_daily_counts SET routed = routed - 1
@@ -210,15 +267,21 @@ async def count_orders(session: AsyncSession, claims: Iterable[DayClaim]) -> lis
     return []
 
 
-async def full_today(session: AsyncSession, *, now: dt.datetime | None = None) -> set[str]:
-    """The locations with a daily capacity that have no room left today."""
+async def full_today(
+    session: AsyncSession, *, pickup: bool = False, now: dt.datetime | None = None
+) -> set[str]:
+    """The locations that may take no more orders today (for a pickup: none, unless the
+    policy applies capacity to pickups)."""
     policy = await config.routing_policy()
-    limited = {loc.code: capacity for loc in await config.list_locations()
+    if pickup and not policy.capacity_applies_to_pickups:
+        return set()
+    locations = await config.list_locations()
+    limited = {loc.code: capacity for loc in locations
                if (capacity := daily_capacity(loc, policy)) is not None}
     if not limited:
         return set()
-    counts = await routed_today(session, [loc for loc in await config.list_locations()
-                                          if loc.code in limited], now=now)
+    counts = await routed_today(session, [loc for loc in locations if loc.code in limited],
+                                now=now)
     return {code for code, capacity in limited.items() if counts.get(code, 0) >= capacity}
 
 
@@ -293,6 +356,7 @@ async def route(
     listed: int | None = MAX_STORED_CANDIDATES,
     wait: bool = True,
     limits_taken: bool = False,
+    together: AsyncEngine | None = None,
 ) -> scoring.Decision:
     """Decide where ``lines`` are served under the configured policy. Reserves nothing.
 
@@ -303,7 +367,8 @@ async def route(
     routed waits for it (``scoring.route_or_wait``) rather than being refused.
     ``limits_taken``: every location with a daily capacity counts as full (a capture that
     lost the race for their last slots several times in a row routes without them, or
-    waits).
+    waits). ``together``: read the counts with the other captures of the moment, on that
+    engine, not in the session (``routed_today_together``).
     """
     skus = list(dict.fromkeys(sku for sku, _q in lines))
     if stock is None:
@@ -321,6 +386,8 @@ async def route(
     if limited:
         if limits_taken:
             counts = {loc.code: candidates[loc.code].daily_capacity or 0 for loc in limited}
+        elif together is not None:
+            counts = await routed_today_together(together, limited, now=now)
         else:
             counts = await routed_today(session, limited, now=now)
         busy = {code: n for code, n in counts.items() if n}

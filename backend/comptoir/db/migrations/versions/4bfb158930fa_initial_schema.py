@@ -215,7 +215,7 @@ def upgrade() -> None:
     sa.Column('location', sa.String(length=40), nullable=False),
     sa.Column('local_day', sa.Date(), nullable=False),
     sa.Column('routed', sa.Integer(), nullable=False),
-    sa.Column('capacity', sa.Integer(), nullable=False),
+    sa.Column('capacity', sa.Integer(), nullable=True),
     sa.PrimaryKeyConstraint('location', 'local_day', name=op.f('pk_routing_daily_counts'))
     )
     op.create_table('variants',
