@@ -228,3 +228,26 @@ async def test_a_waiting_order_can_be_cancelled_and_gives_its_units_back(
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json()["status"] == "cancelled"
     assert await level("TEE", "ST-LYON-01") == (5, 0, 5)
+
+
+async def test_the_customer_reads_that_the_order_is_confirmed_and_waits_to_be_prepared(
+    web: httpx.AsyncClient, anon: httpx.AsyncClient, catalog: Any, routing_config: Any,
+    sessionmaker: Any,
+) -> None:
+    await catalog.add("TEE", stock={"ST-LYON-01": 5})
+    await routing_config.location("ST-LYON-01", daily_order_capacity=0)
+    order = (await web.post("/api/orders", json=order_body(("TEE", 1)))).json()
+    token = order["tracking_token"]
+
+    english = (await anon.get(f"/api/track/{token}", headers={"Accept-Language": "en"})).json()
+    assert english["status_label"] == "Order confirmed, waiting to be prepared"
+    assert [step["label"] for step in english["timeline"]] == [
+        "Order received", "Items set aside, prepared as soon as a slot frees up"]
+    french = (await anon.get(f"/api/track/{token}")).json()
+    assert french["status_label"] == "Commande confirmée, en attente de préparation"
+
+    await routing_config.location("ST-LYON-01", daily_order_capacity=5)
+    await CapacityWatch(sessionmaker).walk()
+    routed = (await anon.get(f"/api/track/{token}")).json()
+    assert routed["status_label"] == "Commande confirmée"
+    assert routed["timeline"][-1]["label"] == "Préparation planifiée"
