@@ -69,6 +69,22 @@ async def test_a_store_with_a_daily_capacity_of_ten_takes_exactly_ten_of_a_hundr
     assert reserved == 100
 
 
+async def test_captures_racing_for_a_stores_last_slots_never_overshoot_and_go_elsewhere(
+    web: httpx.AsyncClient, catalog: Any, routing_config: Any, sessionmaker: Any,
+) -> None:
+    # Fewer captures than the connection pool holds: nothing but the race is tested here.
+    await catalog.add("RUSH", stock={"ST-LYON-01": 50, "WH-LYON": 50})
+    await routing_config.location("ST-LYON-01", daily_order_capacity=5)
+
+    responses = await asyncio.gather(*(
+        web.post("/api/orders", json=order_body(("RUSH", 1), customer=customer(i)))
+        for i in range(30)))
+
+    assert Counter(r.status_code for r in responses) == {201: 30}
+    assert await routed_to(sessionmaker) == {"ST-LYON-01": 5, "WH-LYON": 25}
+    assert await counted(sessionmaker, "ST-LYON-01") == 5
+
+
 async def test_an_order_with_stock_but_no_capacity_is_accepted_waiting_and_in_no_queue(
     web: httpx.AsyncClient, manager: httpx.AsyncClient, catalog: Any, routing_config: Any,
     level: Any,
