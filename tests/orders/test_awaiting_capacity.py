@@ -267,3 +267,18 @@ async def test_the_customer_reads_that_the_order_is_confirmed_and_waits_to_be_pr
     routed = (await anon.get(f"/api/track/{token}")).json()
     assert routed["status_label"] == "Commande confirmée"
     assert routed["timeline"][-1]["label"] == "Préparation planifiée"
+
+
+async def test_pickups_take_a_slot_of_the_stores_day_but_are_not_refused_for_capacity(
+    web: httpx.AsyncClient, catalog: Any, routing_config: Any, sessionmaker: Any,
+) -> None:
+    # The default policy does not apply capacity to pickups: the customer chose the store.
+    await catalog.add("MUG", stock={"ST-LYON-01": 5, "WH-LYON": 5})
+    await routing_config.location("ST-LYON-01", daily_order_capacity=1)
+    pickups = [await web.post("/api/orders", json=order_body(
+        ("MUG", 1), customer=customer(i), delivery=pickup("ST-LYON-01"))) for i in range(2)]
+
+    assert [(r.status_code, r.json()["status"]) for r in pickups] == [(201, "confirmed")] * 2
+    assert await counted(sessionmaker, "ST-LYON-01") == 2
+    shipped = (await web.post("/api/orders", json=order_body(("MUG", 1)))).json()
+    assert shipped["lines"][0]["allocations"] == [{"location": "WH-LYON", "quantity": 1}]

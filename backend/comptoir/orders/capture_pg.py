@@ -127,10 +127,9 @@ def _statement(year: int) -> TextClause:
     a level short of units.
     """
     if year not in _STATEMENTS:
-        def rows(table: str, field: str, *, only_written: bool = True) -> str:
-            where = " WHERE i.oid IN (SELECT id FROM ord)" if only_written else ""
+        def rows(table: str, field: str) -> str:
             return (f"SELECT r.* FROM input i CROSS JOIN LATERAL jsonb_populate_recordset("
-                    f"NULL::{table}, i.e->'{field}') AS r{where}")
+                    f"NULL::{table}, i.e->'{field}') AS r WHERE i.oid IN (SELECT id FROM ord)")
 
         _STATEMENTS[year] = text(f"""
             WITH input AS MATERIALIZED (

@@ -707,8 +707,9 @@ async def _draft(
     }
     events = [_DraftEvent(new_id(), "order.captured", event_data)]
     if decision.awaiting_capacity:
+        # "held_at", not "locations": no location has work for it yet (realtime/topics.py).
         events.append(_DraftEvent(new_id(), "order.awaiting_capacity", {
-            "reason": decision.reason, "locations": decision.locations}))
+            "reason": decision.reason, "held_at": decision.locations}))
     return _Draft(order, lines, allocations, demand, decision, events,
                   routing.decision_rows(decision, now=now),
                   await routing.capacity_claims(decision, now=now))
