@@ -264,13 +264,17 @@ def route_or_wait(
         return blind  # short whatever the capacity: say what is really short
     held = blind.locations
     waiting_for = sorted(code for code in held if code in full)
-    outcomes = tuple(
-        replace(c, reason=f"holds the units until it has capacity; {_capacity_text(full[c.code])}")
-        if c.outcome == "chosen" and c.code in full
-        else replace(c, outcome="excluded", reason=_capacity_text(full[c.code]))
-        if c.code in full else c
-        for c in blind.candidates
-    )
+
+    def as_it_is(c: CandidateOutcome) -> CandidateOutcome:
+        """A location at capacity holds the units, or is excluded, and says so."""
+        if c.code not in full:
+            return c
+        if c.outcome == "chosen":
+            return replace(c, reason="holds the units until it has capacity; "
+                                     + _capacity_text(full[c.code]))
+        return replace(c, outcome="excluded", reason=_capacity_text(full[c.code]))
+
+    outcomes = tuple(as_it_is(c) for c in blind.candidates)
     if not waiting_for:  # a plan within capacity after all (the search is heuristic)
         return replace(blind, candidates=outcomes)
     names = " and ".join(waiting_for) if len(waiting_for) <= 2 else _names(waiting_for)
