@@ -67,3 +67,28 @@ async def test_rejected_units_only_a_location_at_capacity_has_are_held_and_the_o
     assert order["hold"]["reason"] == "stock_problem"
     assert "WH-PARIS, at capacity today" in order["hold"]["note"]
     await books()
+
+
+async def test_a_partly_shipped_order_is_finished_from_a_location_at_capacity_and_says_so(
+    web: httpx.AsyncClient, manager: httpx.AsyncClient, catalog: Any, level: Any,
+    work_for: Any, books: Any, routing_config: Any,  # noqa: F811
+) -> None:
+    await catalog.add("TEE", stock={"WH-LYON": 4, "WH-PARIS": 3})
+    await routing_config.location("WH-PARIS", daily_order_capacity=0)
+    number, lyon = await _lyon_order(web, work_for)
+    for step, body in (("pick", {}), ("pack", {}),
+                       ("ship", {"carrier": "dpd", "tracking_number": "P1",
+                                 "lines": [{"sku": "TEE", "quantity": 1}]})):
+        assert (await act(manager, lyon, step, body)).status_code == 200
+    assert await order_status(manager, number) == "partially_shipped"  # cannot be held
+
+    rejected = await act(manager, lyon, "reject",
+                         {"lines": [{"sku": "TEE", "quantity": 1}], "reason": "not_found"})
+
+    assert rejected.status_code == 200, rejected.text
+    assert (await work_for(number))["WH-PARIS"]["status"] == "new"
+    timeline = (await manager.get(f"/api/orders/{number}/events")).json()
+    event = next(e for e in timeline if e["type"] == "fulfillment.rejected")
+    assert event["data"]["over_capacity"] == [
+        {"sku": "TEE", "quantity": 1, "location": "WH-PARIS"}]
+    await books()

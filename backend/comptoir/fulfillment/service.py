@@ -639,11 +639,13 @@ async def _fulfillment_at(
 @dataclass
 class _Rerouted:
     """Where a rejection sent the units: elsewhere (with the work made there), to a location
-    with no capacity left today (held for a manager), and what nowhere has, per line."""
+    with no capacity left today (held there for a manager's decision, no work made), and
+    what nowhere has, per line."""
 
     elsewhere: list[dict[str, Any]] = field(default_factory=list)
     over_capacity: list[dict[str, Any]] = field(default_factory=list)
     nowhere: dict[uuid.UUID, int] = field(default_factory=dict)
+    over_capacity_worked: list[dict[str, Any]] = field(default_factory=list)
 
 
 async def _reroute(
@@ -654,9 +656,12 @@ async def _reroute(
     A location the order does not use yet takes them only with capacity left today, and
     counts the order (the conditional write; one that filled meanwhile is left out and
     the line placed again). When only locations at capacity have them, the units are held
-    at one of those, with no work made there: the caller puts the order on hold.
+    at one of those, with no work made there: the caller puts the order on hold. An order
+    that can no longer be held (partly shipped) has the work made there all the same, and
+    the event says so (``over_capacity``): it is finished rather than left half-sent.
     """
     order, here = work.order, work.fulfillment.location
+    can_hold = "hold" in lifecycle.allowed_actions(order.status)
     pickup = order.delivery_method == "pickup"
     closed = await routing.full_today(session, pickup=pickup)
     serving = set(await session.scalars(select(OrderAllocation.location).where(
@@ -702,9 +707,11 @@ async def _reroute(
             else:
                 allocation.quantity += placed.quantity
             moved = {"sku": line.sku, "quantity": placed.quantity, "location": placed.location}
-            if over:
+            if over and can_hold:
                 out.over_capacity.append(moved)
                 continue
+            if over:
+                out.over_capacity_worked.append(moved)
             serving.add(placed.location)
             # Its pick list is made from the allocation (``_sync_lines``).
             target = await _fulfillment_at(session, order, placed.location)
@@ -746,10 +753,12 @@ async def reject(session: AsyncSession, fulfillment_id: uuid.UUID, data: RejectI
     }
     if routed.over_capacity:
         work.data["reserved"] = routed.over_capacity  # held, no work there yet
+    if routed.over_capacity_worked:
+        work.data["over_capacity"] = routed.over_capacity_worked
     work.data["locations"] = sorted({location, *(r["location"] for r in rerouted)})
     await hand_off(session, order_id=work.order.id, order_number=number,
                    locations=[r["location"] for r in rerouted], actor=principal.actor)
-    if routed.over_capacity and "hold" in lifecycle.allowed_actions(work.order.status):
+    if routed.over_capacity:
         full = sorted({r["location"] for r in routed.over_capacity})
         await order_actions.hold(session, number, HoldIn(
             reason="stock_problem",
