@@ -57,6 +57,7 @@ from comptoir.idempotency import purge_turn
 from comptoir.inventory import service as inventory
 from comptoir.inventory.api import InventoryController
 from comptoir.orders.api import OrdersController
+from comptoir.orders.waiting import CapacityWatch
 from comptoir.periodic import Periodic
 from comptoir.realtime.api import live_feed
 from comptoir.realtime.hub import Hub
@@ -136,6 +137,10 @@ def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True)
                      settings.sweep_interval),
             Periodic("idempotency-key-purger", partial(purge_turn, sessionmaker, retention),
                      settings.sweep_interval),
+            # Orders waiting for capacity: at most a minute after a location's day starts
+            # or its capacity is raised.
+            Periodic("awaiting-capacity-router", CapacityWatch(sessionmaker).turn,
+                     min(settings.sweep_interval, 60.0)),
         )
     }
     admin_app = build_admin()

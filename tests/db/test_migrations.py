@@ -115,3 +115,46 @@ async def test_database_has_no_table_the_models_and_piccolo_do_not_explain(
         await migrate(settings)
         tables = set((await _schema(settings))["tables"])
     assert tables - SQLALCHEMY_TABLES - PICCOLO_TABLES == {"alembic_version"}
+
+
+@BOTH_DATABASES
+async def test_an_existing_database_keeps_what_each_location_took_today_when_upgraded(
+    kind: str, database_factory: Any
+) -> None:
+    """The count of the day moved from one row per order to one row per location and day:
+    a database made before keeps its counts (a store full today stays full)."""
+    import datetime as dt
+    import uuid
+
+    async with database_factory(kind) as settings:
+        await migrate(settings)
+        await anyio.to_thread.run_sync(command.downgrade, alembic_config(settings), "4bfb158930fa")
+        today, yesterday = dt.date(2026, 12, 3), dt.date(2026, 12, 2)
+        engine = create_engine(settings)
+        try:
+            async with engine.begin() as conn:
+                for day, location, orders in ((today, "ST-LYON-01", 3), (yesterday,
+                                              "ST-LYON-01", 1), (today, "WH-PARIS", 2)):
+                    for _ in range(orders):
+                        decision = uuid.uuid4()
+                        await conn.execute(text(
+                            "INSERT INTO routing_decisions (id, order_number, created_at, "
+                            "method, routed, deciding_factor, reason, allocations, shortages, "
+                            "candidates, candidates_left_out, without_stock) VALUES (:id, 'X', "
+                            ":at, 'ship', true, 'distance', 'r', '[]', '[]', '[]', 0, 0)"),
+                            {"id": decision, "at": dt.datetime(2026, 12, 3, tzinfo=dt.UTC)})
+                        await conn.execute(text(
+                            "INSERT INTO routing_assignments (id, decision_id, location, "
+                            "local_day) VALUES (:id, :decision, :location, :day)"),
+                            {"id": uuid.uuid4(), "decision": decision, "location": location,
+                             "day": day})
+            await migrate(settings)
+            async with engine.connect() as conn:
+                counts = (await conn.execute(text(
+                    "SELECT location, local_day, routed FROM routing_daily_counts "
+                    "ORDER BY location, local_day"))).all()
+        finally:
+            await engine.dispose()
+    assert [(loc, str(day), n) for loc, day, n in counts] == [
+        ("ST-LYON-01", "2026-12-02", 1), ("ST-LYON-01", "2026-12-03", 3),
+        ("WH-PARIS", "2026-12-03", 2)]

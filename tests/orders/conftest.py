@@ -74,3 +74,6 @@ def stored(sessionmaker: Any) -> Callable[[], Any]:
 @pytest.fixture
 async def web(client_for: Any) -> Any:
     return await client_for(key="web")
+
+
+from tests.routing.conftest import routing_config  # noqa: E402, F401  (capacity tests)

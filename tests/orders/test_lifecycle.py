@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from comptoir.orders import lifecycle
 from comptoir.orders.lifecycle import Action, IllegalTransition, Status
@@ -80,9 +82,9 @@ def test_edits_stop_once_fulfillment_starts() -> None:
             lifecycle.check_editable(status)
 
 
-def test_every_target_of_the_table_is_a_known_state_reachable_from_confirmed() -> None:
-    reachable = {Status.CONFIRMED}
-    frontier = [Status.CONFIRMED]
+def test_every_target_of_the_table_is_a_known_state_reachable_from_capture() -> None:
+    reachable = set(lifecycle.INITIAL)
+    frontier = list(lifecycle.INITIAL)
     while frontier:
         status = frontier.pop()
         for action in lifecycle.allowed_actions(status):
@@ -91,3 +93,64 @@ def test_every_target_of_the_table_is_a_known_state_reachable_from_confirmed() -
                 reachable.add(target)
                 frontier.append(target)
     assert reachable == set(Status)
+
+
+# The moves of an order waiting for capacity, and what each leaves it in.
+WAITING_MOVES = [
+    ("route", Status.CONFIRMED),
+    ("hold", Status.ON_HOLD),
+    ("cancel", Status.CANCELLED),
+]
+
+
+@pytest.mark.parametrize(("action", "target"), WAITING_MOVES)
+def test_an_order_waiting_for_capacity_moves_only_as_the_table_says(
+    action: str, target: Status
+) -> None:
+    assert lifecycle.move("awaiting_capacity", action).status is target
+
+
+def test_an_order_waiting_for_capacity_allows_nothing_else() -> None:
+    assert lifecycle.allowed_actions("awaiting_capacity") == ["route", "hold", "cancel"]
+    for action in set(Action) - {Action(a) for a, _target in WAITING_MOVES}:
+        with pytest.raises(IllegalTransition) as refused:
+            lifecycle.move("awaiting_capacity", action)
+        assert refused.value.extra["allowed"] == ["route", "hold", "cancel"]
+
+
+def test_a_waiting_order_held_goes_back_to_waiting_on_release_and_stays_editable() -> None:
+    held = lifecycle.move("awaiting_capacity", "hold")
+    assert held.held_from is Status.AWAITING_CAPACITY
+    assert lifecycle.move("on_hold", "release", held_from=held.held_from).status is (
+        Status.AWAITING_CAPACITY)
+    assert lifecycle.can_edit("awaiting_capacity")
+
+
+def test_only_a_waiting_order_is_routed_and_nothing_goes_back_to_waiting() -> None:
+    for status in set(Status) - {Status.AWAITING_CAPACITY}:
+        assert "route" not in lifecycle.allowed_actions(status)
+        for action in lifecycle.allowed_actions(status):
+            if action != "release":
+                assert lifecycle.move(status, action).status is not Status.AWAITING_CAPACITY
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(lifecycle.INITIAL),
+       st.lists(st.sampled_from(list(Action)), max_size=12))
+def test_any_sequence_of_moves_from_capture_stays_in_the_table(
+    start: Status, actions: list[Action]
+) -> None:
+    status, held_from = start, None
+    for action in actions:
+        allowed = lifecycle.allowed_actions(status)
+        if action.value not in allowed:
+            with pytest.raises(IllegalTransition):
+                lifecycle.move(status, action, held_from=held_from)
+            continue
+        moved = lifecycle.move(status, action, held_from=held_from)
+        if action is Action.RELEASE:
+            assert moved.status is (held_from or Status.CONFIRMED)
+        if moved.status is Status.AWAITING_CAPACITY:  # only capture or a release lead there
+            assert action is Action.RELEASE and held_from is Status.AWAITING_CAPACITY
+        status = moved.status
+        held_from = moved.held_from if moved.status is Status.ON_HOLD else None

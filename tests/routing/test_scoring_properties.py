@@ -8,7 +8,7 @@ from itertools import combinations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from comptoir.routing.scoring import Candidate, Decision, Delivery, Policy, route
+from comptoir.routing.scoring import Candidate, Decision, Delivery, Policy, route, route_or_wait
 
 CODES = [f"L{i}" for i in range(7)]
 SKUS = ["A", "B", "C", "D"]
@@ -156,3 +156,41 @@ def test_the_same_order_gets_the_same_decision_whatever_the_order_of_the_input(
 
     assert route(lines, delivery, shuffled, reordered_stock, policy) == first
     assert route(lines, delivery, network, stock, policy) == first
+
+
+def unlimited(network: list[Candidate]) -> list[Candidate]:
+    return [c.without_limit() for c in network]
+
+
+@settings(max_examples=200, deadline=None)
+@given(networks(), stocks, orders, policies, deliveries)
+def test_an_order_waits_for_capacity_only_when_capacity_alone_stops_it(
+    network: list[Candidate], stock: dict[str, dict[str, int]], lines: list[tuple[str, int]],
+    policy: Policy, delivery: Delivery,
+) -> None:
+    strict = route(lines, delivery, network, stock, policy)
+    decision = route_or_wait(lines, delivery, network, stock, policy)
+    blind = route(lines, delivery, unlimited(network), stock, policy)
+
+    if strict.routed:
+        assert decision == strict
+    elif decision.awaiting_capacity:
+        # Accepted, not routed: its units are held where the policy would send it without
+        # the daily limits, and one of those locations is what it waits for.
+        assert blind.routed and not decision.routed and decision.accepted
+        assert decision.allocations == blind.allocations and not decision.shortages
+        check(blind, unlimited(network), stock, lines, policy)
+        by_code = {c.code: c for c in network}
+        assert any(by_code[code].at_capacity for code in decision.locations)
+        assert decision.reason.startswith("Waiting for capacity: ")
+    elif decision.routed:
+        # The capacity-blind plan happened to use only locations with room left.
+        assert all(not c.at_capacity for c in network if c.code in decision.locations)
+    else:
+        # Refused: short (or too split) whatever the capacity; when short, it counts the
+        # units at locations at capacity too, never fewer than a capacity-bound refusal.
+        assert not blind.routed and not decision.accepted and decision == blind
+        if decision.deciding_factor == strict.deciding_factor == "out_of_stock":
+            counted = {s.sku: s.available for s in strict.shortages}
+            for s in decision.shortages:
+                assert s.available >= counted.get(s.sku, 0)

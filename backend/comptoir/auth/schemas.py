@@ -6,7 +6,7 @@ from typing import Literal
 
 import msgspec
 
-__all__ = ["LoginIn", "MeOut", "Principal"]
+__all__ = ["SYSTEM", "LoginIn", "MeOut", "Principal"]
 
 RoleName = Literal["admin", "manager", "associate", "channel"]
 
@@ -25,6 +25,10 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     def actor(self) -> str:
         """How the caller appears in the event log and the ledger."""
         return f"{'staff' if self.kind == 'staff' else 'key'}:{self.name}"
+
+
+# Who acts when nobody does: periodic jobs (uncollected pickups, orders waiting for capacity).
+SYSTEM = Principal(kind="staff", id="system", name="comptoir", role="admin")
 
 
 class LoginIn(msgspec.Struct, frozen=True, kw_only=True):

@@ -64,9 +64,9 @@ def limits(engine: AsyncEngine) -> Limits:
     return _limits.get(engine) or Limits()
 
 
-# Connections of the statements captures share: a read lane, and a write lane per year (two
-# years meet at New Year).
-BATCH_POOL_SIZE = 3
+# Connections of the statements captures share: two read lanes (variants and stock, the
+# locations' counts of the day) and a write lane per year (two years meet at New Year).
+BATCH_POOL_SIZE = 4
 
 # Each engine's batch engine, made on first use (PostgreSQL only).
 _batch_engines: weakref.WeakKeyDictionary[AsyncEngine, AsyncEngine] = (

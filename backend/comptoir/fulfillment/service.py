@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from comptoir.auth.schemas import Principal
+from comptoir.auth.schemas import SYSTEM, Principal
 from comptoir.catalog import service as catalog
 from comptoir.config import service as config
 from comptoir.config.schemas import CarrierOut
@@ -48,7 +48,8 @@ from comptoir.orders import actions as order_actions
 from comptoir.orders import lifecycle
 from comptoir.orders import service as orders
 from comptoir.orders.models import Order, OrderAllocation, OrderLine
-from comptoir.orders.schemas import CancelIn
+from comptoir.orders.schemas import CancelIn, HoldIn
+from comptoir.routing import service as routing
 
 __all__ = [
     "HAND_OFF",
@@ -74,9 +75,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("comptoir.fulfillment")
-
-# Who acts when nobody does: the periodic sweep of uncollected pickups.
-SYSTEM = Principal(kind="staff", id="system", name="comptoir", role="admin")
 
 MAX_PAGE = 100
 MANAGER_ROLES = ("admin", "manager")
@@ -638,26 +636,60 @@ async def _fulfillment_at(
     return fulfillment
 
 
+@dataclass
+class _Rerouted:
+    """Where a rejection sent the units: elsewhere (with the work made there), to a location
+    with no capacity left today (held there for a manager's decision, no work made), and
+    what nowhere has, per line."""
+
+    elsewhere: list[dict[str, Any]] = field(default_factory=list)
+    over_capacity: list[dict[str, Any]] = field(default_factory=list)
+    nowhere: dict[uuid.UUID, int] = field(default_factory=dict)
+    over_capacity_worked: list[dict[str, Any]] = field(default_factory=list)
+
+
 async def _reroute(
     session: AsyncSession, work: _Work, rejected: dict[uuid.UUID, int]
-) -> tuple[list[dict[str, Any]], dict[uuid.UUID, int]]:
+) -> _Rerouted:
     """Reserve the rejected units elsewhere when some location has them, SKU by SKU.
 
-    Returns what was re-routed and, per order line, what nowhere has.
+    A location the order does not use yet takes them only with capacity left today, and
+    counts the order (the conditional write; one that filled meanwhile is left out and
+    the line placed again). When only locations at capacity have them, the units are held
+    at one of those, with no work made there: the caller puts the order on hold. An order
+    that can no longer be held (partly shipped) has the work made there all the same, and
+    the event says so (``over_capacity``): it is finished rather than left half-sent.
     """
     order, here = work.order, work.fulfillment.location
-    rerouted: list[dict[str, Any]] = []
-    nowhere: dict[uuid.UUID, int] = {}
+    can_hold = "hold" in lifecycle.allowed_actions(order.status)
+    pickup = order.delivery_method == "pickup"
+    closed = await routing.full_today(session, pickup=pickup)
+    serving = set(await session.scalars(select(OrderAllocation.location).where(
+        OrderAllocation.order_id == order.id, OrderAllocation.quantity > 0,
+        OrderAllocation.location != here)))
+    out = _Rerouted()
     for line in sorted((line for line in work.lines if rejected.get(line.id)),
                        key=lambda line: line.sku):
         quantity = rejected[line.id]
         stock = await inventory.availability(session, [line.sku])
         # The rejecting location is out of the running: its units are the problem.
-        elsewhere = {line.sku: {loc: n for loc, n in stock[line.sku].items() if loc != here}}
-        proposal = await orders.plan([(line.sku, quantity)], order.delivery_method,
-                                     order.pickup_location, elsewhere)
+        elsewhere = {loc: n for loc, n in stock[line.sku].items() if loc != here}
+        for _attempt in range(3):
+            within = {loc: n for loc, n in elsewhere.items()
+                      if loc not in closed or loc in serving}
+            proposal = await orders.plan([(line.sku, quantity)], order.delivery_method,
+                                         order.pickup_location, {line.sku: within})
+            new = {a.location for a in proposal.allocations} - serving
+            if not proposal.ok or not await routing.count_orders(
+                    session, await routing.claims_at(new, pickup=pickup)):
+                break
+            closed = {*closed, *new}  # one filled meanwhile: placed again without it
+        over = not proposal.ok
+        if over:
+            proposal = await orders.plan([(line.sku, quantity)], order.delivery_method,
+                                         order.pickup_location, {line.sku: elsewhere})
         if not proposal.ok:
-            nowhere[line.line_id] = nowhere.get(line.line_id, 0) + quantity
+            out.nowhere[line.line_id] = out.nowhere.get(line.line_id, 0) + quantity
             continue
         await orders.change_reservations(
             session, {(a.sku, a.location): a.quantity for a in proposal.allocations},
@@ -674,11 +706,17 @@ async def _reroute(
                     created_at=order.created_at))
             else:
                 allocation.quantity += placed.quantity
+            moved = {"sku": line.sku, "quantity": placed.quantity, "location": placed.location}
+            if over and can_hold:
+                out.over_capacity.append(moved)
+                continue
+            if over:
+                out.over_capacity_worked.append(moved)
+            serving.add(placed.location)
             # Its pick list is made from the allocation (``_sync_lines``).
             target = await _fulfillment_at(session, order, placed.location)
-            rerouted.append({"sku": line.sku, "quantity": placed.quantity,
-                             "location": placed.location, "fulfillment_id": str(target.id)})
-    return rerouted, nowhere
+            out.elsewhere.append({**moved, "fulfillment_id": str(target.id)})
+    return out
 
 
 async def reject(session: AsyncSession, fulfillment_id: uuid.UUID, data: RejectIn, *,
@@ -702,7 +740,8 @@ async def reject(session: AsyncSession, fulfillment_id: uuid.UUID, data: RejectI
         await inventory.adjust(session, sku=line.sku, location=location, delta=-quantity,
                                reason=reason, actor=principal.actor, reference=number)
     order_lines, _allocations = await orders.lines_and_allocations(session, work.order.id)
-    rerouted, nowhere = await _reroute(session, work, units)
+    routed = await _reroute(session, work, units)
+    rerouted, nowhere = routed.elsewhere, routed.nowhere
     work.fulfillment.status = (_settled(work.lines) or states.Status(work.fulfillment.status)).value
     work.data = {
         "reason": data.reason, "note": data.note,
@@ -712,9 +751,20 @@ async def reject(session: AsyncSession, fulfillment_id: uuid.UUID, data: RejectI
         "cancelled": [{"sku": line.sku, "quantity": nowhere[line.id]} for line in order_lines
                       if nowhere.get(line.id)],
     }
+    if routed.over_capacity:
+        work.data["reserved"] = routed.over_capacity  # held, no work there yet
+    if routed.over_capacity_worked:
+        work.data["over_capacity"] = routed.over_capacity_worked
     work.data["locations"] = sorted({location, *(r["location"] for r in rerouted)})
     await hand_off(session, order_id=work.order.id, order_number=number,
                    locations=[r["location"] for r in rerouted], actor=principal.actor)
+    if routed.over_capacity:
+        full = sorted({r["location"] for r in routed.over_capacity})
+        await order_actions.hold(session, number, HoldIn(
+            reason="stock_problem",
+            note=(f"Rejected units can only come from {', '.join(full)}, at capacity today; "
+                  "they are held there. Release to send them there anyway, or edit the "
+                  "order.")), principal=SYSTEM)
     if nowhere:
         await order_actions.cancel_unallocated(
             session, work.order, order_lines, nowhere, principal=principal,

@@ -8,7 +8,7 @@ the same transaction.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Collection, Coroutine, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,11 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from comptoir.auth.schemas import Principal
 from comptoir.config import service as config
 from comptoir.db.base import new_id, utcnow
-from comptoir.errors import DomainError, InvalidInput, PreconditionFailed
+from comptoir.errors import Conflict, DomainError, InvalidInput, PreconditionFailed
 from comptoir.events.service import record_event
 from comptoir.inventory import service as inventory
 from comptoir.orders import lifecycle, service, tax
-from comptoir.orders.lifecycle import Action
+from comptoir.orders.lifecycle import Action, Status
 from comptoir.orders.models import Order, OrderAllocation, OrderLine
 from comptoir.orders.schemas import (
     CancelIn,
@@ -31,9 +31,12 @@ from comptoir.orders.schemas import (
     NoteIn,
     OrderOut,
 )
+from comptoir.orders.sourcing import Plan
+from comptoir.routing import service as routing
 
 __all__ = [
     "Change",
+    "NoCapacity",
     "VersionRequired",
     "add_note",
     "cancel",
@@ -339,14 +342,43 @@ def _wanted_quantities(
 Placement = dict[tuple[uuid.UUID, str], int]  # (line id, location) -> units held there
 
 
+class NoCapacity(Conflict):
+    code = "no_capacity"
+    title = "No capacity left today"
+
+
+async def _propose(
+    demand: Sequence[tuple[str, int]], method: str, store: str | None,
+    stock: Mapping[str, Mapping[str, int]], order_sites: Sequence[str], closed: Collection[str],
+) -> Plan:
+    """Where to reserve ``demand``, never at a location with no capacity left today that the
+    order does not use yet (``closed``). Refuses with ``no_capacity`` when only such
+    locations have the units, with ``out_of_stock`` when nowhere has them."""
+    shut = set(closed) - set(order_sites)
+    open_stock = {sku: {loc: n for loc, n in levels.items() if loc not in shut}
+                  for sku, levels in stock.items()}
+    proposal = await service.plan(demand, method, store, open_stock, order_sites)
+    if proposal.ok:
+        return proposal
+    if shut and (await service.plan(demand, method, store, stock, order_sites)).ok:
+        full = sorted({loc for sku, _q in demand for loc, n in stock.get(sku, {}).items()
+                       if n > 0 and loc in shut})
+        raise NoCapacity(
+            f"The units of this change are only at {', '.join(full)}, which "
+            f"{'has' if len(full) == 1 else 'have'} no capacity left today: try again "
+            "tomorrow, or raise the capacity.", locations=full)
+    raise service.out_of_stock(proposal.shortages)
+
+
 async def _place(
     held: Placement, target: Mapping[uuid.UUID, int], sku_of: Mapping[uuid.UUID, str],
     stock: Mapping[str, Mapping[str, int]], *, method: str, store: str | None,
-    moves_stock: bool,
+    moves_stock: bool, closed: Collection[str] = (),
 ) -> tuple[Placement, list[tuple[str, int]]]:
     """Where each line's units will be held after the edit, and the demand that was placed.
 
-    Refuses with ``out_of_stock`` when the snapshot cannot cover the change.
+    Refuses with ``out_of_stock`` when the snapshot cannot cover the change, and with
+    ``no_capacity`` when only locations in ``closed`` that the order does not use yet can.
     """
     order_sites = sorted({location for _line, location in held})
     line_of = {sku: line_id for line_id, sku in sku_of.items()}
@@ -357,9 +389,7 @@ async def _place(
             levels = own.setdefault(sku_of[line_id], {})
             levels[location] = levels.get(location, 0) + quantity
         demand = [(sku_of[line_id], q) for line_id, q in target.items() if q > 0]
-        proposal = await service.plan(demand, method, store, own, order_sites)
-        if not proposal.ok:
-            raise service.out_of_stock(proposal.shortages)
+        proposal = await _propose(demand, method, store, own, order_sites, closed)
         return {(line_of[a.sku], a.location): a.quantity for a in proposal.allocations}, demand
     planned = dict(held)
     extra: list[tuple[str, int]] = []
@@ -375,9 +405,7 @@ async def _place(
         elif wanted > have:
             extra.append((sku_of[line_id], wanted - have))
     if extra:
-        proposal = await service.plan(extra, method, store, stock, order_sites)
-        if not proposal.ok:
-            raise service.out_of_stock(proposal.shortages)
+        proposal = await _propose(extra, method, store, stock, order_sites, closed)
         for a in proposal.allocations:
             key = (line_of[a.sku], a.location)
             planned[key] = planned.get(key, 0) + a.quantity
@@ -417,6 +445,33 @@ async def _write_allocations(
         if quantity > 0 and (line_id, location) not in by_key
     ]
     return [*kept, *added]
+
+
+async def _placed_within_capacity(
+    session: AsyncSession, order: Order, held: Placement, target: Mapping[uuid.UUID, int],
+    sku_of: Mapping[uuid.UUID, str], stock: Mapping[str, Mapping[str, int]], *, method: str,
+    store: str | None, moves_stock: bool,
+) -> tuple[Placement, list[tuple[str, int]]]:
+    """``_place``, for a routed order, within the locations' daily capacity: a location the
+    edit gives work it did not have counts one order more today, counted and checked in one
+    conditional write (one that filled meanwhile: placed again without it). An order
+    waiting for capacity only holds its units: the waiting-order job routes it."""
+    if Status.AWAITING_CAPACITY in (order.status, order.held_from):
+        return await _place(held, target, sku_of, stock, method=method, store=store,
+                            moves_stock=moves_stock)
+    pickup = method == "pickup"
+    closed = await routing.full_today(session, pickup=pickup)
+    before = {location for _line, location in held}
+    for _attempt in range(3):
+        planned, demand = await _place(held, target, sku_of, stock, method=method,
+                                       store=store, moves_stock=moves_stock, closed=closed)
+        new = {location for (_line, location), q in planned.items() if q > 0} - before
+        full = await routing.count_orders(session, await routing.claims_at(new, pickup=pickup))
+        if not full:
+            return planned, demand
+        closed = {*closed, *full}
+    raise NoCapacity("The locations that could take this change kept filling up; "
+                     "send it again.", locations=sorted(closed))
 
 
 async def edit(
@@ -471,8 +526,9 @@ async def edit(
     sku_of = {line.id: line.sku for line in [*lines, *new_lines]}
     target = {line.id: quantities.get(line.id, line.quantity) for line in lines}
     target.update({line.id: line.quantity for line in new_lines})
-    planned, demand = await _place(held, target, sku_of, stock, method=method, store=store,
-                                   moves_stock=moves_stock)
+    planned, demand = await _placed_within_capacity(
+        session, order, held, target, sku_of, stock, method=method, store=store,
+        moves_stock=moves_stock)
     before, after = _per_level(held, sku_of), _per_level(planned, sku_of)
     changes = {level: after.get(level, 0) - before.get(level, 0)
                for level in set(before) | set(after)

@@ -80,18 +80,20 @@ _encode = msgspec.json.Encoder().encode
 def document(
     *, order: Mapping[str, Any], customer: Mapping[str, Any] | None, routed: bool,
     lines: Sequence[Mapping[str, Any]], allocations: Sequence[Mapping[str, Any]],
-    decision: Mapping[str, Any], assignments: Sequence[Mapping[str, Any]],
-    event: Mapping[str, Any], outbox: Sequence[Mapping[str, Any]],
+    decision: Mapping[str, Any], capacity: Sequence[Mapping[str, Any]],
+    events: Sequence[Mapping[str, Any]], outbox: Sequence[Mapping[str, Any]],
     key: Mapping[str, Any] | None, response: bytes | None,
 ) -> bytes:
     """An order's rows as the JSON the statement reads (each turned into its table's row
     type, so every column is named once, in the models). The number, the customer and
-    the search text are the statement's to fill in."""
+    the search text are the statement's to fill in. ``capacity``: the order to count at
+    each chosen location with a daily capacity ({location, local_day, capacity}; capacity
+    null: counted without a check, ``routing.service.DayClaim``)."""
     claim = None if key is None else {**key, "response": msgspec.Raw(response or b"null")}
     return _encode({
         "order": order, "customer": customer, "routed": routed, "lines": lines,
-        "allocations": allocations, "decision": decision, "assignments": assignments,
-        "event": event, "outbox": outbox, "key": claim,
+        "allocations": allocations, "decision": decision, "capacity": capacity,
+        "events": events, "outbox": outbox, "key": claim,
     })
 
 
@@ -103,12 +105,15 @@ def _statement(year: int) -> TextClause:
 
     In order: the customers, matched by e-mail or created (a customer whose details did not
     change is not locked); the orders, numbered from the year's sequence; their lines,
-    allocations, routing decisions (with the locations they count against), the
-    ``order.captured`` events and the 3PL hand-offs; the Idempotency-Keys with their
-    answers (made before the number and the customer were known: set into them here);
-    then the reservations, summed per level over the orders, which lock their levels in
-    (sku, location) order, so two statements never wait for each other in opposite orders,
-    and apply the conditional update to each.
+    allocations, routing decisions, events (``order.captured``, and
+    ``order.awaiting_capacity`` for an order that waits) and the 3PL hand-offs; the
+    Idempotency-Keys with their answers (made before the number and the customer were
+    known: set into them here); then the locations' daily counts, summed per (location,
+    day) over the orders and counted and checked in one conditional upsert each, in
+    (location, day) order (a day that would go past its capacity counts nothing); then,
+    only when every day took its orders, the reservations, summed per level over the
+    orders, which lock their levels in (sku, location) order, so two statements never wait
+    for each other in opposite orders, and apply the conditional update to each.
 
     Customers, references and keys are inserted in sorted order, as levels are locked, so
     two statements wait for each other in one direction only. Two batches updating the same
@@ -118,14 +123,14 @@ def _statement(year: int) -> TextClause:
     A final check aborts the whole statement, with its reason, when an order cannot stand:
     a customer created by a concurrent capture after this statement's snapshot (a retry
     sees them), a repeated external reference (ON CONFLICT inserted nothing), an order
-    routing could not place, an Idempotency-Key another request holds, or a level short
-    of units.
+    routing could not place, an Idempotency-Key another request holds, a location whose
+    day filled meanwhile (routing reads the counts again and goes elsewhere, or waits), or
+    a level short of units.
     """
     if year not in _STATEMENTS:
-        def rows(table: str, field: str, *, only_written: bool = True) -> str:
-            where = " WHERE i.oid IN (SELECT id FROM ord)" if only_written else ""
+        def rows(table: str, field: str) -> str:
             return (f"SELECT r.* FROM input i CROSS JOIN LATERAL jsonb_populate_recordset("
-                    f"NULL::{table}, i.e->'{field}') AS r{where}")
+                    f"NULL::{table}, i.e->'{field}') AS r WHERE i.oid IN (SELECT id FROM ord)")
 
         _STATEMENTS[year] = text(f"""
             WITH input AS MATERIALIZED (
@@ -188,16 +193,13 @@ def _statement(year: int) -> TextClause:
                     NULL::routing_decisions,
                     i.e->'decision' || jsonb_build_object('order_number', ord.number)) AS r
                 RETURNING id
-            ), assignments AS (
-                INSERT INTO routing_assignments
-                SELECT r.* FROM ({rows("routing_assignments", "assignments",
-                                       only_written=False)}) AS r
-                WHERE r.decision_id IN (SELECT id FROM decision)
             ), event AS (
                 INSERT INTO events
                 SELECT r.* FROM input i JOIN ord ON ord.id = i.oid
+                CROSS JOIN jsonb_array_elements(i.e->'events') WITH ORDINALITY AS m(row, n)
                 CROSS JOIN LATERAL jsonb_populate_record(
-                    NULL::events, i.e->'event' || jsonb_build_object('subject', ord.number)) AS r
+                    NULL::events, m.row || jsonb_build_object('subject', ord.number)) AS r
+                ORDER BY i.oid, m.n
             ), hand_offs AS (
                 INSERT INTO outbox
                 SELECT r.* FROM input i JOIN ord ON ord.id = i.oid
@@ -224,8 +226,25 @@ def _statement(year: int) -> TextClause:
                 ORDER BY k->>'scope', k->>'key'
                 ON CONFLICT (scope, key) DO NOTHING
                 RETURNING id
+            ), day_wanted AS (
+                SELECT c.location, c.local_day, count(*) AS orders, min(c.capacity) AS capacity
+                FROM input i CROSS JOIN LATERAL jsonb_to_recordset(i.e->'capacity')
+                    AS c(location varchar, local_day date, capacity integer)
+                GROUP BY c.location, c.local_day
+            ), day_counted AS (
+                INSERT INTO routing_daily_counts AS d (location, local_day, routed, capacity)
+                SELECT location, local_day, orders, capacity FROM day_wanted
+                WHERE (capacity IS NULL OR orders <= capacity)
+                  AND (SELECT count(*) FROM ord) = (SELECT count(*) FROM input)
+                ORDER BY location, local_day
+                ON CONFLICT (location, local_day) DO UPDATE
+                SET routed = d.routed + excluded.routed,
+                    capacity = coalesce(excluded.capacity, d.capacity)
+                WHERE excluded.capacity IS NULL OR d.routed + excluded.routed <= excluded.capacity
+                RETURNING location
             ), {inventory.reserve_ctes(
-                "(SELECT count(*) FROM ord) = (SELECT count(*) FROM input)")}
+                "(SELECT count(*) FROM ord) = (SELECT count(*) FROM input) AND "
+                "(SELECT count(*) FROM day_counted) = (SELECT count(*) FROM day_wanted)")}
             SELECT i.oid AS order_id, ord.number, cust.id AS customer_id,
                    cust.name AS customer_name, cust.phone AS customer_phone,
                    comptoir_capture_refused(CASE
@@ -239,6 +258,8 @@ def _statement(year: int) -> TextClause:
                                SELECT count(*) FROM input
                                WHERE jsonb_typeof(e->'key') = 'object')
                            THEN 'idempotency_key_taken'
+                       WHEN (SELECT count(*) FROM day_counted) < (SELECT count(*) FROM day_wanted)
+                           THEN 'at_capacity'
                        WHEN (SELECT count(*) FROM reserved) < CAST(:wanted AS integer)
                            THEN 'short'
                    END) AS refused

@@ -10,6 +10,7 @@ from comptoir.errors import Conflict
 __all__ = [
     "EDITABLE",
     "HOLD_REASONS",
+    "INITIAL",
     "Action",
     "IllegalTransition",
     "Status",
@@ -21,6 +22,9 @@ __all__ = [
 
 
 class Status(StrEnum):
+    # Accepted with its units held, but no location that could serve it has capacity left
+    # today: routed (then confirmed) when capacity frees.
+    AWAITING_CAPACITY = "awaiting_capacity"
     CONFIRMED = "confirmed"
     ON_HOLD = "on_hold"
     CANCELLED = "cancelled"
@@ -32,6 +36,7 @@ class Status(StrEnum):
 
 
 class Action(StrEnum):
+    ROUTE = "route"  # a location with capacity takes an order that was waiting for one
     HOLD = "hold"
     RELEASE = "release"
     CANCEL = "cancel"
@@ -42,11 +47,19 @@ class Action(StrEnum):
     COMPLETE = "complete"
 
 
+# The states a captured order starts in: confirmed (routed), or waiting for capacity.
+INITIAL = (Status.AWAITING_CAPACITY, Status.CONFIRMED)
+
 HOLD_REASONS = ("address_check", "suspected_fraud", "customer_request", "stock_problem")
 
 # Where each action leads from each state. ``None`` as a target: back to the state the
 # order was held from (release).
 _TRANSITIONS: dict[Status, dict[Action, Status | None]] = {
+    Status.AWAITING_CAPACITY: {
+        Action.ROUTE: Status.CONFIRMED,
+        Action.HOLD: Status.ON_HOLD,
+        Action.CANCEL: Status.CANCELLED,
+    },
     Status.CONFIRMED: {
         Action.HOLD: Status.ON_HOLD,
         Action.CANCEL: Status.CANCELLED,
@@ -79,7 +92,7 @@ _TRANSITIONS: dict[Status, dict[Action, Status | None]] = {
 }
 
 # Lines, quantities and delivery may change until fulfillment starts.
-EDITABLE = frozenset({Status.CONFIRMED, Status.ON_HOLD})
+EDITABLE = frozenset({Status.AWAITING_CAPACITY, Status.CONFIRMED, Status.ON_HOLD})
 
 
 class IllegalTransition(Conflict):
@@ -143,7 +156,7 @@ def check_editable(status: str | Status, what: str = "edit") -> None:
     if current not in EDITABLE:
         raise IllegalTransition(
             f"An order that is {current.value.replace('_', ' ')} can no longer be changed "
-            f"({what}); only orders that are confirmed or on hold can.",
+            f"({what}); only orders waiting for capacity, confirmed or on hold can.",
             current_status=current.value,
             action=what,
             allowed=allowed_actions(current),

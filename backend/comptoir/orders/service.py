@@ -81,6 +81,7 @@ __all__ = [
     "order_detail",
     "order_events",
     "order_out",
+    "routing_delivery",
 ]
 
 MAX_LINES = 100
@@ -131,7 +132,7 @@ async def _short_after_all(
     now = await inventory.availability(session, [sku for sku, _q in demand])
     again = await routing.route(session, demand, delivery.for_routing(), channel=channel,
                                 stock=now, listed=0)
-    if not again.routed:
+    if not again.accepted:
         return not_routed(again)
     return out_of_stock([sourcing.Shortage(sku, quantity, sum(now.get(sku, {}).values()))
                          for sku, quantity in demand])
@@ -189,6 +190,18 @@ class Delivery:
                                 longitude=self.address.longitude,
                                 postal_code=self.address.postal_code.strip() or None,
                                 country=self.country)
+
+
+def routing_delivery(method: str, pickup_location: str | None,
+                     ship_to: Mapping[str, Any] | None) -> scoring.Delivery:
+    """Where a stored order goes, as routing sees it (``Delivery.for_routing`` of a capture)."""
+    if method == "pickup":
+        return scoring.Delivery("pickup", store=pickup_location)
+    address = ship_to or {}
+    return scoring.Delivery("ship", latitude=address.get("latitude"),
+                            longitude=address.get("longitude"),
+                            postal_code=str(address.get("postal_code") or "").strip() or None,
+                            country=str(address.get("country") or "").upper() or None)
 
 
 async def check_delivery(delivery: DeliveryIn) -> Delivery:
@@ -504,6 +517,7 @@ async def capture(
     # their own, unless the caller holds a transaction: then the order is written in it.
     engine = session.bind if isinstance(session.bind, AsyncEngine) else None
     together = engine is not None and not session.in_transaction()
+    raced_for_capacity = False
     for attempt in range(1, CAPTURE_ATTEMPTS + 1):
         # Each statement is its own transaction: the read only informs routing (the
         # reservation checks the units again), and the write is one atomic statement.
@@ -512,12 +526,15 @@ async def capture(
             await _autocommit(session)
         # The first attempt may route on this process's recent read of the SKUs; a retry,
         # which follows a write refused on what it read, reads afresh.
+        # The last attempt after losing the race for locations' last slots of the day
+        # routes without the locations that have a daily capacity, or waits for capacity.
         draft = await _draft(session, data, channel, delivery, principal, now,
-                             together=engine if together else None, recent=attempt == 1)
-        if not draft.decision.routed and data.external_ref is None:
+                             together=engine if together else None, recent=attempt == 1,
+                             limits_taken=raced_for_capacity and attempt == CAPTURE_ATTEMPTS)
+        if not draft.decision.accepted and data.external_ref is None:
             raise not_routed(draft.decision)
         outbox = [_outbox_row(HAND_OFF, payload, now) for payload in await hand_off_payloads(
-            order_id=draft.order.id, order_number="", locations=draft.decision.locations,
+            order_id=draft.order.id, order_number="", locations=draft.routed_to,
             actor=principal.actor)]
         item = _pg_item(draft, data, scope, digest, idempotency_key, now, outbox)
         written: capture_pg.Written | capture_pg.Refused
@@ -544,7 +561,10 @@ async def capture(
                 return await _replay(session, scope, idempotency_key, digest)
             if reason == "short" and attempt == CAPTURE_ATTEMPTS:
                 raise await _short_after_all(session, draft.demand, delivery, channel.code)
-            continue  # short, or a customer created meanwhile: once more, afresh
+            raced_for_capacity = raced_for_capacity or reason == "at_capacity"
+            # Short, a location filled meanwhile, or a customer created meanwhile: once
+            # more, afresh (routing reads the locations' counts again).
+            continue
         order = draft.order
         order.number = written.number
         if data.customer is not None:
@@ -554,15 +574,16 @@ async def capture(
         if committed:  # announced now: no session commit is coming for it
             assert isinstance(engine, AsyncEngine)
             announce_committed([Event(
-                id=draft.event_id, seq=None, topic="order", type="order.captured",
-                subject=order.number, data=draft.event_data, actor=principal.actor, at=now,
-            )], database=engine.url)
+                id=event.id, seq=None, topic="order", type=event.type, subject=order.number,
+                data=event.data, actor=principal.actor, at=now,
+            ) for event in draft.events], database=engine.url)
             if outbox:
                 outbox_wakeup.set()
         else:
-            recorded_by_sql(session, id=draft.event_id, topic="order", type="order.captured",
-                            subject=order.number, data=draft.event_data,
-                            actor=principal.actor, at=now)
+            for event in draft.events:
+                recorded_by_sql(session, id=event.id, topic="order", type=event.type,
+                                subject=order.number, data=event.data,
+                                actor=principal.actor, at=now)
             if outbox:
                 on_commit(session, outbox_wakeup.set)
         return Captured(order=order_out(order, draft.lines, draft.allocations))
@@ -573,12 +594,18 @@ async def capture(
 CAPTURE_ATTEMPTS = 3
 
 
-
 async def _autocommit(session: AsyncSession) -> AsyncConnection:
     """The session's connection, in autocommit unless the caller's transaction holds it."""
     if not session.in_transaction():
         return await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     return await session.connection()
+
+
+@dataclass(frozen=True, slots=True)
+class _DraftEvent:
+    id: uuid.UUID
+    type: str
+    data: dict[str, Any]
 
 
 @dataclass(slots=True)
@@ -590,21 +617,26 @@ class _Draft:
     allocations: list[SimpleNamespace]
     demand: list[tuple[str, int]]
     decision: scoring.Decision
-    event_id: uuid.UUID
-    event_data: dict[str, Any]
+    events: list[_DraftEvent]  # order.captured, then order.awaiting_capacity if it waits
     decision_row: dict[str, Any]
-    assignments: list[dict[str, Any]]
+    claims: list[routing.DayClaim]  # the daily capacity it takes (none while it waits)
+
+    @property
+    def routed_to(self) -> list[str]:
+        """The locations that get the order's work now (none while it waits)."""
+        return self.decision.locations if self.decision.routed else []
 
 
 async def _draft(
     session: AsyncSession, data: OrderIn, channel: ChannelOut, delivery: Delivery,
     principal: Principal, now: dt.datetime, together: AsyncEngine | None = None,
-    recent: bool = False,
+    recent: bool = False, limits_taken: bool = False,
 ) -> _Draft:
     """Read the variants and their stock, price the lines, route; no write. ``together``:
     read with the other captures of the moment, on that engine, not in the session;
     ``recent``: this process's recent read of the SKUs will do (inventory.RecentReads), but
-    an order it would refuse or could not route is read again afresh."""
+    an order it would refuse or could not route is read again afresh. ``limits_taken``:
+    route as if every location with a daily capacity were full (``routing.route``)."""
     skus = [line.sku for line in data.lines]
     if together is None:
         variants, stock = await inventory.variants_with_availability(session, skus)
@@ -627,7 +659,8 @@ async def _draft(
     except InvalidInput:
         if not recent:
             raise
-        return await _draft(session, data, channel, delivery, principal, now, together)
+        return await _draft(session, data, channel, delivery, principal, now, together,
+                            limits_taken=limits_taken)
     rate_bp = await config.vat_rate_bp(delivery.country)
     price_lines(lines, rate_bp, channel.prices_include_tax)
     fee = tax.shipping_fee(channel.shipping_rates, delivery.method, goods_amount(lines))
@@ -635,14 +668,17 @@ async def _draft(
     demand = [(line.sku, line.quantity) for line in lines]
     # Routed the moment it arrives, under the configured policy (routing/).
     decision = await routing.route(session, demand, delivery.for_routing(),
-                                   channel=channel.code, stock=stock, now=now)
-    if recent and not decision.routed:
-        return await _draft(session, data, channel, delivery, principal, now, together)
+                                   channel=channel.code, stock=stock, now=now,
+                                   limits_taken=limits_taken, together=together)
+    if recent and not decision.accepted:
+        return await _draft(session, data, channel, delivery, principal, now, together,
+                            limits_taken=limits_taken)
+    status = Status.AWAITING_CAPACITY if decision.awaiting_capacity else Status.CONFIRMED
     given = data.customer
     email = customers.check_email(given.email) if given is not None else None
     order = SimpleNamespace(
         id=order_id, number="", channel=channel.code, external_ref=data.external_ref,
-        status=Status.CONFIRMED.value, held_from=None, hold_reason=None, hold_note=None,
+        status=status.value, held_from=None, hold_reason=None, hold_note=None,
         version=1, currency=channel.currency, prices_include_tax=channel.prices_include_tax,
         vat_rate_bp=rate_bp, customer_id=None,
         customer_email=email.lower() if email else None,
@@ -660,9 +696,9 @@ async def _draft(
         SimpleNamespace(id=new_id(), order_id=order_id, line_id=line_of[a.sku].id, sku=a.sku,
                         location=a.location, quantity=a.quantity, created_at=now)
         for a in decision.allocations
-    ] if decision.routed else []
+    ] if decision.accepted else []
     event_data = {
-        "channel": channel.code, "external_ref": data.external_ref,
+        "status": status.value, "channel": channel.code, "external_ref": data.external_ref,
         "delivery": delivery.method, "pickup_location": delivery.location_code,
         "lines": [{"sku": line.sku, "quantity": line.quantity,
                    "unit_price": line.unit_price} for line in lines],
@@ -670,9 +706,14 @@ async def _draft(
                         for a in allocations],
         "total": totals.total, "currency": channel.currency,
     }
-    decision_row, assignments = await routing.decision_rows(decision, now=now)
-    return _Draft(order, lines, allocations, demand, decision, new_id(), event_data,
-                  decision_row, assignments)
+    events = [_DraftEvent(new_id(), "order.captured", event_data)]
+    if decision.awaiting_capacity:
+        # "held_at", not "locations": no location has work for it yet (realtime/topics.py).
+        events.append(_DraftEvent(new_id(), "order.awaiting_capacity", {
+            "reason": decision.reason, "held_at": decision.locations}))
+    return _Draft(order, lines, allocations, demand, decision, events,
+                  routing.decision_rows(decision, now=now),
+                  await routing.capacity_claims(decision, now=now))
 
 
 def _outbox_row(kind: str, payload: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
@@ -707,13 +748,15 @@ def _pg_item(
     return capture_pg.Item(
         order_id=order.id, year=now.year, now=now,
         document=capture_pg.document(
-            order=values, customer=customer, routed=draft.decision.routed,
+            order=values, customer=customer, routed=draft.decision.accepted,
             lines=[vars(line) for line in draft.lines],
             allocations=[vars(a) for a in draft.allocations],
-            decision=draft.decision_row, assignments=draft.assignments,
-            event={"id": draft.event_id, "seq": None, "topic": "order",
-                   "type": "order.captured", "subject": "", "data": draft.event_data,
-                   "actor": order.created_by, "at": now},
+            decision=draft.decision_row,
+            capacity=[{"location": c.location, "local_day": c.local_day,
+                       "capacity": c.capacity} for c in draft.claims],
+            events=[{"id": event.id, "seq": None, "topic": "order", "type": event.type,
+                     "subject": "", "data": event.data, "actor": order.created_by, "at": now}
+                    for event in draft.events],
             outbox=outbox, key=key,
             response=(msgspec.json.encode(order_out(order, draft.lines, draft.allocations))
                       if key is not None else None)),
@@ -729,11 +772,22 @@ async def _capture_sqlite(
 ) -> Captured | AlreadyCaptured:
     """SQLite, one writer at a time: the same writes, one table after the other."""
     draft = await _draft(session, data, channel, delivery, principal, now)
+    # The order's share of daily capacity first, counted and checked in one write: a
+    # location that filled since routing read its count sends the order elsewhere (or to
+    # wait), on fresh counts. (With SQLite's one writer it cannot have filled since.)
+    for attempt in range(1, CAPTURE_ATTEMPTS + 1):
+        if not draft.decision.accepted or not await routing.count_orders(session, draft.claims):
+            break
+        draft = await _draft(session, data, channel, delivery, principal, now,
+                             limits_taken=attempt == CAPTURE_ATTEMPTS - 1)
+    else:
+        raise Conflict("Every location that could serve this order filled up while it was "
+                       "routed; send it again.", code="capture_contended")
     order, lines, allocations, decision = (draft.order, draft.lines, draft.allocations,
                                            draft.decision)
     # A repeated external reference must get its order back even when the stock is gone:
     # refuse only once the order insert has shown it is new.
-    if not decision.routed and data.external_ref is None:
+    if not decision.accepted and data.external_ref is None:
         raise not_routed(decision)
     customer = None
     if data.customer is not None:
@@ -749,11 +803,11 @@ async def _capture_sqlite(
     if (await session.execute(_INSERT_ORDER, vars(order))).first() is None:
         assert data.external_ref is not None
         return AlreadyCaptured(channel.code, data.external_ref)
-    if not decision.routed:
+    if not decision.accepted:
         raise not_routed(decision)
     await session.execute(LINES.insert(), [vars(line) for line in lines])
     await session.execute(ALLOCATIONS.insert(), [vars(a) for a in allocations])
-    await routing.record_decision(session, order.number, decision, now=now)
+    await routing.record_decision(session, order.number, decision, now=now, counted=True)
     # Last, the levels: the hottest rows are locked for the shortest time.
     wanted = _reservations(allocations)
     if len(await inventory.reserve_all(session, wanted)) < len(wanted):
@@ -769,9 +823,10 @@ async def _capture_sqlite(
             # A twin got here first (SQLite ran it before us): its answer is the answer.
             return await _replay(session, scope, idempotency_key, digest)
     await hand_off(session, order_id=order.id, order_number=order.number,
-                   locations={a.location for a in allocations}, actor=principal.actor)
-    await record_event(session, topic="order", type="order.captured", subject=order.number,
-                       actor=principal.actor, data=draft.event_data)
+                   locations=draft.routed_to, actor=principal.actor)
+    for event in draft.events:
+        await record_event(session, topic="order", type=event.type, subject=order.number,
+                           actor=principal.actor, data=event.data)
     return Captured(order=answer)
 
 

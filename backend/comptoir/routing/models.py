@@ -1,4 +1,4 @@
-"""Stored routing decisions, and the locations each one sent an order to (for capacity)."""
+"""Stored routing decisions, and the orders each location took on each of its days."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Date, Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from comptoir.db.base import GUID, Base, DateTimeUTC, JsonB, UUIDPrimaryKey, utcnow
+from comptoir.db.base import Base, DateTimeUTC, JsonB, UUIDPrimaryKey, utcnow
 
-__all__ = ["RoutingAssignment", "RoutingDecision"]
+__all__ = ["DailyCount", "RoutingDecision"]
 
 
 class RoutingDecision(UUIDPrimaryKey, Base):
@@ -41,20 +41,20 @@ class RoutingDecision(UUIDPrimaryKey, Base):
                             "created_at"),)
 
 
-class RoutingAssignment(UUIDPrimaryKey, Base):
-    """A location an order was routed to, on that location's calendar day.
+class DailyCount(Base):
+    """How many orders a location with a daily capacity took on one of its calendar days.
 
-    Counting these per (location, day) is how many orders a store took on today: a store at
-    its daily capacity is skipped until its tomorrow.
+    Counted and checked in one conditional write (``routing.service.count_orders``, and the
+    same upsert inside the PostgreSQL capture statement): a location never takes more than
+    ``capacity`` orders a day, however many captures race for its last slot. ``capacity``
+    is the limit the last checked count was held to (configuration may change it during
+    the day; None: only counted without a check, as pickups are when the policy does not
+    apply capacity to them). Locations without a limit are not counted.
     """
 
-    __tablename__ = "routing_assignments"
+    __tablename__ = "routing_daily_counts"
 
-    id: Mapped[uuid.UUID]
-    decision_id: Mapped[uuid.UUID] = mapped_column(
-        GUID, ForeignKey("routing_decisions.id", ondelete="CASCADE"), index=True)
-    location: Mapped[str] = mapped_column(String(40))
-    local_day: Mapped[dt.date] = mapped_column(Date)
-
-    __table_args__ = (Index("ix_routing_assignments_location_local_day", "location",
-                            "local_day"),)
+    location: Mapped[str] = mapped_column(String(40), primary_key=True)
+    local_day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    routed: Mapped[int] = mapped_column(Integer, default=0)
+    capacity: Mapped[int | None] = mapped_column(Integer, nullable=True)

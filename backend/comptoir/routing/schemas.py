@@ -88,9 +88,12 @@ class CandidateOut(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class DecisionOut(msgspec.Struct, frozen=True, kw_only=True):
-    """Where an order goes and why; ``routed`` false says what is short instead."""
+    """Where an order goes and why; ``routed`` false says what is short instead, or, with
+    ``awaiting_capacity``, that the order waits for capacity with its units held at
+    ``locations``."""
 
     routed: bool
+    awaiting_capacity: bool
     reason: str
     deciding_factor: str
     method: str
@@ -143,6 +146,7 @@ class PolicyOut(msgspec.Struct, frozen=True, kw_only=True):
 def decision_out(decision: scoring.Decision) -> DecisionOut:
     return DecisionOut(
         routed=decision.routed,
+        awaiting_capacity=decision.awaiting_capacity,
         reason=decision.reason,
         deciding_factor=decision.deciding_factor,
         method=decision.method,

@@ -17,7 +17,11 @@ The rules, in order:
   (minor units) * ``shipping_cost_weight`` + levels of priority below the best candidate *
   ``priority_weight``; a plan over n locations adds ``split_penalty`` * (n - 1);
 * equal scores go to the location code first in alphabetical order: the same input always
-  gives the same decision.
+  gives the same decision;
+* ``route_or_wait``: an order that only capacity keeps from being routed (routing it as if no
+  location had a daily limit would succeed) waits for capacity instead of being refused; its
+  units are held where that capacity-blind routing would send it, the location it will most
+  likely go to when capacity frees.
 
 Fast enough for capture with hundreds of locations: locations holding none of the items are
 counted, never scored; a split is searched greedily, then improved by a branch-and-bound
@@ -43,7 +47,9 @@ __all__ = [
     "Policy",
     "Shortage",
     "Stock",
+    "awaits_capacity",
     "route",
+    "route_or_wait",
 ]
 
 Stock = Mapping[str, Mapping[str, int]]  # sku -> location -> available units
@@ -108,6 +114,14 @@ class Candidate:
                          self.daily_capacity, self.daily_capacity - routed_today,
                          self.safety_stock)
 
+    @property
+    def at_capacity(self) -> bool:
+        return self.capacity_left is not None and self.capacity_left <= 0
+
+    def without_limit(self) -> Candidate:
+        """The same location as if it had no daily limit (where a waiting order is held)."""
+        return replace(self, capacity_left=None) if self.capacity_left is not None else self
+
 
 @dataclass(frozen=True, slots=True)
 class Policy:
@@ -158,7 +172,8 @@ class Decision:
     shortages: tuple[Shortage, ...]
     reason: str
     # What decided: distance | shipping_cost | priority | only_option | tie_break | split |
-    # pickup | nothing_to_route; when not routed: out_of_stock | max_splits | pickup_store.
+    # pickup | nothing_to_route; when not routed: out_of_stock | max_splits | pickup_store,
+    # or capacity (the order waits for capacity: ``allocations`` hold its units meanwhile).
     deciding_factor: str
     candidates: tuple[CandidateOutcome, ...]
     without_stock: int  # locations holding none of the items (counted, not scored)
@@ -172,6 +187,21 @@ class Decision:
     def locations(self) -> list[str]:
         """The chosen locations, in code order."""
         return sorted({a.location for a in self.allocations})
+
+    @property
+    def awaiting_capacity(self) -> bool:
+        """Not routed only for want of capacity today: accepted, its units held."""
+        return awaits_capacity(self.routed, self.deciding_factor)
+
+    @property
+    def accepted(self) -> bool:
+        """Routed, or waiting for capacity: either way the order stands and holds its units."""
+        return self.routed or self.awaiting_capacity
+
+
+def awaits_capacity(routed: bool, deciding_factor: str) -> bool:
+    """Whether a decision (stored or not) leaves its order waiting for capacity."""
+    return not routed and deciding_factor == "capacity"
 
 
 # --- the decision -----------------------------------------------------------------------------
@@ -202,6 +232,59 @@ def route(
     else:
         decision = _route_shipment(demand, delivery, by_code, stock, policy, channel, listed)
     return replace(decision, method=delivery.method, channel=channel)
+
+
+def route_or_wait(
+    lines: Iterable[Line | tuple[str, int]],
+    delivery: Delivery,
+    candidates: Iterable[Candidate],
+    stock: Stock,
+    policy: Policy,
+    *,
+    channel: str | None = None,
+    listed: int | None = LISTED_CANDIDATES,
+) -> Decision:
+    """``route``, except that an order only capacity keeps from being routed waits for it.
+
+    The waiting decision (``deciding_factor`` "capacity", ``routed`` false) allocates the
+    units where routing would send them if no location had a daily limit: they are held
+    there so nobody else sells them, and that is where the order most likely goes once
+    capacity frees. An order that is short even then is refused for what is short, with the
+    units really on hand where it may ship from (never "0 available" because of capacity).
+    """
+    lines = list(lines)
+    candidates = list(candidates)
+    decision = route(lines, delivery, candidates, stock, policy, channel=channel, listed=listed)
+    full = {c.code: c for c in candidates if c.at_capacity}
+    if decision.routed or not full:
+        return decision
+    blind = route(lines, delivery, [c.without_limit() for c in candidates], stock, policy,
+                  channel=channel, listed=listed)
+    if not blind.routed:
+        return blind  # short whatever the capacity: say what is really short
+    held = blind.locations
+    waiting_for = sorted(code for code in held if code in full)
+
+    def as_it_is(c: CandidateOutcome) -> CandidateOutcome:
+        """A location at capacity holds the units, or is excluded, and says so."""
+        if c.code not in full:
+            return c
+        if c.outcome == "chosen":
+            return replace(c, reason="holds the units until it has capacity; "
+                                     + _capacity_text(full[c.code]))
+        return replace(c, outcome="excluded", reason=_capacity_text(full[c.code]))
+
+    outcomes = tuple(as_it_is(c) for c in blind.candidates)
+    if not waiting_for:  # a plan within capacity after all (the search is heuristic)
+        return replace(blind, candidates=outcomes)
+    names = " and ".join(waiting_for) if len(waiting_for) <= 2 else _names(waiting_for)
+    verb = "is" if len(waiting_for) == 1 else "are"
+    return replace(
+        blind, routed=False, deciding_factor="capacity", candidates=outcomes,
+        reason=(f"Waiting for capacity: {names} {verb} at capacity today and no location "
+                f"with capacity left can serve the order; its units are held at "
+                f"{' and '.join(held) if len(held) <= 2 else _names(held)} until then."),
+    )
 
 
 def _demand(lines: Iterable[Line | tuple[str, int]]) -> list[tuple[str, int]]:

@@ -1,14 +1,18 @@
-"""Routing orders: policy and locations from configuration, capacity from stored decisions.
+"""Routing orders: policy and locations from configuration, capacity from daily counts.
 
-Order capture calls ``route`` with the availability snapshot it already read, reserves each
-allocation with the conditional update, then calls ``record_decision`` in the same
-transaction. ``simulate`` does the same on a hypothetical order and reserves nothing.
+Order capture calls ``route`` with the availability snapshot it already read, counts the
+order at each chosen location with a daily capacity (``count_orders``: the count and the
+check in one conditional write, as a reservation is), reserves each allocation with the
+conditional update, then calls ``record_decision`` in the same transaction. A count
+refused because the location filled meanwhile is routed again on fresh counts.
+``simulate`` routes a hypothetical order and reserves and counts nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import weakref
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -16,18 +20,19 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
-from sqlalchemy import Date, String, Table, any_, bindparam, func, select
+from sqlalchemy import Date, Integer, Select, String, Table, any_, bindparam, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from comptoir.config import service as config
 from comptoir.config.schemas import ChannelSafetyStockOut, LocationOut, RoutingPolicyOut
 from comptoir.db.base import new_id, utcnow
-from comptoir.db.engine import is_postgres
+from comptoir.db.coalesce import Coalescer
+from comptoir.db.engine import batch_engine, is_postgres, limits
 from comptoir.errors import InvalidInput
 from comptoir.inventory import service as inventory
 from comptoir.routing import scoring
-from comptoir.routing.models import RoutingAssignment, RoutingDecision
+from comptoir.routing.models import DailyCount, RoutingDecision
 from comptoir.routing.schemas import (
     AllocationOut,
     CandidateOut,
@@ -42,14 +47,20 @@ from comptoir.routing.schemas import (
 
 __all__ = [
     "MAX_STORED_CANDIDATES",
+    "DayClaim",
+    "capacity_claims",
+    "claims_at",
+    "count_orders",
     "daily_capacity",
     "decision_rows",
     "decisions_for_order",
+    "full_today",
     "local_day",
     "policy_view",
     "record_decision",
     "route",
     "routed_today",
+    "routed_today_together",
     "scoring_policy",
     "simulate",
 ]
@@ -60,7 +71,7 @@ MAX_STORED_CANDIDATES = 25
 MAX_LINES = 200
 MAX_QUANTITY = 100_000_000
 _DECISIONS: Table = RoutingDecision.__table__  # type: ignore[assignment]
-_ASSIGNMENTS: Table = RoutingAssignment.__table__  # type: ignore[assignment]
+_COUNTS: Table = DailyCount.__table__  # type: ignore[assignment]
 
 
 # --- configuration as routing sees it -------------------------------------------------------
@@ -103,38 +114,180 @@ def local_day(timezone: str, now: dt.datetime) -> dt.date:
     return now.astimezone(_zone(timezone or "UTC")).date()
 
 
-async def routed_today(
-    session: AsyncSession, locations: Iterable[LocationOut], *, now: dt.datetime | None = None
-) -> dict[str, int]:
-    """Orders routed to each location so far on its own calendar day (one query)."""
-    now = now or utcnow()
+def _days(locations: Iterable[LocationOut], now: dt.datetime) -> dict[str, dt.date]:
+    """Each location's own calendar day at ``now``."""
     by_zone: dict[str, dt.date] = {}
     days = {}
     for loc in locations:
         if loc.timezone not in by_zone:
             by_zone[loc.timezone] = local_day(loc.timezone, now)
         days[loc.code] = by_zone[loc.timezone]
-    if not days:
-        return {}
-    codes, local_days = sorted(days), sorted(set(days.values()))
-    table = _ASSIGNMENTS.c  # Core columns: this runs at every capture
-    if is_postgres(session):
+    return days
+
+
+def _counts_query(codes: list[str], local_days: list[dt.date], *, postgres: bool) -> Select[Any]:
+    table = _COUNTS.c  # Core columns: this runs at every capture
+    if postgres:
         # One statement text whatever the number of locations, so PostgreSQL reuses its
         # prepared statement instead of preparing a new one for each length of the list.
         where = (table.location == any_(bindparam("codes", codes, ARRAY(String))),
                  table.local_day == any_(bindparam("days", local_days, ARRAY(Date))))
     else:
         where = (table.location.in_(codes), table.local_day.in_(local_days))
-    rows = await session.execute(
-        select(table.location, table.local_day, func.count())
-        .where(*where)
-        .group_by(table.location, table.local_day)
-    )
+    return select(table.location, table.local_day, table.routed).where(*where)
+
+
+def _today(days: Mapping[str, dt.date], rows: Iterable[Any]) -> dict[str, int]:
     out = dict.fromkeys(days, 0)
-    for location, day, count in rows:
+    for location, day, routed in rows:
         if days.get(location) == day:
-            out[location] = int(count)
+            out[location] = int(routed)
     return out
+
+
+async def routed_today(
+    session: AsyncSession, locations: Iterable[LocationOut], *, now: dt.datetime | None = None
+) -> dict[str, int]:
+    """Orders routed to each location so far on its own calendar day (one query)."""
+    days = _days(locations, now or utcnow())
+    if not days:
+        return {}
+    rows = await session.execute(_counts_query(
+        sorted(days), sorted(set(days.values())), postgres=is_postgres(session)))
+    return _today(days, rows)
+
+
+_Days = dict[str, dt.date]
+_read_together: weakref.WeakKeyDictionary[AsyncEngine, Coalescer[_Days, list[Any]]]
+_read_together = weakref.WeakKeyDictionary()
+
+
+async def routed_today_together(
+    engine: AsyncEngine, locations: Iterable[LocationOut], *, now: dt.datetime | None = None
+) -> dict[str, int]:
+    """``routed_today`` (PostgreSQL), read with the other captures of this process that ask
+    at the same moment: one query, on a connection of the batch engine held for that query
+    only (as ``inventory.variants_with_availability_together``). It starts after the call:
+    as fresh as a read of its own. ``Saturated`` when too many wait already."""
+    days = _days(locations, now or utcnow())
+    if not days:
+        return {}
+    coalescer = _read_together.get(engine)
+    if coalescer is None:
+        reader = batch_engine(engine)
+
+        async def read(asked: Sequence[_Days]) -> list[list[Any]]:
+            codes = sorted({code for days in asked for code in days})
+            local_days = sorted({day for days in asked for day in days.values()})
+            async with reader.connect() as connection:
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
+                rows = (await connection.execute(
+                    _counts_query(codes, local_days, postgres=True))).all()
+            return [list(rows)] * len(asked)
+
+        bounds = limits(engine)
+        coalescer = _read_together[engine] = Coalescer(
+            read, limit=64, max_waiting=bounds.max_waiting_captures,
+            max_wait=bounds.queue_timeout)
+    return _today(days, await coalescer.submit(days))
+
+
+@dataclass(frozen=True, slots=True)
+class DayClaim:
+    """One order to count at a location with a daily capacity, on that location's day.
+    ``capacity`` None: counted without a check (a pickup, when the policy does not apply
+    capacity to pickups: it still takes a slot of the store's day)."""
+
+    location: str
+    local_day: dt.date
+    capacity: int | None
+
+
+async def claims_at(
+    locations: Iterable[str], *, pickup: bool = False, now: dt.datetime | None = None
+) -> list[DayClaim]:
+    """One order counted at each of ``locations`` that has a daily capacity, on its day."""
+    now = now or utcnow()
+    policy = await config.routing_policy()
+    enforced = not pickup or policy.capacity_applies_to_pickups
+    claims = []
+    for code in sorted(set(locations)):
+        location = await config.get_location(code)
+        capacity = daily_capacity(location, policy) if location is not None else None
+        if location is not None and capacity is not None:
+            claims.append(DayClaim(code, local_day(location.timezone, now),
+                                   capacity if enforced else None))
+    return claims
+
+
+async def capacity_claims(
+    decision: scoring.Decision, *, now: dt.datetime | None = None
+) -> list[DayClaim]:
+    """What routing ``decision`` takes from the locations' daily capacity: one order at each
+    chosen location that has a limit (nothing for an order that is not routed)."""
+    if not decision.routed or not decision.allocations:
+        return []
+    return await claims_at(decision.locations, pickup=decision.method == "pickup", now=now)
+
+
+# The count and the check in one write: a location's day gets its first order, or one more
+# while it has room. Nothing is written (no row comes back) when it is full.
+_COUNT_ONE = text("""
+    INSERT INTO routing_daily_counts (location, local_day, routed, capacity)
+    SELECT :location, :local_day, 1, :capacity WHERE :capacity IS NULL OR :capacity >= 1
+    ON CONFLICT (location, local_day) DO UPDATE
+    SET routed = routing_daily_counts.routed + 1,
+        capacity = coalesce(excluded.capacity, routing_daily_counts.capacity)
+    WHERE excluded.capacity IS NULL OR routing_daily_counts.routed < excluded.capacity
+    RETURNING routed
+""").bindparams(bindparam("location", type_=String()), bindparam("local_day", type_=Date()),
+                bindparam("capacity", type_=Integer()))
+
+_UNCOUNT_ONE = text("""
+    UPDATE routing_daily_counts SET routed = routed - 1
+    WHERE location = :location AND local_day = :local_day AND routed > 0
+""").bindparams(bindparam("location", type_=String()), bindparam("local_day", type_=Date()))
+
+
+async def count_orders(session: AsyncSession, claims: Iterable[DayClaim]) -> list[str]:
+    """Count an order at every location of ``claims``, all or nothing: the locations that
+    were full (then nothing is counted); empty when all took it.
+
+    Each count is the conditional write: no read-then-write race, on SQLite and PostgreSQL
+    alike. Days are counted in (location, day) order, so two transactions never wait for
+    each other in opposite orders. A caller told "full" routes again on fresh counts.
+    """
+    counted: list[DayClaim] = []
+    for claim in sorted(claims, key=lambda c: (c.location, c.local_day)):
+        row = (await session.execute(_COUNT_ONE, {
+            "location": claim.location, "local_day": claim.local_day,
+            "capacity": claim.capacity})).first()
+        if row is None:
+            # This transaction holds the days it counted: taking the counts back is safe.
+            for done in counted:
+                await session.execute(_UNCOUNT_ONE, {"location": done.location,
+                                                     "local_day": done.local_day})
+            return [claim.location]
+        counted.append(claim)
+    return []
+
+
+async def full_today(
+    session: AsyncSession, *, pickup: bool = False, now: dt.datetime | None = None
+) -> set[str]:
+    """The locations that may take no more orders today (for a pickup: none, unless the
+    policy applies capacity to pickups)."""
+    policy = await config.routing_policy()
+    if pickup and not policy.capacity_applies_to_pickups:
+        return set()
+    locations = await config.list_locations()
+    limited = {loc.code: capacity for loc in locations
+               if (capacity := daily_capacity(loc, policy)) is not None}
+    if not limited:
+        return set()
+    counts = await routed_today(session, [loc for loc in locations if loc.code in limited],
+                                now=now)
+    return {code for code, capacity in limited.items() if counts.get(code, 0) >= capacity}
 
 
 def _candidate(
@@ -206,13 +359,21 @@ async def route(
     stock: Mapping[str, Mapping[str, int]] | None = None,
     now: dt.datetime | None = None,
     listed: int | None = MAX_STORED_CANDIDATES,
+    wait: bool = True,
+    limits_taken: bool = False,
+    together: AsyncEngine | None = None,
 ) -> scoring.Decision:
     """Decide where ``lines`` are served under the configured policy. Reserves nothing.
 
     ``stock`` is ``{sku: {location: available}}`` when the caller has read it already (as
     capture does); otherwise it is read here. At most one more query: today's orders at the
     locations with a daily capacity that could be chosen. ``listed``: how many candidates
-    the decision describes (None: all).
+    the decision describes (None: all). ``wait``: an order only capacity keeps from being
+    routed waits for it (``scoring.route_or_wait``) rather than being refused.
+    ``limits_taken``: every location with a daily capacity counts as full (a capture that
+    lost the race for their last slots several times in a row routes without them, or
+    waits). ``together``: read the counts with the other captures of the moment, on that
+    engine, not in the session (``routed_today_together``).
     """
     skus = list(dict.fromkeys(sku for sku, _q in lines))
     if stock is None:
@@ -228,24 +389,28 @@ async def route(
     limited = [network.limited[code] for code in relevant if code in network.limited]
     candidates = network.candidates
     if limited:
-        counts = await routed_today(session, limited, now=now)
+        if limits_taken:
+            counts = {loc.code: candidates[loc.code].daily_capacity or 0 for loc in limited}
+        elif together is not None:
+            counts = await routed_today_together(together, limited, now=now)
+        else:
+            counts = await routed_today(session, limited, now=now)
         busy = {code: n for code, n in counts.items() if n}
-        if busy:
+        if busy or limits_taken:
             candidates = dict(candidates)
-            for code, n in busy.items():
+            for code, n in counts.items():
                 candidates[code] = candidates[code].after_orders(n)
-    return scoring.route(lines, delivery, candidates.values(), stock, network.policy,
-                         channel=channel, listed=listed)
+    decide = scoring.route_or_wait if wait else scoring.route
+    return decide(lines, delivery, candidates.values(), stock, network.policy,
+                  channel=channel, listed=listed)
 
 
-async def decision_rows(
+def decision_rows(
     decision: scoring.Decision, *, order_number: str = "", now: dt.datetime | None = None,
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The rows that store a decision: the decision itself, and one assignment per location
-    it sent the order to (each counts one order against that location's capacity for its
-    own day). ``order_number`` may be left for the caller's SQL to fill in."""
+) -> dict[str, Any]:
+    """The row that stores a decision. ``order_number`` may be left for the caller's SQL to
+    fill in."""
     now = now or utcnow()
-    decision_id = new_id()
     listed = [
         {"code": c.code, "kind": c.kind, "outcome": c.outcome, "reason": c.reason,
          "distance_km": c.distance_km, "distance_points": c.distance_points,
@@ -253,8 +418,8 @@ async def decision_rows(
          "score": c.score, "lines_in_full": c.lines_in_full}
         for c in decision.candidates[:MAX_STORED_CANDIDATES]
     ]
-    row: dict[str, Any] = dict(
-        id=decision_id, order_number=order_number, created_at=now, method=decision.method,
+    return dict(
+        id=new_id(), order_number=order_number, created_at=now, method=decision.method,
         channel=decision.channel, routed=decision.routed,
         deciding_factor=decision.deciding_factor, reason=decision.reason,
         destination=decision.destination, score=decision.score,
@@ -266,25 +431,22 @@ async def decision_rows(
         candidates_left_out=decision.not_listed + len(decision.candidates) - len(listed),
         without_stock=decision.without_stock,
     )
-    assignments = []
-    if decision.routed and decision.allocations:
-        for code in decision.locations:
-            location = await config.get_location(code)
-            timezone = location.timezone if location is not None else "UTC"
-            assignments.append({"id": new_id(), "decision_id": decision_id, "location": code,
-                                "local_day": local_day(timezone, now)})
-    return row, assignments
 
 
 async def record_decision(
     session: AsyncSession, order_number: str, decision: scoring.Decision, *,
-    now: dt.datetime | None = None,
-) -> None:
-    """Store a decision for an order (in the caller's transaction): two INSERTs at most."""
-    row, assignments = await decision_rows(decision, order_number=order_number, now=now)
-    await session.execute(_DECISIONS.insert().values(**row))
-    if assignments:
-        await session.execute(_ASSIGNMENTS.insert(), assignments)
+    now: dt.datetime | None = None, counted: bool = False,
+) -> list[str]:
+    """Take the decision's share of daily capacity (``count_orders``) and store it, in the
+    caller's transaction; the locations found full (then nothing is stored and the caller
+    routes again). ``counted``: the caller counted it already."""
+    if not counted:
+        full = await count_orders(session, await capacity_claims(decision, now=now))
+        if full:
+            return full
+    await session.execute(_DECISIONS.insert().values(
+        **decision_rows(decision, order_number=order_number, now=now)))
+    return []
 
 
 async def decisions_for_order(session: AsyncSession, order_number: str) -> list[StoredDecisionOut]:
@@ -298,6 +460,7 @@ async def decisions_for_order(session: AsyncSession, order_number: str) -> list[
         allocations = msgspec.convert(row.allocations, list[AllocationOut])
         out.append(StoredDecisionOut(
             order_number=row.order_number, created_at=row.created_at, routed=row.routed,
+            awaiting_capacity=scoring.awaits_capacity(row.routed, row.deciding_factor),
             reason=row.reason, deciding_factor=row.deciding_factor, method=row.method,
             channel=row.channel,
             locations=sorted({a.location for a in allocations}),

@@ -51,6 +51,9 @@ def negotiate(accept_language: str | None) -> Locale:
 
 # The order's status in the customer's words. A hold, whatever its reason, is "being checked".
 _STATUS: dict[str, dict[Locale, str]] = {
+    # Accepted, its items set aside; no store or warehouse can start on it today.
+    "awaiting_capacity": {"fr": "Commande confirmée, en attente de préparation",
+                          "en": "Order confirmed, waiting to be prepared"},
     "confirmed": {"fr": "Commande confirmée", "en": "Order confirmed"},
     "on_hold": {"fr": "En cours de vérification", "en": "Being checked"},
     "cancelled": {"fr": "Annulée", "en": "Cancelled"},
@@ -73,6 +76,9 @@ def status_label(status: str, delivery_method: str, locale: Locale) -> str:
 # a store passing the work on, reminders) is left out: an unknown type is never shown.
 _EVENTS: dict[str, dict[Locale, str]] = {
     "order.captured": {"fr": "Commande reçue", "en": "Order received"},
+    "order.awaiting_capacity": {"fr": "Articles réservés, préparation dès qu'un créneau se libère",
+                                "en": "Items set aside, prepared as soon as a slot frees up"},
+    "order.routed": {"fr": "Préparation planifiée", "en": "Preparation scheduled"},
     "order.held": {"fr": "En cours de vérification", "en": "Being checked"},
     "order.released": {"fr": "Vérification terminée", "en": "Check complete"},
     "order.edited": {"fr": "Commande modifiée", "en": "Order updated"},

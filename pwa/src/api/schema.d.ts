@@ -856,6 +856,7 @@ export interface components {
         /** DecisionOut */
         DecisionOut: {
             allocations: components["schemas"]["routing_schemas_AllocationOut"][];
+            awaiting_capacity: boolean;
             candidates: components["schemas"]["CandidateOut"][];
             channel: string | null;
             deciding_factor: string;
@@ -1310,6 +1311,7 @@ export interface components {
         /** StoredDecisionOut */
         StoredDecisionOut: {
             allocations: components["schemas"]["routing_schemas_AllocationOut"][];
+            awaiting_capacity: boolean;
             candidates: components["schemas"]["CandidateOut"][];
             channel: string | null;
             /** Format: date-time */

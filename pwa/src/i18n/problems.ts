@@ -24,6 +24,8 @@ export const problemTexts: Partial<Record<Locale, Record<string, string>>> = {
     invalid_request: "La demande est invalide.",
     invalid_cursor: "La liste a changé : recommencez la recherche.",
     unknown_sku: "Ce SKU n'existe pas.",
+    no_capacity:
+      "Les unités de cette modification ne sont que sur des sites sans capacité restante aujourd'hui : réessayez demain ou relevez leur capacité.",
     other_location: "Vous ne pouvez modifier le stock que de votre site, pas de {location}.",
     reason_required: "Indiquez pourquoi le stock change (le motif est obligatoire).",
     zero_delta: "Un ajustement de 0 ne change rien.",

@@ -1,6 +1,7 @@
 /**
  * The managers' home, live: today's orders and revenue, the orders waiting for a decision
- * (held for lack of stock, held for another reason) and the stock-outs.
+ * (held for lack of stock, held for another reason), the orders waiting for capacity (in
+ * stock, but every location that could prepare them is full today) and the stock-outs.
  */
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
@@ -24,6 +25,7 @@ const PAGE = 100;
 // A day's orders are read page by page; past this many the count says "at least".
 const MAX_PAGES = 20;
 const HELD = 50;
+const AWAITING = 50;
 const STOCK_OUTS = 20;
 // Orders come in bursts: the board is read again at most this often while they do.
 const LIVE_PAUSE_MS = 1_000;
@@ -33,6 +35,8 @@ interface Board {
   shortOfStock: OrderRow[];
   onHold: OrderRow[];
   moreOnHold: boolean;
+  awaitingCapacity: OrderRow[];
+  moreAwaiting: boolean;
   stockOuts: StockOut[];
   moreStockOuts: boolean;
 }
@@ -54,9 +58,10 @@ async function loadToday(): Promise<DaySummary> {
 }
 
 async function loadBoard(): Promise<Board> {
-  const [today, held, outs] = await Promise.all([
+  const [today, held, awaiting, outs] = await Promise.all([
     loadToday(),
     unwrap(api.GET("/api/orders", { params: { query: { status: "on_hold", limit: HELD } } })),
+    unwrap(api.GET("/api/orders", { params: { query: { status: "awaiting_capacity", limit: AWAITING } } })),
     unwrap(api.GET("/api/inventory/outs", { params: { query: { limit: STOCK_OUTS } } })),
   ]);
   const { shortOfStock, other } = splitHolds(held.items, new Map(held.items.map((row) => [row.number, row.hold_reason ?? null])));
@@ -65,17 +70,34 @@ async function loadBoard(): Promise<Board> {
     shortOfStock,
     onHold: other,
     moreOnHold: held.next_cursor !== null,
+    awaitingCapacity: awaiting.items,
+    moreAwaiting: awaiting.next_cursor !== null,
     stockOuts: outs.items,
     moreStockOuts: outs.next_cursor !== null,
   };
 }
 
-function HeldOrders({ id, title, rows, more, empty }: { id: string; title: MessageKey; rows: OrderRow[]; more: boolean; empty: MessageKey }) {
+function HeldOrders({
+  id,
+  title,
+  rows,
+  more,
+  empty,
+  hint,
+}: {
+  id: string;
+  title: MessageKey;
+  rows: OrderRow[];
+  more: boolean;
+  empty: MessageKey;
+  hint?: MessageKey;
+}) {
   return (
     <>
       <h2 class="section-title" id={id}>
         {t(title, { count: rows.length + (more ? "+" : "") })}
       </h2>
+      {hint && rows.length > 0 && <p class="muted small">{t(hint)}</p>}
       {rows.length ? (
         <ul class="list" aria-labelledby={id}>
           {rows.map((row) => (
@@ -160,6 +182,14 @@ export function Dashboard() {
             empty="dashboard.nothingShort"
           />
           <HeldOrders id="dashboard-held" title="dashboard.onHold" rows={board.onHold} more={board.moreOnHold} empty="dashboard.nothingHeld" />
+          <HeldOrders
+            id="dashboard-awaiting"
+            title="dashboard.awaitingCapacity"
+            rows={board.awaitingCapacity ?? []}
+            more={board.moreAwaiting ?? false}
+            empty="dashboard.nothingAwaiting"
+            hint="dashboard.awaitingHint"
+          />
 
           <h2 class="section-title" id="dashboard-outs">
             {t("dashboard.stockOuts", { count: stockOuts.length + (board.moreStockOuts ? "+" : "") })}

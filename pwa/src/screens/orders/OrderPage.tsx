@@ -31,7 +31,7 @@ const FIRST_CANDIDATES = 3;
 const HOLD_REASONS = ["address_check", "suspected_fraud", "customer_request", "stock_problem"] as const;
 const MANAGERS = new Set(["manager", "admin"]);
 // Lines and delivery can change until fulfillment starts.
-const EDITABLE = new Set(["confirmed", "on_hold"]);
+const EDITABLE = new Set(["awaiting_capacity", "confirmed", "on_hold"]);
 const ADDRESS_FIELDS = ["name", "line1", "line2", "postal_code", "city", "country"] as const;
 type AddressField = (typeof ADDRESS_FIELDS)[number];
 

@@ -6,7 +6,7 @@ const row = (number: string, status = "confirmed") => ({ number, status });
 
 describe("the orders list", () => {
   it("asks for every open status under Open, and no status under All", () => {
-    expect(statusQuery("open")).toBe("confirmed,on_hold,in_fulfillment,ready_for_pickup,partially_shipped");
+    expect(statusQuery("open")).toBe("awaiting_capacity,confirmed,on_hold,in_fulfillment,ready_for_pickup,partially_shipped");
     expect(statusQuery("all")).toBe("");
     expect(statusQuery("on_hold")).toBe("on_hold");
   });

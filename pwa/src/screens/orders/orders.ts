@@ -14,6 +14,7 @@ export interface OrderRow {
 
 /** Orders still to be worked on: what "Open" means in the status filter. */
 export const OPEN_STATUSES = [
+  "awaiting_capacity",
   "confirmed",
   "on_hold",
   "in_fulfillment",
@@ -24,6 +25,7 @@ export const OPEN_STATUSES = [
 export const STATUS_FILTERS = [
   "open",
   "all",
+  "awaiting_capacity",
   "confirmed",
   "on_hold",
   "in_fulfillment",
