@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from redis.exceptions import RedisError
@@ -73,37 +74,45 @@ def _too_many(retry_after: int) -> TooManyRequests:
         code="too_many_attempts", headers={"Retry-After": str(max(1, retry_after))})
 
 
+@dataclass
+class _Window:
+    count: int
+    ends: float  # time.monotonic()
+
+
 class MemoryAttempts:
-    """One process's count: key -> [attempts, monotonic end of its window]."""
+    """One process's count, per key, for the window its first attempt opened."""
 
     def __init__(self, limit: int = WRONG_ANSWERS_ALLOWED,
                  window: float = WINDOW_SECONDS) -> None:
         self.limit, self.window = limit, window
-        self._counts: dict[str, list[float]] = {}
+        self._windows: dict[str, _Window] = {}
 
-    def _live(self, key: str, now: float) -> list[float] | None:
-        entry = self._counts.get(key)
-        if entry is not None and entry[1] <= now:
-            del self._counts[key]
+    def _open(self, key: str, now: float) -> _Window | None:
+        found = self._windows.get(key)
+        if found is not None and found.ends <= now:
+            del self._windows[key]
             return None
-        return entry
+        return found
 
     async def take(self, key: str) -> Attempt:
         # No await from here to the return: the check and the count are one step.
         now = time.monotonic()
-        if len(self._counts) > 10_000:  # forget ended windows now and then
-            for stale in [k for k, (_n, end) in self._counts.items() if end <= now]:
-                del self._counts[stale]
-        entry = self._live(key, now) or self._counts.setdefault(key, [0, now + self.window])
-        entry[0] += 1
-        if entry[0] > self.limit:
-            raise _too_many(math.ceil(entry[1] - now))
-        return Attempt(left=self.limit - int(entry[0]))
+        if len(self._windows) > 10_000:  # forget ended windows now and then
+            for ended in [k for k, w in self._windows.items() if w.ends <= now]:
+                del self._windows[ended]
+        window = self._open(key, now)
+        if window is None:
+            window = self._windows[key] = _Window(count=0, ends=now + self.window)
+        window.count += 1
+        if window.count > self.limit:
+            raise _too_many(math.ceil(window.ends - now))
+        return Attempt(left=self.limit - window.count)
 
     async def give_back(self, key: str) -> None:
-        entry = self._live(key, time.monotonic())
-        if entry is not None and entry[0] > 0:
-            entry[0] -= 1
+        window = self._open(key, time.monotonic())
+        if window is not None and window.count > 0:
+            window.count -= 1
 
 
 # Count, and start the window on the first attempt (or mend a key that lost its expiry).
