@@ -97,6 +97,7 @@ async def test_the_pickup_code_is_absent_until_the_customer_proves_it_is_them(
         data = await anon.get(f"/api/track/{token}", headers={"Accept-Language": language})
         for shown in (page.text, data.text, json.dumps(messages)):
             assert code not in shown
+            assert "612345678" not in shown and "ada@example.fr" not in shown  # the answers
         assert "<svg" not in page.text and 'id="proof"' in page.text
         assert (data.json()["pickup_code"], data.json()["pickup_code_access"]) == (
             None, "proof_needed")
@@ -229,6 +230,20 @@ async def test_an_order_without_phone_or_e_mail_says_to_come_with_an_id(
         None, "at_counter", [])
     refused = _problem(await _prove(anon, token, RIGHT_DIGITS), 409, "pickup_code_at_counter")
     assert code not in json.dumps(refused)
+
+
+async def test_the_page_asks_only_for_what_the_order_can_check(
+    anon: httpx.AsyncClient, place: Any,
+) -> None:
+    order = await place(pickup_at="ST-LYON-01", customer={"email": "ada@example.fr"})
+    token = order["tracking_token"]
+    page = html.unescape((await get_page(anon, token, "en")).text)
+    assert '<label for="proof-answer">Your e-mail address</label>' in page
+    assert 'inputmode="email"' in page and 'autocomplete="email"' in page
+    assert (await anon.get(f"/api/track/{token}")).json()["proof_by"] == ["email"]
+    # Four digits cannot be this order's answer: a wrong one, counted as such.
+    _problem(await _prove(anon, token, RIGHT_DIGITS), 403, "wrong_proof")
+    assert (await _prove(anon, token, "ada@example.fr")).status_code == 200
 
 
 async def test_a_shipped_order_has_no_code_to_prove_for(
