@@ -66,6 +66,7 @@ from comptoir.routing.api import RoutingController
 from comptoir.settings import Settings, load_settings
 from comptoir.system.api import SystemController
 from comptoir.tracking.api import TrackingController
+from comptoir.tracking.attempts import proof_attempts
 from comptoir.web import spa
 from comptoir.web.db_session import session_ender
 from comptoir.web.head import answer_head_as_get
@@ -230,6 +231,8 @@ def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True)
                 "dispatcher": dispatcher,
                 "housekeeping": housekeeping,
                 "realtime": realtime,
+                # Wrong answers to the tracking page's "prove it is you", counted per order.
+                "pickup_proof_attempts": proof_attempts(redis, settings.redis_prefix),
             }
         ),
         request_max_body_size=10 * 1024 * 1024,

@@ -17,6 +17,7 @@ from comptoir.auth.guards import ALL, PUBLIC, declared_access
 PUBLIC_PATHS = {
     "/health", "/ready", "/api/auth/login", "/", "/{path:path}", "/admin", "/ws",
     "/track/{token:str}", "/api/track/{token:str}", "/api/track/{token:str}/arrived",
+    "/api/track/{token:str}/proof",
 }
 
 ROLE_CLIENT = {"manager": "manager", "associate": "associate", "channel": None}

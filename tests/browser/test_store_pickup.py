@@ -91,9 +91,11 @@ async def capture_pickup(server: DemoServer, key: str, quantity: int = 2) -> dic
 
 
 async def pickup_code(server: DemoServer, tracking_token: str) -> str:
-    """The code the customer's tracking page shows (and puts in its QR code)."""
+    """The code the customer's tracking page shows (and puts in its QR code), once the
+    customer proved it is them with the order's e-mail."""
     async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
-        response = await client.get(f"/api/track/{tracking_token}")
+        response = await client.post(f"/api/track/{tracking_token}/proof",
+                                     json={"answer": "lea.martin@exemple.fr"})
         assert response.status_code == 200, response.text
         code = response.json()["pickup_code"]
         assert code

@@ -24,11 +24,12 @@ def _live_tracking() -> None:
 
 @pytest.fixture
 def place(client_for: Any, catalog: Any) -> Callable[..., Any]:
-    """``await place(pickup_at="ST-LYON-01")`` → a captured order (JSON) with two lines."""
+    """``await place(pickup_at="ST-LYON-01")`` → a captured order (JSON) with two lines;
+    other keywords replace parts of the body (``customer=None``, ``delivery={...}``)."""
 
     stocked: list[bool] = []
 
-    async def capture(*, pickup_at: str | None = None) -> dict[str, Any]:
+    async def capture(*, pickup_at: str | None = None, **overrides: Any) -> dict[str, Any]:
         web = await client_for(key="web")
         if not stocked:
             await catalog.add("TEE-BLK-M", price=1990, name="T-shirt noir M",
@@ -39,6 +40,9 @@ def place(client_for: Any, catalog: Any) -> Callable[..., Any]:
         body = order_body(("TEE-BLK-M", 2), ("MUG-01", 1))
         if pickup_at is not None:
             body["delivery"] = pickup(pickup_at)
+        body.update(overrides)
+        if body.get("customer") is None:
+            body.pop("customer", None)
         response = await web.post("/api/orders", json=body)
         assert response.status_code == 201, response.text
         return response.json()  # type: ignore[no-any-return]

@@ -36,32 +36,35 @@ async def test_page_speaks_french_by_default_and_english_when_the_browser_prefer
     assert '<html lang="fr">' in (await get_page(anon, token, "en;q=0, fr;q=0.3")).text
 
 
-async def test_shipped_order_shows_its_lines_and_delivery_address(
+async def test_shipped_order_shows_its_lines_and_its_delivery_address_masked(
     anon: httpx.AsyncClient, place: Any
 ) -> None:
     order = await place()
     page = html.unescape((await get_page(anon, order["tracking_token"])).text)
     assert order["number"] in page
     assert "T-shirt noir M" in page and "Mug « Comptoir »" in page
-    assert "Livraison à" in page and "3 rue de la Paix" in page and "69001 Lyon" in page
+    # "3 rue de la Paix" for "Ada Byron": enough to recognise, not to find the door.
+    assert "Livraison à" in page and "3*** r*** de la P***" in page and "69001 Lyon" in page
+    assert "Ada B." in page
+    assert "rue de la Paix" not in page and "Byron" not in page
     assert "Code de retrait" not in page and "<svg" not in page
 
 
-async def test_pickup_order_shows_the_store_its_hours_and_the_code_as_a_qr_code(
+async def test_pickup_order_shows_the_store_and_its_hours_and_asks_for_a_proof_before_the_code(
     anon: httpx.AsyncClient, place: Any, lyon_store_details: dict[str, str], pickup_code: Any
 ) -> None:
     order = await place(pickup_at="ST-LYON-01")
     page = html.unescape((await get_page(anon, order["tracking_token"])).text)
     assert "Retrait en magasin" in page
     assert "Comptoir Lyon Presqu'île" in page
+    # The store's own address is public: it is shown in full.
     assert "12 rue de la République" in page and "69002 Lyon" in page
     assert "Lun-Sam 10:00-19:00" in page
     assert "Code de retrait" in page
-    svg = page[page.index("<svg"):page.index("</svg>")]
-    assert 'class="qr"' in svg and "<path" in svg
+    assert "Les 4 derniers chiffres de votre téléphone, ou votre adresse e-mail" in page
     code = await pickup_code(order["number"])
-    assert code  # the code the store scans at handover, readable to quote as well
-    assert f'id="pickup-code">{code}<' in page
+    assert code and code not in page
+    assert "<svg" not in page and 'id="pickup-code"' not in page
     assert "Livraison à" not in page
 
 
@@ -76,7 +79,8 @@ async def test_json_gives_the_same_content_as_the_page(
     assert set(body) == {
         "number", "locale", "status", "status_label", "placed_at", "currency", "lines",
         "shipping", "total", "shipping_text", "total_text", "delivery_method", "address",
-        "store", "pickup_code", "timeline", "seq", "can_check_in", "arrived_at"}
+        "store", "pickup_code", "pickup_code_access", "proof_by", "timeline", "seq",
+        "can_check_in", "arrived_at"}
     assert body["number"] == order["number"] and body["locale"] == "en"
     assert (body["status"], body["status_label"]) == ("confirmed", "Order confirmed")
     assert [(line["name"], line["quantity"], line["unit_price"], line["total_text"])
@@ -86,7 +90,10 @@ async def test_json_gives_the_same_content_as_the_page(
     assert body["delivery_method"] == "pickup" and body["address"] is None
     assert body["store"]["name"] == "Comptoir Lyon Presqu'île"
     assert body["store"]["opening_hours"] == "Lun-Sam 10:00-19:00"
-    assert body["pickup_code"] == await pickup_code(order["number"])
+    # The code waits for the customer to prove it is them (test_pickup_code_proof.py).
+    assert (body["pickup_code"], body["pickup_code_access"]) == (None, "proof_needed")
+    assert body["proof_by"] == ["phone", "email"]
+    assert await pickup_code(order["number"]) not in response.text
     [step] = body["timeline"]
     assert (step["type"], step["label"]) == ("order.captured", "Order received")
     assert body["seq"] == step["seq"] > 0
@@ -183,7 +190,7 @@ async def test_page_is_light_and_its_inline_code_runs_only_by_its_nonce(
     assert f'<style nonce="{nonce}">' in page
     assert "src=" not in page  # no external script, image or framework
     script = page[page.index("<script"):page.index("</script>")]
-    assert len(script.encode()) < 4096
+    assert len(script.encode()) < 6144
     assert len(response.content) < 20_000
     other = await get_page(anon, order["tracking_token"])
     assert f"'nonce-{nonce}'" not in other.headers["content-security-policy"]

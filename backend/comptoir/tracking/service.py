@@ -11,12 +11,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from comptoir.config import service as config
+from comptoir.errors import Conflict, Forbidden
 from comptoir.events.service import events_after
 from comptoir.fulfillment import service as fulfillment
 from comptoir.orders import service as orders
 from comptoir.orders.models import Order
 from comptoir.tracking import wording
+from comptoir.tracking.attempts import ProofAttempts
+from comptoir.tracking.masking import mask_name, mask_street
+from comptoir.tracking.proof import accepted_proofs, answer_matches, read_answer
 from comptoir.tracking.schemas import (
+    PickupCodeAccess,
     TrackedAddress,
     TrackedLine,
     TrackedStep,
@@ -30,6 +35,7 @@ __all__ = [
     "find_tracked",
     "pickup_code_for",
     "present_event",
+    "prove_customer",
     "qr_svg",
     "tracked_number",
     "tracking",
@@ -68,14 +74,42 @@ def pickup_code_for(order: Order) -> str:
     return order.pickup_code or order.number
 
 
+def _pickup_code_access(order: Order, proven: bool) -> PickupCodeAccess | None:
+    if order.delivery_method != "pickup":
+        return None
+    if not accepted_proofs(order.customer_phone, order.customer_email):
+        return "at_counter"
+    return "shown" if proven else "proof_needed"
+
+
+async def prove_customer(order: Order, answer: str, attempts: ProofAttempts) -> None:
+    """Let the page show the pickup code to whoever typed the last four digits of the order's
+    phone or its e-mail; refuse anything else, and more than a few wrong answers a day."""
+    if order.delivery_method != "pickup":
+        raise Conflict("This order is delivered, not picked up: it has no pickup code.",
+                       code="not_a_pickup")
+    if not accepted_proofs(order.customer_phone, order.customer_email):
+        raise Conflict("This order has no phone number or e-mail to check: its customer gets "
+                       "it at the counter, with an ID.", code="pickup_code_at_counter")
+    proof, value = read_answer(answer)  # unreadable: refused, not counted
+    attempt = await attempts.take(str(order.id))
+    if answer_matches(proof, value, order.customer_phone, order.customer_email):
+        await attempts.give_back(str(order.id))
+        return
+    raise Forbidden("This does not match the order's phone number or e-mail.",
+                    code="wrong_proof", attempts_left=attempt.left)
+
+
 def qr_svg(code: str, label: str) -> Markup:
     """The pickup code as an inline SVG QR code (no script, no image request)."""
     qr = segno.make(code, error="m", micro=False)
     return Markup(qr.svg_inline(scale=5, title=label, svgclass="qr", lineclass=None))
 
 
-async def tracking(session: AsyncSession, order: Order, locale: Locale) -> Tracking:
-    """Everything the tracking page shows, in the customer's words and language."""
+async def tracking(session: AsyncSession, order: Order, locale: Locale, *,
+                   proven: bool = False) -> Tracking:
+    """Everything the tracking page shows, in the customer's words and language: the address
+    masked, the pickup code only to a device that ``proven`` it is the customer's."""
     lines, _allocations = await orders.lines_and_allocations(session, order.id)
     money = order.currency
     store = None
@@ -93,8 +127,9 @@ async def tracking(session: AsyncSession, order: Order, locale: Locale) -> Track
     if order.delivery_method == "ship" and order.ship_to:
         ship_to = order.ship_to
         address = TrackedAddress(
-            name=str(ship_to.get("name", "")), line1=str(ship_to.get("line1", "")),
-            line2=str(ship_to.get("line2", "") or ""),
+            name=mask_name(str(ship_to.get("name", "") or "")),
+            line1=mask_street(str(ship_to.get("line1", "") or "")),
+            line2=mask_street(str(ship_to.get("line2", "") or "")),
             postal_code=str(ship_to.get("postal_code", "")), city=str(ship_to.get("city", "")),
             country=str(ship_to.get("country", "")))
     events = await events_after(session, 0, topic="order", subject=order.number,
@@ -113,6 +148,7 @@ async def tracking(session: AsyncSession, order: Order, locale: Locale) -> Track
         await fulfillment.counter_check_in(session, order.id)
         if order.delivery_method == "pickup" and order.status == "ready_for_pickup"
         else (False, None))
+    access = _pickup_code_access(order, proven)
     # Shipping as the customer paid it: tax included when the channel prices that way.
     shipping = order.shipping + order.shipping_tax
     return Tracking(
@@ -130,7 +166,10 @@ async def tracking(session: AsyncSession, order: Order, locale: Locale) -> Track
         shipping_text=wording.format_money(shipping, money, locale),
         total_text=wording.format_money(order.total, money, locale),
         delivery_method=order.delivery_method, address=address, store=store,
-        pickup_code=pickup_code_for(order) if order.delivery_method == "pickup" else None,
+        pickup_code=pickup_code_for(order) if access == "shown" else None,
+        pickup_code_access=access,
+        proof_by=list(accepted_proofs(order.customer_phone, order.customer_email))
+        if access == "proof_needed" else [],
         timeline=timeline, seq=last_seq,
         can_check_in=waiting and arrived_at is None, arrived_at=arrived_at,
     )

@@ -132,6 +132,38 @@ _TEXT: dict[str, dict[Locale, str]] = {
                   "en": "Your order is not ready for pickup yet."},
     "try_again": {"fr": "Cela n'a pas fonctionné, réessayez.",
                   "en": "That did not work, please try again."},
+    # The pickup code, shown once the device proved it is the customer's (tracking/proof.py).
+    "pickup_locked": {"fr": "Pour afficher votre code de retrait sur cet appareil, "
+                            "confirmez que c'est bien vous.",
+                      "en": "To show your pickup code on this device, confirm it is you."},
+    "proof_label_phone_email": {"fr": "Les 4 derniers chiffres de votre téléphone, "
+                                      "ou votre adresse e-mail",
+                                "en": "The last 4 digits of your phone number, "
+                                      "or your e-mail address"},
+    "proof_label_phone": {"fr": "Les 4 derniers chiffres de votre téléphone",
+                          "en": "The last 4 digits of your phone number"},
+    "proof_label_email": {"fr": "Votre adresse e-mail", "en": "Your e-mail address"},
+    "proof_submit": {"fr": "Afficher le code", "en": "Show the code"},
+    "proof_remembered": {"fr": "Cet appareil s'en souviendra pour cette commande.",
+                         "en": "This device will remember it for this order."},
+    "proof_in_email": {"fr": "Le code est aussi dans l'e-mail envoyé quand la commande est "
+                             "prête.",
+                       "en": "The code is also in the e-mail sent when your order is ready."},
+    "proof_wrong": {"fr": "Ce n'est pas ce que nous avons pour cette commande.",
+                    "en": "That does not match this order."},
+    "proof_left": {"fr": "Essais restants : {n}.", "en": "Tries left: {n}."},
+    "proof_too_many": {"fr": "Trop d'essais. Réessayez plus tard, utilisez le code de l'e-mail "
+                             "« commande prête », ou présentez une pièce d'identité au comptoir.",
+                       "en": "Too many tries. Try again later, use the code in the "
+                             "\u201cready for pickup\u201d e-mail, or show an ID at the counter."},
+    "proof_unreadable": {"fr": "Tapez les 4 derniers chiffres de votre téléphone ou votre "
+                               "adresse e-mail.",
+                         "en": "Type the last 4 digits of your phone number or your e-mail "
+                               "address."},
+    "pickup_at_counter": {"fr": "Au comptoir, donnez le numéro de la commande et présentez une "
+                                "pièce d'identité : l'équipe vous la remettra.",
+                          "en": "At the counter, give the order number and show an ID: the "
+                                "team will hand it to you."},
 }
 
 

@@ -694,6 +694,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/track/{token}/proof": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The customer proves it is them and gets the pickup code; this device remembers it */
+        post: operations["ApiTrackTokenProofProve"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -1147,6 +1164,11 @@ export interface components {
             total: number;
             version: number;
         };
+        /** PickupCode */
+        PickupCode: {
+            pickup_code: string;
+            qr_svg: string;
+        };
         /** PolicyOut */
         PolicyOut: {
             capacity_applies_to_pickups: boolean;
@@ -1198,6 +1220,15 @@ export interface components {
             description?: string;
             name?: string;
             variants?: components["schemas"]["VariantPatch"][];
+        };
+        /**
+         * Proof
+         * @enum {string}
+         */
+        Proof: "phone" | "email";
+        /** ProofIn */
+        ProofIn: {
+            answer: string;
         };
         /** Readiness */
         Readiness: {
@@ -1388,8 +1419,11 @@ export interface components {
             locale: string;
             number: string;
             pickup_code?: string | null;
+            /** @enum {null|string} */
+            pickup_code_access?: "shown" | "proof_needed" | "at_counter" | null;
             /** Format: date-time */
             placed_at: string;
+            proof_by?: components["schemas"]["Proof"][];
             seq: number;
             shipping: number;
             shipping_text: string;
@@ -3098,6 +3132,47 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Arrival"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiTrackTokenProofProve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProofIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PickupCode"];
                 };
             };
             /** @description Bad request syntax or unsupported method */
