@@ -802,6 +802,7 @@ export interface components {
             active: boolean;
             code: string;
             currency: string;
+            id_check_above?: number | null;
             kind: string;
             name: string;
             prices_include_tax: boolean;
@@ -925,10 +926,13 @@ export interface components {
             hold_until?: string | null;
             /** Format: uuid */
             id: string;
+            /** @default false */
+            id_check_required: boolean;
             kind: string;
             lines?: components["schemas"]["FulfillmentLineOut"][];
             location: string;
             order_number: string;
+            pickup_code_check?: components["schemas"]["PickupCodeCheckOut"] | null;
             ready_at?: string | null;
             shipments?: components["schemas"]["ShipmentOut"][];
             status: string;
@@ -942,6 +946,8 @@ export interface components {
         HandoverIn: {
             code?: string | null;
             collected_by?: string | null;
+            /** @default false */
+            id_checked: boolean;
             override_reason?: string | null;
         };
         /** Health */
@@ -1145,6 +1151,14 @@ export interface components {
             status: string;
             total: number;
             version: number;
+        };
+        /** PickupCodeCheckOut */
+        PickupCodeCheckOut: {
+            /** @constant */
+            algorithm: "PBKDF2-SHA256";
+            hash: string;
+            iterations: number;
+            salt: string;
         };
         /** PolicyOut */
         PolicyOut: {
