@@ -7,10 +7,11 @@ cut they refuse a wrong code as the server would, and queue only a handover they
 (the server checks the code again when the queued handover arrives). The hash is
 PBKDF2-HMAC-SHA256, which every browser's WebCrypto computes, over the code as the counter
 reads it (``normalise``), with a random 16-byte salt per fulfillment and ``ITERATIONS``
-rounds: about 45 ms for one code on one core of the 2-core server this was measured on,
-tens of milliseconds to a few tenths of a second on a phone. Trying the million commonest
-guesses would take that phone hours, and a pickup code is one of 31^8 ≈ 8.5e11
-(``orders.service.new_pickup_code``); the parcel is collected or sent back within days. The
+rounds. Measured on the 2-core machine this was written on: one check takes ~22 ms in
+Chromium's WebCrypto, ~45 ms with Chromium's 4x CPU slowdown (Lighthouse's mid-range phone),
+~50 ms in Python on the server (done once, when the parcel is marked ready). A million
+guesses would take such a phone some 6 to 12 hours, and a pickup code is one of
+31^8 ≈ 8.5e11 (``orders.service.new_pickup_code``) while the parcel waits a few days. The
 iteration count travels with each hash, so it can be raised later without breaking the
 hashes already given.
 
