@@ -373,6 +373,7 @@ async def test_offline_above_the_channels_amount_the_counter_asks_for_an_id_chec
         await expect(refused).to_have_text(
             "Check the customer's ID before handing over this order (its amount asks for "
             "it), then tick the box.")
+        await screenshot(page, "store-id-check-en")
         await page.get_by_label("I checked the customer's ID").check()
         await field.fill(wrong_code_for(code))
         await field.press("Enter")
