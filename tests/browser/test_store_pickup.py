@@ -203,8 +203,8 @@ async def test_an_associate_takes_a_pickup_from_the_queue_to_handover_by_scannin
             "Prête à retirer : le client est prévenu.")
         assert (await fulfillment(demo_server, fulfillment_id))["status"] == "ready_for_pickup"
 
-        # A wrong code typed at the counter is refused, with the server's reason, and
-        # changes nothing.
+        # A wrong code typed at the counter is refused (the phone checks it against the
+        # parcel's code hash, in the server's words) and changes nothing.
         code_field = page.get_by_label("Code de retrait")
         await code_field.fill("ZZZZ99")
         await page.get_by_role("button", name="Remettre avec ce code").tap()
@@ -250,9 +250,11 @@ async def test_an_associate_takes_a_pickup_from_the_queue_to_handover_by_scannin
         await context.close()
 
 
-async def ready_at_the_counter(server: DemoServer, key: str) -> tuple[dict[str, Any], str, str]:
+async def ready_at_the_counter(server: DemoServer, key: str, quantity: int = 1) -> tuple[
+    dict[str, Any], str, str
+]:
     """A pickup order already picked and waiting at the counter: (order, fulfillment id, code)."""
-    order = await capture_pickup(server, key, quantity=1)
+    order = await capture_pickup(server, key, quantity=quantity)
     async with api_as(server) as client:
         queue = await client.get("/api/fulfillments",
                                  params={"location": STORE, "status": "new", "limit": 100})
@@ -264,7 +266,33 @@ async def ready_at_the_counter(server: DemoServer, key: str) -> tuple[dict[str, 
     return order, str(work["id"]), await pickup_code(server, order["tracking_token"])
 
 
-async def test_a_handover_typed_without_network_is_applied_once_when_it_returns(
+WRONG_CODE_FR = ("Ce code de retrait ne correspond pas à la commande : vérifiez-le avec le "
+                 "client, ou demandez à un responsable de remettre sans le code.")
+WRONG_CODE_EN = ("This pickup code does not match the order; check it with the customer, or "
+                 "ask a manager to override.")
+
+
+async def outbox_actions(page: Any) -> list[dict[str, Any]]:
+    """What the phone keeps in its outbox (IndexedDB), oldest first: kind, subject, status."""
+    return list(await page.evaluate("""() => new Promise((resolve, reject) => {
+        const opening = indexedDB.open("comptoir");
+        opening.onerror = () => reject(opening.error);
+        opening.onsuccess = () => {
+            const all = opening.result.transaction("outbox").objectStore("outbox").getAll();
+            all.onerror = () => reject(all.error);
+            all.onsuccess = () => resolve(all.result
+                .sort((a, b) => a.createdAt - b.createdAt)
+                .map((e) => ({kind: e.kind, subject: e.subject, status: e.status,
+                              body: e.request.body})));
+        };
+    })"""))
+
+
+def wrong_code_for(code: str) -> str:
+    return "".join("A" if c != "A" else "B" for c in code)
+
+
+async def test_offline_a_wrong_code_is_refused_at_the_counter_and_only_the_right_one_is_queued(
     context: Any, page: Any, sign_in: SignIn, demo_server: DemoServer, web_key: str
 ) -> None:
     order, work_id, code = await ready_at_the_counter(demo_server, web_key)
@@ -272,8 +300,16 @@ async def test_a_handover_typed_without_network_is_applied_once_when_it_returns(
     await expect(page.locator(".work-status")).to_have_text("Prête à retirer")
 
     await context.set_offline(True)
-    # A handheld scanner reads the customer's QR code into the field and presses Enter.
+    # A wrong code: refused on the phone, as the server refuses it, and nothing is queued.
     field = page.get_by_label("Code de retrait")
+    await field.fill(wrong_code_for(code))
+    await field.press("Enter")
+    await expect(page.locator(".work-outcome .outcome--refused")).to_have_text(WRONG_CODE_FR)
+    await expect(page.locator(".work-status")).to_have_text("Prête à retirer")
+    await expect(page.locator(".finished")).to_have_count(0)
+    assert await outbox_actions(page) == []
+
+    # A handheld scanner reads the customer's QR code into the field and presses Enter.
     await field.fill(code)
     await field.press("Enter")
     await expect(page.locator(".work-outcome .outcome--queued")).to_have_text(
@@ -282,6 +318,8 @@ async def test_a_handover_typed_without_network_is_applied_once_when_it_returns(
         "Remise au client sur ce téléphone : envoyé au retour du réseau.")
     queued = page.locator(".action").filter(has_text=f"Remettre {order['number']}")
     await expect(queued).to_have_attribute("data-status", "pending")
+    assert [(a["kind"], a["status"], a["body"]["code"]) for a in await outbox_actions(page)
+            ] == [("fulfillment.handover", "pending", code)]
     assert (await fulfillment(demo_server, work_id))["status"] == "ready_for_pickup"
 
     await context.set_offline(False)
@@ -290,6 +328,77 @@ async def test_a_handover_typed_without_network_is_applied_once_when_it_returns(
     assert (await fulfillment(demo_server, work_id))["status"] == "handed_over"
     assert (await order_events(demo_server, order["number"])).count(
         "fulfillment.handed_over") == 1
+
+
+@pytest.fixture
+async def id_check_above(demo_server: DemoServer, web_key: str) -> AsyncIterator[Any]:
+    """``await id_check_above(amount)``: the web channel's ID-check amount, for one test."""
+    from comptoir.config import service as config_service
+    from comptoir.config.models import SalesChannel
+    from comptoir.db.migrate import piccolo_bound_to
+
+    async def set_amount(amount: int | None) -> None:
+        with piccolo_bound_to(demo_server.settings):
+            await SalesChannel.update({SalesChannel.id_check_above: amount}).where(
+                SalesChannel.code == "web")
+            config_service.invalidate()
+
+    yield set_amount
+    await set_amount(None)
+
+
+async def test_offline_above_the_channels_amount_the_counter_asks_for_an_id_check_in_english(
+    browser: Any, demo_server: DemoServer, web_key: str, sign_in: SignIn,
+    id_check_above: Any,
+) -> None:
+    await id_check_above(5000)  # 50.00 EUR: three candles are more, the other tests' fewer
+    order, work_id, code = await ready_at_the_counter(demo_server, web_key, quantity=3)
+    deadline = time.monotonic() + 30  # the server reads its configuration every few seconds
+    while not (await fulfillment(demo_server, work_id))["id_check_required"]:
+        assert time.monotonic() < deadline, "the server never asked for an ID check"
+        await asyncio.sleep(0.5)
+
+    context = await new_phone(browser, demo_server, locale="en-GB")
+    try:
+        page = await context.new_page()
+        await sign_in(page, ASSOCIATE, f"/store/work/{work_id}")
+        await expect(page.locator(".work-status")).to_have_text("Ready for pickup")
+        await expect(page.get_by_text(
+            "A high-value order: ask the customer for an ID before handing it over.")
+        ).to_be_visible()
+
+        await context.set_offline(True)
+        field = page.get_by_label("Pickup code")
+        await field.fill(code)
+        await field.press("Enter")  # the right code, but no ID check yet
+        refused = page.locator(".work-outcome .outcome--refused")
+        await expect(refused).to_have_text(
+            "Check the customer's ID before handing over this order (its amount asks for "
+            "it), then tick the box.")
+        await screenshot(page, "store-id-check-en")
+        await page.get_by_label("I checked the customer's ID").check()
+        await field.fill(wrong_code_for(code))
+        await field.press("Enter")
+        await expect(refused).to_have_text(WRONG_CODE_EN)
+        assert await outbox_actions(page) == []
+
+        await field.fill(code)
+        await field.press("Enter")
+        await expect(page.locator(".finished")).to_have_text(
+            "Handed over on this phone: sent when the network returns.")
+        [queued] = await outbox_actions(page)
+        assert queued["body"]["id_checked"] is True
+
+        await context.set_offline(False)
+        await expect(page.locator(".finished")).to_contain_text("Handed over at",
+                                                                  timeout=20_000)
+        assert (await fulfillment(demo_server, work_id))["status"] == "handed_over"
+        async with api_as(demo_server) as client:
+            events = (await client.get(f"/api/orders/{order['number']}/events")).json()
+        [handed] = [e for e in events if e["type"] == "fulfillment.handed_over"]
+        assert handed["data"]["id_checked"] is True
+    finally:
+        await context.close()
 
 
 async def test_a_handover_taken_offline_is_refused_plainly_when_the_order_was_cancelled_meanwhile(

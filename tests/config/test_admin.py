@@ -85,3 +85,28 @@ async def test_admin_without_trailing_slash_redirects(anon: httpx.AsyncClient) -
     response = await anon.get("/admin")
     assert response.status_code in (301, 302, 307, 308)
     assert response.headers["location"] == "/admin/"
+
+
+async def test_an_admin_sets_the_channels_id_check_amount_in_the_admin(
+    anon: httpx.AsyncClient, world: World
+) -> None:
+    from comptoir.config import service as config
+    from comptoir.config.models import SalesChannel
+
+    assert (await admin_sign_in(anon, world.users["admin"], PASSWORD)).status_code == 200
+    schema = (await anon.get("/admin/api/tables/config_channel/schema/")).json()
+    assert "ID check" in schema["properties"]["id_check_above"]["extra"]["help_text"]
+    web = await SalesChannel.select(SalesChannel.id).where(SalesChannel.code == "web").first()
+    assert web is not None
+    try:
+        changed = await anon.patch(f"/admin/api/tables/config_channel/{web['id']}/",
+                                   json={"id_check_above": 50_000},
+                                   headers={"X-CSRFToken": anon.cookies["csrftoken"]})
+        assert changed.status_code == 200, changed.text
+        config.invalidate()
+        channel = await config.get_channel("web")
+        assert channel is not None and channel.id_check_above == 50_000
+    finally:
+        await SalesChannel.update({SalesChannel.id_check_above: None}).where(
+            SalesChannel.code == "web")
+        config.invalidate()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -49,6 +49,14 @@ async def _delivered(subscriber: Subscriber, count: int) -> list[int]:
             if "seq" in message and "data" in message:
                 seqs.append(message["seq"])
     return seqs
+
+
+async def _until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    """Wait for ``condition`` with a deadline generous enough for a busy machine."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "still waiting"
+        await asyncio.sleep(0.01)
 
 
 async def test_events_arriving_out_of_order_and_twice_are_delivered_once_in_order(
@@ -118,3 +126,30 @@ def test_live_events_wait_for_the_backlog_and_only_newer_ones_follow_it() -> Non
     assert [subscriber.next_message(), subscriber.next_message()] == ["live 13", None]
     subscriber.offer(13, "live 13 again")
     assert subscriber.next_message() is None
+
+
+async def test_client_resuming_after_a_quiet_spell_is_not_closed_when_the_poll_runs_during_its_backlog(  # noqa: E501
+    sessionmaker: Any, record: Any
+) -> None:
+    """Nobody followed the feed while events were committed (the hub fell behind); a phone
+    then resumes from far back with a small queue. The poll's look at the table, taken while
+    that backlog is on its way, must not pile the same events up again as live ones and
+    close the phone as too slow (it did on a busy machine, where backlogs take longer)."""
+    hub = Hub(sessionmaker, poll_seconds=3600)  # the test takes the poll's turn itself
+    hub.client_limit = 3
+    await hub.start()
+    try:
+        seqs = await record(*[stock("TEE", "WH-PARIS", n=n) for n in range(10)])
+        await _until(lambda: hub.last_seq is None)  # heard the commit, found nobody to feed
+
+        phone = Feed(hub, MANAGER)
+        subscribing = asyncio.create_task(phone.subscribe(["inventory:TEE"], since=0))
+        await _until(lambda: bool(phone.subscriber.out))  # its backlog started: the rest waits
+        await hub._catch_up()  # what the poll does every poll_seconds
+
+        assert phone.subscriber.closing is None
+        assert await _delivered(phone.subscriber, 10) == seqs
+        await subscribing
+        phone.leave()
+    finally:
+        await hub.stop()

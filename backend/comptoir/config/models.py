@@ -97,6 +97,14 @@ class SalesChannel(Table, tablename="config_channel"):
     currency = Varchar(length=3, default="EUR")
     prices_include_tax = Boolean(default=True)
     active = Boolean(default=True)
+    # Pickups of orders above this total (minor units of ``currency``) are handed over only
+    # once the associate has checked the customer's ID. A channel, not a store: the amount
+    # is in the channel's currency, and how an order was paid (online, at a till) is what
+    # makes a stranger at the counter a risk.
+    id_check_above = Integer(
+        null=True, default=None,
+        help_text="Pickups of orders above this total, in cents of the channel's currency "
+                  "(50000 = 500.00), are handed over only after an ID check. Empty: never.")
 
 
 class Company(Table, tablename="config_company"):

@@ -57,6 +57,9 @@ class ChannelOut(msgspec.Struct, frozen=True, kw_only=True):
     prices_include_tax: bool
     active: bool
     shipping_rates: list[ShippingRateOut] = []
+    # Pickups of orders above this total (minor units of ``currency``) need an ID check at
+    # the counter; None: never.
+    id_check_above: int | None = None
 
 
 class CompanyOut(msgspec.Struct, frozen=True, kw_only=True):

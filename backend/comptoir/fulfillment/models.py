@@ -35,6 +35,9 @@ class Fulfillment(UUIDPrimaryKey, Base):
         DateTimeUTC(timezone=True), nullable=True)
     reminded_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True),
                                                             nullable=True)
+    # The pickup code's salted, slow hash (fulfillment/counter.py), made when the parcel is
+    # ready: the store's phones check a code with it when the network is cut.
+    pickup_code_digest: Mapped[str | None] = mapped_column(String(120), nullable=True)
     handed_over_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True),
                                                                nullable=True)
     handed_over_by: Mapped[str | None] = mapped_column(String(120), nullable=True)

@@ -13,6 +13,7 @@ __all__ = [
     "FulfillmentOut",
     "FulfillmentPage",
     "HandoverIn",
+    "PickupCodeCheckOut",
     "RejectIn",
     "ShipIn",
     "ShipmentOut",
@@ -37,11 +38,14 @@ class ShipIn(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class HandoverIn(msgspec.Struct, frozen=True, kw_only=True):
-    """The customer's pickup code, or (managers) a reason to hand over without it."""
+    """The customer's pickup code, or (managers) a reason to hand over without it; and, for
+    an order whose fulfillment says ``id_check_required``, that the customer's ID was
+    checked (refused without it)."""
 
     code: Annotated[str, msgspec.Meta(max_length=40)] | None = None
     override_reason: Text200 | None = None
     collected_by: Text200 | None = None
+    id_checked: bool = False
 
 
 class RejectIn(msgspec.Struct, frozen=True, kw_only=True):
@@ -69,6 +73,18 @@ class ShipmentOut(msgspec.Struct, frozen=True, kw_only=True):
     shipped_at: dt.datetime
 
 
+class PickupCodeCheckOut(msgspec.Struct, frozen=True, kw_only=True):
+    """How a phone checks a pickup code without the network (never the code itself): the
+    code, in upper case without spaces or dashes, UTF-8, through PBKDF2 with SHA-256 (as
+    WebCrypto names it), ``iterations`` rounds and ``salt``, gives the 32 bytes ``hash``.
+    ``salt`` and ``hash`` are base64url without padding."""
+
+    algorithm: Literal["PBKDF2-SHA256"]
+    iterations: int
+    salt: str
+    hash: str
+
+
 class FulfillmentOut(msgspec.Struct, frozen=True, kw_only=True):
     id: uuid.UUID
     order_number: str
@@ -82,6 +98,11 @@ class FulfillmentOut(msgspec.Struct, frozen=True, kw_only=True):
     handed_over_at: dt.datetime | None = None
     collected_by: str | None = None
     customer_arrived_at: dt.datetime | None = None  # "I'm here" from the tracking page
+    # A pickup waiting at the counter: how to check its code offline (see PickupCodeCheckOut).
+    pickup_code_check: PickupCodeCheckOut | None = None
+    # A pickup whose order is above its channel's ID-check amount: the handover must say
+    # ``id_checked``.
+    id_check_required: bool = False
     lines: list[FulfillmentLineOut] = []
     shipments: list[ShipmentOut] = []
 

@@ -7,6 +7,7 @@ appends one order event, all in the caller's transaction.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import logging
@@ -30,7 +31,7 @@ from comptoir.db.engine import is_postgres
 from comptoir.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from comptoir.events.dispatcher import Delivery
 from comptoir.events.service import enqueue, record_event
-from comptoir.fulfillment import states
+from comptoir.fulfillment import counter, states
 from comptoir.fulfillment.handoff import HAND_OFF, hand_off
 from comptoir.fulfillment.models import Fulfillment, FulfillmentLine, Shipment
 from comptoir.fulfillment.schemas import (
@@ -38,6 +39,7 @@ from comptoir.fulfillment.schemas import (
     FulfillmentOut,
     FulfillmentPage,
     HandoverIn,
+    PickupCodeCheckOut,
     RejectIn,
     ShipIn,
     ShipmentOut,
@@ -221,9 +223,9 @@ async def _render_page(
     session: AsyncSession, rows: Sequence[Fulfillment],
     known: Mapping[uuid.UUID, list[FulfillmentLine]] | None = None,
 ) -> list[FulfillmentOut]:
-    """Fulfillments with their pick lists and parcels, in three queries for the page
-    (lines, barcodes, shipments), plus the pick-list check of each one not started
-    (``_sync_lines``: its order may have changed since)."""
+    """Fulfillments with their pick lists and parcels, in four queries for the page
+    (lines, barcodes, shipments, the pickups' order totals), plus the pick-list check of
+    each one not started (``_sync_lines``: its order may have changed since)."""
     lines: dict[uuid.UUID, list[FulfillmentLine]] = dict(known or {})
     for row in rows:
         if row.id not in lines and row.status == states.Status.NEW.value:
@@ -244,12 +246,42 @@ async def _render_page(
             .order_by(Shipment.shipped_at, Shipment.id)
         ):
             shipments.setdefault(shipment.fulfillment_id, []).append(shipment)
-    return [_out(row, lines.get(row.id, []), variants, shipments.get(row.id, []))
+    id_checks = await _id_checks(session, {row.order_id for row in rows if row.kind == "pickup"})
+    return [_out(row, lines.get(row.id, []), variants, shipments.get(row.id, []),
+                 id_check_required=id_checks.get(row.order_id, False))
             for row in rows]
 
 
+async def _id_checks(session: AsyncSession, order_ids: set[uuid.UUID]) -> dict[uuid.UUID, bool]:
+    """Per order: does its pickup need an ID check at the counter (its channel's amount)."""
+    if not order_ids:
+        return {}
+    totals = await session.execute(select(Order.id, Order.total, Order.currency, Order.channel)
+                                   .where(Order.id.in_(order_ids)))
+    return {order_id: await _id_check_required(total, currency, channel)
+            for order_id, total, currency, channel in totals}
+
+
+async def _id_check_required(total: int, currency: str, channel_code: str) -> bool:
+    channel = await config.get_channel(channel_code)
+    return channel is not None and counter.id_check_required(
+        total=total, currency=currency, threshold=channel.id_check_above,
+        threshold_currency=channel.currency)
+
+
+def _pickup_code_check(fulfillment: Fulfillment) -> PickupCodeCheckOut | None:
+    """What the store's phones check a code with, while the parcel waits at the counter."""
+    if (fulfillment.status != states.Status.READY_FOR_PICKUP.value
+            or not fulfillment.pickup_code_digest):
+        return None
+    digest = counter.PickupCodeDigest.parse(fulfillment.pickup_code_digest)
+    return PickupCodeCheckOut(algorithm=counter.ALGORITHM, iterations=digest.iterations,
+                              salt=digest.salt_text, hash=digest.hash_text)
+
+
 def _out(fulfillment: Fulfillment, lines: Sequence[FulfillmentLine],
-         variants: Mapping[str, Any], shipments: Sequence[Shipment]) -> FulfillmentOut:
+         variants: Mapping[str, Any], shipments: Sequence[Shipment], *,
+         id_check_required: bool) -> FulfillmentOut:
     return FulfillmentOut(
         id=fulfillment.id, order_number=fulfillment.order_number,
         location=fulfillment.location, kind=fulfillment.kind, status=fulfillment.status,
@@ -258,6 +290,8 @@ def _out(fulfillment: Fulfillment, lines: Sequence[FulfillmentLine],
         hold_until=fulfillment.hold_until, handed_over_at=fulfillment.handed_over_at,
         collected_by=fulfillment.collected_by,
         customer_arrived_at=fulfillment.customer_arrived_at,
+        pickup_code_check=_pickup_code_check(fulfillment),
+        id_check_required=id_check_required,
         lines=[FulfillmentLineOut(
             sku=line.sku, name=line.name,
             barcode=variants[line.sku].barcode if line.sku in variants else None,
@@ -564,6 +598,10 @@ async def ready_for_pickup(session: AsyncSession, fulfillment_id: uuid.UUID, *,
     work = await _begin(session, fulfillment_id, principal, states.Action.READY_FOR_PICKUP)
     location = await config.get_location(work.fulfillment.location)
     hold_days = location.pickup_hold_days if location is not None else 7
+    if work.order.pickup_code:
+        # Tens of ms of CPU, on purpose (counter.py): in a thread, not on the event loop.
+        digest = await asyncio.to_thread(counter.PickupCodeDigest.of, work.order.pickup_code)
+        work.fulfillment.pickup_code_digest = digest.stored()
     now = utcnow()
     work.fulfillment.status = states.Status.READY_FOR_PICKUP.value
     work.fulfillment.ready_at = now
@@ -586,10 +624,11 @@ async def _notify(session: AsyncSession, kind: str, order: Order, fulfillment: F
 
 async def handover(session: AsyncSession, fulfillment_id: uuid.UUID, data: HandoverIn, *,
                    principal: Principal) -> FulfillmentOut:
-    """Handed over at the counter: with the customer's code, or a manager's override."""
+    """Handed over at the counter: with the customer's code, or a manager's override; above
+    the channel's amount, once the associate has checked the customer's ID."""
     work = await _begin(session, fulfillment_id, principal, states.Action.HANDOVER)
     if data.code is not None:
-        given = data.code.strip().upper().replace(" ", "").replace("-", "")
+        given = counter.normalise(data.code)
         expected = work.order.pickup_code or ""
         if not expected or not secrets.compare_digest(given.encode(), expected.encode()):
             raise Conflict("This pickup code does not match the order; check it with the "
@@ -602,6 +641,13 @@ async def handover(session: AsyncSession, fulfillment_id: uuid.UUID, data: Hando
     else:
         raise InvalidInput("Send the customer's pickup code, or a manager's override_reason.",
                            code="pickup_code_required")
+    order = work.order
+    if not data.id_checked and await _id_check_required(order.total, order.currency,
+                                                        order.channel):
+        raise InvalidInput("Check the customer's ID before handing over this order (its amount "
+                           "asks for it), then confirm it with id_checked.",
+                           code="id_check_required", total=order.total,
+                           currency=order.currency)
     units = {line.id: line.quantity for line in work.lines if line.quantity}
     handed = await _consume(session, work, units)
     now = utcnow()
@@ -611,6 +657,7 @@ async def handover(session: AsyncSession, fulfillment_id: uuid.UUID, data: Hando
     work.fulfillment.collected_by = (data.collected_by or "").strip() or None
     work.data = {"lines": handed, "collected_by": work.fulfillment.collected_by,
                  "with": "code" if data.code is not None else "override",
+                 **({"id_checked": True} if data.id_checked else {}),
                  **({"override_reason": work.fulfillment.override_reason}
                     if data.code is None else {})}
     return await _finish(session, work, "handed_over")

@@ -465,8 +465,8 @@ class Hub:
             # Another event under a number already given: the log was emptied and restarted
             # (a restored or test database). Continue from here.
             last = self._restarted(event.seq - 1)
-        if last is None or event.seq == last + 1 or not self._subscribers:
-            self._dispatch(event)
+        if last is None or event.seq == last + 1 or not self._subscribers or self._behind:
+            self._dispatch(event)  # behind: the backlogs being read fill any gap (see _catch_up)
             return
         await self._fill()
         if self._last_seq is None or event.seq > self._last_seq:
@@ -501,7 +501,10 @@ class Hub:
             self._last_seq = min(self._last_seq, position)
 
     async def _catch_up(self) -> None:
-        if not self._subscribers:
+        if not self._subscribers or self._behind:
+            # Behind, every connection is still reading its backlog from the table and says
+            # how far it read (``replayed_to``); read from the hub's old position now, the
+            # same events would pile up again as live ones and close them as too slow.
             return
         head = await self.read_head(known=self._last_seq)
         if self._last_seq is None:

@@ -819,6 +819,7 @@ export interface components {
             active: boolean;
             code: string;
             currency: string;
+            id_check_above?: number | null;
             kind: string;
             name: string;
             prices_include_tax: boolean;
@@ -943,10 +944,13 @@ export interface components {
             hold_until?: string | null;
             /** Format: uuid */
             id: string;
+            /** @default false */
+            id_check_required: boolean;
             kind: string;
             lines?: components["schemas"]["FulfillmentLineOut"][];
             location: string;
             order_number: string;
+            pickup_code_check?: components["schemas"]["PickupCodeCheckOut"] | null;
             ready_at?: string | null;
             shipments?: components["schemas"]["ShipmentOut"][];
             status: string;
@@ -960,6 +964,8 @@ export interface components {
         HandoverIn: {
             code?: string | null;
             collected_by?: string | null;
+            /** @default false */
+            id_checked: boolean;
             override_reason?: string | null;
         };
         /** Health */
@@ -1168,6 +1174,14 @@ export interface components {
         PickupCode: {
             pickup_code: string;
             qr_svg: string;
+        };
+        /** PickupCodeCheckOut */
+        PickupCodeCheckOut: {
+            /** @constant */
+            algorithm: "PBKDF2-SHA256";
+            hash: string;
+            iterations: number;
+            salt: string;
         };
         /** PolicyOut */
         PolicyOut: {

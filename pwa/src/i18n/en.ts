@@ -203,6 +203,11 @@ export const en = {
   "fulfillment.code": "Pickup code",
   "fulfillment.collectedBy": "Collected by (if not the customer)",
   "fulfillment.handoverSubmit": "Hand over with this code",
+  "fulfillment.idCheckHint": "A high-value order: ask the customer for an ID before handing it over.",
+  "fulfillment.idChecked": "I checked the customer's ID",
+  "fulfillment.checkingCode": "Checking the code…",
+  "fulfillment.cannotCheckCode":
+    "This phone cannot check this code yet: wait for the network, or ask a manager to hand it over without the code.",
   "fulfillment.override": "Hand over without the code (manager)",
   "fulfillment.overrideReason": "Why, and how the customer was identified",
   "fulfillment.overrideSubmit": "Hand over without the code",

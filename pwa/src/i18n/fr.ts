@@ -205,6 +205,11 @@ export const fr: Record<MessageKey, string> = {
   "fulfillment.code": "Code de retrait",
   "fulfillment.collectedBy": "Retirée par (si ce n'est pas le client)",
   "fulfillment.handoverSubmit": "Remettre avec ce code",
+  "fulfillment.idCheckHint": "Commande d'un montant élevé : demandez une pièce d'identité au client avant de la remettre.",
+  "fulfillment.idChecked": "J'ai vérifié une pièce d'identité du client",
+  "fulfillment.checkingCode": "Vérification du code…",
+  "fulfillment.cannotCheckCode":
+    "Ce téléphone ne peut pas encore vérifier ce code : attendez le retour du réseau, ou demandez à un responsable de remettre sans le code.",
   "fulfillment.override": "Remettre sans le code (responsable)",
   "fulfillment.overrideReason": "Pourquoi, et comment le client a été identifié",
   "fulfillment.overrideSubmit": "Remettre sans le code",

@@ -1,12 +1,20 @@
 /**
  * The server's refusals (problem+json `code`) in languages other than English.
- * The server writes its `detail` in English for people, so English needs no table;
- * a code missing here falls back to that `detail`. `{field}` takes the problem's own field
+ * The server writes its `detail` in English for people, so English needs no table (but for
+ * the few refusals the phone makes itself); a code missing here falls back to that `detail`. `{field}` takes the problem's own field
  * of that name (`{on_hand}` from a refusal that carries `on_hand`).
  */
 import type { Locale } from "./translate";
 
 export const problemTexts: Partial<Record<Locale, Record<string, string>>> = {
+  // English only for the refusals the counter also makes itself, offline (screens/store/
+  // counter.ts): it must say the server's sentence without the server.
+  en: {
+    wrong_pickup_code:
+      "This pickup code does not match the order; check it with the customer, or ask a manager to override.",
+    id_check_required:
+      "Check the customer's ID before handing over this order (its amount asks for it), then tick the box.",
+  },
   fr: {
     bad_credentials: "Identifiant ou mot de passe incorrect.",
     account_disabled: "Ce compte est désactivé.",
@@ -40,6 +48,8 @@ export const problemTexts: Partial<Record<Locale, Record<string, string>>> = {
       "Ce code de retrait ne correspond pas à la commande : vérifiez-le avec le client, ou demandez à un responsable de remettre sans le code.",
     pickup_code_required: "Scannez ou tapez le code de retrait du client.",
     override_not_allowed: "Seul un responsable peut remettre une commande sans son code de retrait.",
+    id_check_required:
+      "Vérifiez une pièce d'identité du client avant de remettre cette commande (son montant l'exige), puis cochez la case.",
     fulfillment_not_found: "Ce travail n'est pas (ou plus) dans la file de votre magasin.",
     quantity_exceeds_line: "{sku} : plus d'unités que ce qu'il reste à fournir.",
     nothing_to_ship: "Il ne reste rien à expédier.",

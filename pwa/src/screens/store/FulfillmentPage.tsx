@@ -2,6 +2,8 @@
  * One piece of store work: the pick list (scan, hardware scanner or tap), packed or ready,
  * the handover at the counter with the customer's QR code or typed code, and rejections.
  * Every action goes through the outbox: taken offline, it is sent when the network returns.
+ * A handover is queued only once this phone has checked the code (and, when the order asks
+ * for it, that an ID was checked): a wrong code is refused here, network or not.
  */
 import "./store.css";
 
@@ -26,6 +28,7 @@ import { useFollow } from "../../realtime/useFollow";
 import { paths } from "../../routes";
 import { outboxEntries, queueAction } from "../../state/outbox";
 import { me } from "../../state/session";
+import { checkPickupCode, ID_NOT_CHECKED, WRONG_CODE } from "./counter";
 import {
   ACTION_KIND,
   actionsFor,
@@ -86,6 +89,9 @@ interface Outcome {
   tone: "done" | "queued" | "refused";
   text: string;
 }
+
+/** A refusal of the server's that the counter makes itself, in the server's words. */
+const refusalOf = (problem: Problem): string => describeError(new ApiError(problem.status ?? 400, problem), locale.value);
 
 /** The server's refusal in the counter's words; an order cancelled meanwhile says so plainly. */
 function refusal(entry: OutboxEntry): string {
@@ -374,12 +380,14 @@ function Ship({ run, busy }: { run: (action: WorkAction, body?: unknown) => Prom
 function Handover({
   work,
   run,
+  refuse,
   busy,
   openScanner,
   scanned,
 }: {
   work: Fulfillment;
   run: (action: WorkAction, body?: unknown) => Promise<void>;
+  refuse: (text: string) => void;
   busy: boolean;
   openScanner: () => void;
   scanned: Scan | null;
@@ -387,22 +395,46 @@ function Handover({
   const code = useSignal("");
   const collectedBy = useSignal("");
   const override = useSignal("");
+  const idChecked = useSignal(false);
+  const checking = useSignal(false);
   const input = useRef<HTMLInputElement>(null);
   const manager = MANAGERS.has(me.value?.role ?? "");
+  const needsId = work.id_check_required === true;
 
   useEffect(() => {
     if (window.matchMedia?.("(pointer: fine)").matches) input.current?.focus();
   }, []);
 
-  const handOver = (raw: string) => {
+  /** What every handover sends besides the code or the override; null: not yet (no ID check). */
+  const common = (): Record<string, unknown> | null => {
+    if (needsId && !idChecked.value) {
+      refuse(refusalOf(ID_NOT_CHECKED));
+      return null;
+    }
+    return { collected_by: collectedBy.value.trim() || undefined, ...(needsId ? { id_checked: true } : {}) };
+  };
+
+  const handOver = async (raw: string) => {
     const given = normalisePickupCode(raw);
-    if (!given) return;
-    void run("handover", { code: given, collected_by: collectedBy.value.trim() || undefined });
+    if (!given || checking.value) return;
+    const body = common();
+    if (!body) return;
+    checking.value = true;
+    try {
+      const verdict = await checkPickupCode(given, work.pickup_code_check);
+      if (verdict !== "matches") {
+        refuse(verdict === "wrong" ? refusalOf(WRONG_CODE) : t("fulfillment.cannotCheckCode"));
+        return;
+      }
+    } finally {
+      checking.value = false;
+    }
+    void run("handover", { code: given, ...body });
   };
   // The customer's QR code, read by the camera, hands over at once.
   useScans(scanned, "qr", (value) => {
     code.value = value;
-    handOver(value);
+    void handOver(value);
   });
 
   return (
@@ -411,6 +443,15 @@ function Handover({
         {t("fulfillment.handover")}
       </h2>
       <p class="muted">{t("fulfillment.handoverHint")}</p>
+      {needsId && (
+        <div class="id-check">
+          <p class="flag flag--id">{t("fulfillment.idCheckHint")}</p>
+          <label class="check">
+            <input type="checkbox" name="id-checked" checked={idChecked.value} onChange={(e) => (idChecked.value = e.currentTarget.checked)} />
+            <span>{t("fulfillment.idChecked")}</span>
+          </label>
+        </div>
+      )}
       <button type="button" class="button button--primary button--block button--big" onClick={openScanner} disabled={busy}>
         <Icon name="scan" />
         {t("fulfillment.scanQr")}
@@ -419,7 +460,7 @@ function Handover({
         class="form"
         onSubmit={(e) => {
           e.preventDefault();
-          handOver(code.value);
+          void handOver(code.value);
         }}
       >
         <div class="field">
@@ -446,8 +487,8 @@ function Handover({
           </label>
           <input id="handover-by" maxLength={200} autocomplete="off" value={collectedBy.value} onInput={(e) => (collectedBy.value = e.currentTarget.value)} />
         </div>
-        <button type="submit" class="button button--secondary button--block" disabled={busy || !code.value.trim()}>
-          {t("fulfillment.handoverSubmit")}
+        <button type="submit" class="button button--secondary button--block" disabled={busy || checking.value || !code.value.trim()}>
+          {checking.value ? t("fulfillment.checkingCode") : t("fulfillment.handoverSubmit")}
         </button>
       </form>
       {manager && (
@@ -457,9 +498,9 @@ function Handover({
             class="form"
             onSubmit={(e) => {
               e.preventDefault();
-              if (override.value.trim()) {
-                void run("handover", { override_reason: override.value.trim(), collected_by: collectedBy.value.trim() || undefined });
-              }
+              if (!override.value.trim()) return;
+              const body = common();
+              if (body) void run("handover", { override_reason: override.value.trim(), ...body });
             }}
           >
             <div class="field">
@@ -590,6 +631,8 @@ export function FulfillmentPage({ id }: { id: string }) {
   const busy = useSignal(false);
   // The last action taken on this page; what became of it is read from the outbox, live.
   const taken = useSignal<{ id: string; action: WorkAction } | null>(null);
+  // A refusal this phone made itself (a wrong code at the counter): nothing was queued.
+  const said = useSignal<Outcome | null>(null);
   const scanned = useSignal<Scan | null>(null);
   const scanner = useScanner();
   const timer = useRef<number | undefined>(undefined);
@@ -615,6 +658,7 @@ export function FulfillmentPage({ id }: { id: string }) {
     if (!work) return;
     busy.value = true;
     taken.value = null;
+    said.value = null;
     try {
       const entry = await queueAction({
         kind: ACTION_KIND[action],
@@ -643,7 +687,13 @@ export function FulfillmentPage({ id }: { id: string }) {
   // while it is the last word on this work.
   const last = entries.at(-1);
   const mine = taken.value ? entries.find((e) => e.id === taken.value?.id) : undefined;
-  const shown = mine && taken.value ? outcomeOf(mine, taken.value.action) : last?.status === "failed" ? outcomeOf(last, "handover") : null;
+  const shown =
+    said.value ?? (mine && taken.value ? outcomeOf(mine, taken.value.action) : last?.status === "failed" ? outcomeOf(last, "handover") : null);
+  const refuse = (text: string) => {
+    taken.value = null;
+    said.value = { tone: "refused", text };
+    navigator.vibrate?.([80, 60, 80]);
+  };
   // Accepted actions are in the outbox's list; here, what waits or was refused.
   const open = entries.filter((e) => e.status !== "sent");
 
@@ -693,7 +743,7 @@ export function FulfillmentPage({ id }: { id: string }) {
           </div>
 
           {status === "ready_for_pickup" && (
-            <Handover work={work} run={run} busy={busy.value} openScanner={() => void scanner.openScanner("qr")} scanned={scanned.value} />
+            <Handover work={work} run={run} refuse={refuse} busy={busy.value} openScanner={() => void scanner.openScanner("qr")} scanned={scanned.value} />
           )}
           {(status === "packed" || status === "partially_shipped") && work.kind === "ship" && <Ship run={run} busy={busy.value} />}
           {(status === "handed_over" || status === "shipped" || status === "rejected" || status === "cancelled") && <Finished work={work} status={status} />}

@@ -25,6 +25,7 @@ function work(id: string, status: string, extra: Partial<Fulfillment> = {}): Ful
     allowed_actions: [],
     created_at: "2026-11-26T09:00:00Z",
     lines: [],
+    id_check_required: false,
     ...extra,
   };
 }
