@@ -22,7 +22,6 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
-from litestar.stores.redis import RedisStore
 from litestar.types import (
     HTTPResponseBodyEvent,
     HTTPResponseStartEvent,
@@ -33,6 +32,7 @@ from litestar.types import (
 
 from comptoir import __version__
 from comptoir.auth.api import AuthController
+from comptoir.auth.attempts import AttemptCounters, MemoryAttempts, RedisAttempts
 from comptoir.auth.guards import (
     SESSION_COOKIE,
     authorize,
@@ -40,7 +40,7 @@ from comptoir.auth.guards import (
     declared_access,
     public,
 )
-from comptoir.auth.sessions import StaffSessionConfig
+from comptoir.auth.sessions import SessionStore, StaffSessionConfig
 from comptoir.catalog.api import CatalogController
 from comptoir.config.admin import build_admin
 from comptoir.config.api import ConfigController
@@ -66,7 +66,7 @@ from comptoir.settings import Settings, load_settings
 from comptoir.system.api import SystemController
 from comptoir.tracking.api import TrackingController
 from comptoir.web import spa
-from comptoir.web.db_session import end_session
+from comptoir.web.db_session import end_session_under
 from comptoir.web.head import answer_head_as_get
 
 __all__ = ["create_app"]
@@ -90,13 +90,15 @@ CONTROLLERS: list[Any] = [
 
 def _stores(settings: Settings, redis: Any) -> dict[str, Store]:
     if redis is None:
-        return {"sessions": MemoryStore(), "rate_limit": MemoryStore()}
-    prefix = settings.redis_prefix
-    return {
-        "sessions": RedisStore(redis, namespace=f"{prefix}:sessions", handle_client_shutdown=False),
-        "rate_limit": RedisStore(redis, namespace=f"{prefix}:ratelimit",
-                                 handle_client_shutdown=False),
-    }
+        return {"sessions": MemoryStore()}
+    return {"sessions": SessionStore(redis, namespace=f"{settings.redis_prefix}:sessions",
+                                     handle_client_shutdown=False)}
+
+
+def _sign_in_attempts(settings: Settings, redis: Any) -> AttemptCounters:
+    if redis is None:
+        return MemoryAttempts()
+    return RedisAttempts(redis, namespace=f"{settings.redis_prefix}:signin")
 
 
 def _check_every_route_declares_access(app: Litestar) -> None:
@@ -122,7 +124,10 @@ def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True)
     if settings.redis_url:
         from redis.asyncio import Redis
 
-        redis = Redis.from_url(settings.redis_url)
+        # Bounded waits: a Redis that is down or hung is a quick 503, not a stalled request.
+        redis = Redis.from_url(settings.redis_url,
+                               socket_connect_timeout=settings.redis_timeout_seconds,
+                               socket_timeout=settings.redis_timeout_seconds)
 
     dispatcher = OutboxDispatcher(
         sessionmaker, {"webhook": deliver_webhook, **NOTIFICATION_HANDLERS,
@@ -178,18 +183,17 @@ def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True)
                 await redis.aclose()
             await engine.dispose()
 
-    sqlalchemy = SQLAlchemyPlugin(
-        config=SQLAlchemyAsyncConfig(
-            engine_instance=engine,
-            session_dependency_key="db_session",
-            before_send_handler=end_session,
-            # No advanced-alchemy cache or file-object listeners: nothing here uses them,
-            # and they would look up their settings at every commit and flush.
-            session_config=AsyncSessionConfig(expire_on_commit=False, info={
-                "enable_cache_listener": False, "enable_file_object_listener": False}),
-            create_all=False,
-        )
+    db_config = SQLAlchemyAsyncConfig(
+        engine_instance=engine,
+        session_dependency_key="db_session",
+        # No advanced-alchemy cache or file-object listeners: nothing here uses them,
+        # and they would look up their settings at every commit and flush.
+        session_config=AsyncSessionConfig(expire_on_commit=False, info={
+            "enable_cache_listener": False, "enable_file_object_listener": False}),
+        create_all=False,
     )
+    db_config.before_send_handler = end_session_under(db_config.session_scope_key)
+    sqlalchemy = SQLAlchemyPlugin(config=db_config)
     secure_cookies = settings.base_url.startswith("https://")
     app = Litestar(
         route_handlers=[*CONTROLLERS, admin, *spa.route_handlers(settings)],
@@ -225,6 +229,7 @@ def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True)
                 "dispatcher": dispatcher,
                 "housekeeping": housekeeping,
                 "realtime": realtime,
+                "sign_in_attempts": _sign_in_attempts(settings, redis),
             }
         ),
         request_max_body_size=10 * 1024 * 1024,

@@ -17,6 +17,7 @@ __all__ = [
     "InvalidInput",
     "NotFound",
     "PreconditionFailed",
+    "ServiceUnavailable",
     "Unauthorized",
     "exception_handlers",
     "problem",
@@ -82,6 +83,14 @@ class TooManyRequests(DomainError):
     status_code = 429
     code = "too_many_requests"
     title = "Too many requests"
+
+
+class ServiceUnavailable(DomainError):
+    """Something Comptoir needs is away for now: nothing was done; try again (Retry-After)."""
+
+    status_code = 503
+    code = "service_unavailable"
+    title = "Service unavailable"
 
 
 def problem(

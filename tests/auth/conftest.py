@@ -1,0 +1,63 @@
+"""A second Comptoir app on the test database but on a Redis of its own, served by uvicorn,
+so a test can stop that Redis and see what browsers and systems get meanwhile."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+import uvicorn
+
+from comptoir.settings import Settings
+from tests.conftest import World
+from tests.support import RedisServer, free_port
+
+
+@pytest.fixture
+async def redis_server(tmp_path: Path) -> AsyncIterator[RedisServer]:
+    server = RedisServer(tmp_path)
+    await server.start()
+    yield server
+    await server.kill()
+
+
+@dataclass
+class Served:
+    url: str
+    app: Any
+    redis: RedisServer
+
+
+@pytest.fixture
+async def served_on_own_redis(
+    settings: Settings, world: World, redis_server: RedisServer
+) -> AsyncIterator[Served]:
+    """The app (every staff member and key of ``world``) on ``redis_server``, over HTTP."""
+    from comptoir.app import create_app
+    from comptoir.db.migrate import piccolo_bound_to
+
+    own = msgspec.structs.replace(settings, redis_url=redis_server.url,
+                                  redis_prefix=f"{settings.redis_prefix}-own")
+    with piccolo_bound_to(settings):
+        app = create_app(own, run_dispatcher=False)
+        port = free_port()
+        server = uvicorn.Server(uvicorn.Config(
+            app, host="127.0.0.1", port=port, lifespan="on", ws="websockets-sansio",
+            log_level="warning", access_log=False,
+        ))
+        task = asyncio.create_task(server.serve())
+        try:
+            async with asyncio.timeout(30):
+                while not server.started:
+                    if task.done():
+                        task.result()
+                    await asyncio.sleep(0.02)
+            yield Served(url=f"http://127.0.0.1:{port}", app=app, redis=redis_server)
+        finally:
+            server.should_exit = True
+            await task
