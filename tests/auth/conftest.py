@@ -15,7 +15,10 @@ import uvicorn
 
 from comptoir.settings import Settings
 from tests.conftest import World
+from tests.realtime.conftest import record
 from tests.support import RedisServer, free_port
+
+__all__ = ["Served", "record"]  # record: ``await record(stock(...))`` commits events
 
 
 @pytest.fixture
@@ -48,7 +51,7 @@ async def served_on_own_redis(
         port = free_port()
         server = uvicorn.Server(uvicorn.Config(
             app, host="127.0.0.1", port=port, lifespan="on", ws="websockets-sansio",
-            log_level="warning", access_log=False,
+            log_level="warning", access_log=False, timeout_graceful_shutdown=10,
         ))
         task = asyncio.create_task(server.serve())
         try:
@@ -60,4 +63,12 @@ async def served_on_own_redis(
             yield Served(url=f"http://127.0.0.1:{port}", app=app, redis=redis_server)
         finally:
             server.should_exit = True
-            await task
+            try:
+                async with asyncio.timeout(60):
+                    await task
+            except TimeoutError:
+                import io
+                out = io.StringIO()
+                for t in asyncio.all_tasks():
+                    t.print_stack(file=out)
+                pytest.fail("DEBUG server did not stop:\n" + out.getvalue())

@@ -13,6 +13,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.auth.conftest import Served
 from tests.conftest import PASSWORD, World
+from tests.realtime.conftest import stock
 
 # What a browser waits at most for an answer while Redis is away: the app's Redis timeouts
 # are about a second, and "a clean refusal" must come long before a person gives up.
@@ -56,26 +57,31 @@ async def _feed_closes_with(url: str, headers: dict[str, str]) -> int | None:
             from None
 
 
-async def _feed_subscribes(url: str, headers: dict[str, str]) -> dict[str, Any]:
+async def _feed_subscribes(url: str, headers: dict[str, str], topics: list[str],
+                           since: int | None = None) -> list[int]:
+    """Open ``/ws`` and subscribe: the sequence numbers of the events it replays first."""
+    replayed: list[int] = []
     async with connect(url.replace("http", "ws", 1) + "/ws", additional_headers=headers,
                        open_timeout=ANSWER_WITHIN_SECONDS) as socket:
-        await socket.send(json.dumps({"subscribe": ["orders"], "since": None}))
+        await socket.send(json.dumps({"subscribe": topics, "since": since}))
         async with asyncio.timeout(ANSWER_WITHIN_SECONDS):
             while True:
                 message = json.loads(await socket.recv())
                 if message.get("type") == "subscribed":
-                    return message  # type: ignore[no-any-return]
+                    return replayed
+                if "seq" in message and "data" in message:
+                    replayed.append(message["seq"])
 
 
 async def _until(check: Any, deadline: float = RECOVERY_SECONDS) -> None:
     """Poll ``check()`` (an awaitable returning bool) until it is true, or fail the test."""
     async with asyncio.timeout(deadline):
-        while not await check():
+        while not await check():  # noqa: ASYNC110  (polls what a user sees)
             await asyncio.sleep(0.1)
 
 
 async def test_redis_down_refuses_staff_for_now_keeps_systems_working_and_recovers_alone(
-    served_on_own_redis: Served, world: World
+    served_on_own_redis: Served, world: World, record: Any
 ) -> None:
     served = served_on_own_redis
     staff = httpx.AsyncClient(base_url=served.url, timeout=ANSWER_WITHIN_SECONDS)
@@ -85,8 +91,10 @@ async def test_redis_down_refuses_staff_for_now_keeps_systems_working_and_recove
     try:
         assert (await _sign_in(staff, world.users["manager"])).status_code == 200
         assert (await staff.get("/api/auth/me")).status_code == 200
+        [seen] = await record(stock("TEE", "WH-PARIS", on_hand=1))
 
         await served.redis.kill()
+        [missed] = await record(stock("TEE", "WH-PARIS", on_hand=2))
 
         # Staff: a clear, temporary refusal (not a 500, not "signed out").
         _assert_session_store_unavailable(await staff.get("/api/auth/me"))
@@ -101,8 +109,9 @@ async def test_redis_down_refuses_staff_for_now_keeps_systems_working_and_recove
         me = await system.get("/api/auth/me")
         assert me.status_code == 200 and me.json()["kind"] == "api_key"
         assert (await system.get("/api/orders")).status_code == 200
-        assert (await _feed_subscribes(
-            served.url, {"Authorization": f"Bearer {world.keys['manager-key']}"}))["seq"] >= 0
+        assert await _feed_subscribes(
+            served.url, {"Authorization": f"Bearer {world.keys['manager-key']}"},
+            ["inventory:TEE"], since=seen) == [missed]
         # Pages that need nobody's session are still served.
         assert (await staff.get("/health")).status_code == 200
 
@@ -114,7 +123,9 @@ async def test_redis_down_refuses_staff_for_now_keeps_systems_working_and_recove
 
         await _until(signs_in)
         assert (await newcomer.get("/api/auth/me")).json()["name"] == world.users["associate"]
-        assert await _feed_subscribes(served.url, {"Cookie": _cookie(newcomer)})
+        # Resuming from the last event seen before the outage: nothing is missing.
+        assert await _feed_subscribes(served.url, {"Cookie": _cookie(newcomer)},
+                                      ["inventory:TEE"], since=seen) == [missed]
         # The session Redis lost is over: the person is asked to sign in, not told to wait.
         assert (await staff.get("/api/auth/me")).status_code == 401
         assert (await system.get("/api/auth/me")).status_code == 200

@@ -106,7 +106,7 @@ async def test_each_attempt_past_the_limit_makes_the_next_wait_longer(
         first = int(first_wait.headers["retry-after"])
         # Once the wait is over the next password is checked again: a delay, not a lock.
         async with asyncio.timeout(30):
-            while (again := await _attempt(attacker, target, "wrong")).status_code == 429:
+            while (again := await _attempt(attacker, target, "wrong")).status_code == 429:  # noqa: ASYNC110
                 await asyncio.sleep(0.2)
         assert again.status_code == 401
         second_wait = await _attempt(attacker, target, "wrong")

@@ -97,6 +97,8 @@ class MemoryAttempts:
                     self._counts.pop(subject.key, None)
                 elif (count := self._counts.get(subject.key)) is not None:
                     count.attempts = max(0, count.attempts - 1)
+                    if count.attempts < subject.policy.free:
+                        count.wait_until = 0.0  # a wait this attempt opened is not owed
 
     async def clear(self) -> None:
         with self._lock:
@@ -143,14 +145,19 @@ class RedisAttempts:
     async def succeeded(self, subjects: Sequence[Subject]) -> None:
         with session_store_refusals():
             pipe = self.redis.pipeline(transaction=True)
+            refunded = [s for s in subjects if not s.cleared_by_success]
+            for subject in refunded:
+                attempts, _wait = self._keys(subject)
+                pipe.decr(attempts)
+                pipe.pexpire(attempts, int(subject.policy.memory * 1000))
             for subject in subjects:
-                attempts, wait = self._keys(subject)
                 if subject.cleared_by_success:
-                    pipe.delete(attempts, wait)
-                else:
-                    pipe.decr(attempts)
-                    pipe.pexpire(attempts, int(subject.policy.memory * 1000))
-            await pipe.execute()
+                    pipe.delete(*self._keys(subject))
+            replies = await pipe.execute()
+            left_after_refund = replies[0:2 * len(refunded):2]  # the DECRs' replies
+            for subject, left in zip(refunded, left_after_refund, strict=True):
+                if int(left) < subject.policy.free:
+                    await self.redis.delete(self._keys(subject)[1])  # not owed any more
 
     async def clear(self) -> None:
         with session_store_refusals():

@@ -19,7 +19,6 @@ from litestar.middleware.session.server_side import (
 )
 from litestar.stores.redis import RedisStore
 from litestar.types import Empty, Message, Send
-from litestar.types.empty import EmptyType
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -129,7 +128,7 @@ class StaffSessionBackend(ServerSideSessionBackend):
         loaded = connection.scope.get(_LOADED_KEY)
         if connection.scope.get(_ROTATE_KEY):
             return True
-        if not scope_session or isinstance(scope_session, EmptyType):
+        if not scope_session or scope_session is Empty:
             return loaded is not None
         return self.serialize_data(scope_session, connection.scope) != loaded
 

@@ -13,7 +13,8 @@ The rule (after OWASP's Authentication Cheat Sheet: throttle, do not lock the ac
   ever locked out for good.
 - Nothing is kept for an account as such: guesses from one address never slow down the
   account's owner signing in from another. A correct password clears its (account,
-  address) subject and gives the address its attempt back.
+  address) subject and gives the address its attempt back (and the wait it opened, if the
+  address is back under its free attempts).
 - A subject is forgotten ``memory`` seconds after its last attempt.
 """
 
