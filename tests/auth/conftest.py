@@ -4,6 +4,7 @@ so a test can stop that Redis and see what browsers and systems get meanwhile.""
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,17 @@ from tests.realtime.conftest import record
 from tests.support import RedisServer, free_port
 
 __all__ = ["Served", "record"]  # record: ``await record(stock(...))`` commits events
+
+
+STOP_SECONDS = 60
+
+
+def _task_stacks() -> str:
+    """Where every task of the loop waits (what keeps a server from stopping)."""
+    out = io.StringIO()
+    for task in asyncio.all_tasks():
+        task.print_stack(file=out)
+    return out.getvalue()
 
 
 @pytest.fixture
@@ -64,11 +76,8 @@ async def served_on_own_redis(
         finally:
             server.should_exit = True
             try:
-                async with asyncio.timeout(60):
+                async with asyncio.timeout(STOP_SECONDS):
                     await task
             except TimeoutError:
-                import io
-                out = io.StringIO()
-                for t in asyncio.all_tasks():
-                    t.print_stack(file=out)
-                pytest.fail("DEBUG server did not stop:\n" + out.getvalue())
+                pytest.fail(f"the app did not stop within {STOP_SECONDS} s; its tasks:\n"
+                            + _task_stacks())

@@ -8,6 +8,9 @@ import json
 from typing import Any
 
 import httpx
+import pytest
+from litestar.stores.redis import RedisStore
+from redis.exceptions import ConnectionError as RedisConnectionError
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
@@ -160,3 +163,43 @@ async def test_a_hung_redis_is_refused_within_the_timeout_and_the_session_outliv
         assert (await staff.get("/api/auth/me")).json()["name"] == world.users["manager"]
     finally:
         await staff.aclose()
+
+
+async def test_a_session_that_cannot_be_saved_is_no_sign_in_and_a_lost_renewal_no_refusal(
+    served_on_own_redis: Served, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served = served_on_own_redis
+    staff = httpx.AsyncClient(base_url=served.url, timeout=ANSWER_WITHIN_SECONDS)
+    newcomer = httpx.AsyncClient(base_url=served.url, timeout=ANSWER_WITHIN_SECONDS)
+    try:
+        assert (await _sign_in(staff, world.users["manager"])).status_code == 200
+
+        async def redis_gone_at_that_moment(*_args: Any, **_kwargs: Any) -> None:
+            raise RedisConnectionError("Connection closed by server.")
+
+        # Redis goes away after the sign-in was checked, as its session is being saved.
+        monkeypatch.setattr(RedisStore, "set", redis_gone_at_that_moment)
+        refused = await _sign_in(newcomer, world.users["associate"])
+        _assert_session_store_unavailable(refused)
+        assert "comptoir_session" not in refused.headers.get("set-cookie", "")
+        # Someone already signed in only loses the renewal of what the store holds.
+        assert (await staff.get("/api/auth/me")).status_code == 200
+
+        monkeypatch.undo()
+        assert (await _sign_in(newcomer, world.users["associate"])).status_code == 200
+        assert (await newcomer.get("/api/auth/me")).status_code == 200
+    finally:
+        await staff.aclose()
+        await newcomer.aclose()
+
+
+def test_the_redis_timeout_is_a_setting_of_seconds_above_zero() -> None:
+    from comptoir.settings import SettingsError, load_settings
+
+    base = {"COMPTOIR_DATABASE_URL": "sqlite:///x.db", "COMPTOIR_SECRET_KEY": "k" * 32}
+    assert load_settings(base).redis_timeout_seconds == 1.0
+    assert load_settings({**base, "COMPTOIR_REDIS_TIMEOUT_SECONDS": "0.25"}
+                         ).redis_timeout_seconds == 0.25
+    for wrong in ("0", "-1", "nan", "soon"):
+        with pytest.raises(SettingsError, match="COMPTOIR_REDIS_TIMEOUT_SECONDS"):
+            load_settings({**base, "COMPTOIR_REDIS_TIMEOUT_SECONDS": wrong})
