@@ -137,7 +137,9 @@ class RedisAttempts:
                 if delay is None:
                     continue
                 _attempts, wait = self._keys(subject)
-                # Of the attempts that found no wait, only the one that opens it goes on.
+                # Of the attempts that found no wait, only the one that opens it goes on. (One
+                # that opens a subject's wait and loses another's is refused all the same: the
+                # wait it opened stands, the safe side.)
                 if not await self.redis.set(wait, b"1", px=int(delay * 1000), nx=True):
                     return _refused(max(await self.redis.pttl(wait), 1) / 1000)
             return Admission(True)
