@@ -240,6 +240,7 @@ async def _clean_operational_data(request: pytest.FixtureRequest) -> AsyncIterat
     from comptoir.inventory.service import forget_recent_reads
 
     forget_recent_reads()  # rows deleted behind the app's back: what it read is gone
+    await app_obj.state.sign_in_attempts.clear()  # no test waits for another's failed sign-ins
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import signal
 import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -14,8 +15,16 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pytest
 
-__all__ = ["api_client", "drop_redis_keys", "free_port", "own_database", "running_app",
-           "stop_process", "wait_ready"]
+__all__ = [
+    "RedisServer",
+    "api_client",
+    "drop_redis_keys",
+    "free_port",
+    "own_database",
+    "running_app",
+    "stop_process",
+    "wait_ready",
+]
 
 READY_SECONDS = 30
 
@@ -111,3 +120,60 @@ def api_client(app: Any, key: str) -> httpx.AsyncClient:
     """A client of ``app`` (in process) with an API key."""
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver",
                              headers={"authorization": f"Bearer {key}"}, timeout=60)
+
+
+class RedisServer:
+    """A ``redis-server`` of a test's own, on a free port, that the test stops, pauses and
+    starts again (on the same port) to see what Comptoir does while Redis is away."""
+
+    BINARY = "/usr/bin/redis-server"
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        """Start it (empty: nothing is saved) and return once it answers PING."""
+        from redis.asyncio import Redis
+        from redis.exceptions import RedisError
+
+        self.process = await asyncio.create_subprocess_exec(
+            self.BINARY, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+            "--appendonly", "no", "--dir", str(self.directory),
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        )
+        client = Redis.from_url(self.url, socket_connect_timeout=1, socket_timeout=1)
+        try:
+            async with asyncio.timeout(READY_SECONDS):
+                while True:
+                    if self.process.returncode is not None:
+                        pytest.fail(f"redis-server on port {self.port} exited "
+                                    f"with {self.process.returncode}")
+                    try:
+                        if await client.ping():
+                            return
+                    except (RedisError, OSError):
+                        pass  # not listening yet
+                    await asyncio.sleep(0.05)
+        except TimeoutError:
+            pytest.fail(f"redis-server on port {self.port} not ready after {READY_SECONDS} s")
+        finally:
+            await client.aclose()
+
+    async def kill(self) -> None:
+        """Kill it at once (SIGKILL): what it held is gone, as after a crash."""
+        if self.process is not None and self.process.returncode is None:
+            self.process.kill()
+            await self.process.wait()
+        self.process = None
+
+    def pause(self) -> None:
+        """Freeze it (SIGSTOP): connections open, nothing answers, as a hung server."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)

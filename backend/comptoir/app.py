@@ -22,7 +22,6 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
-from litestar.stores.redis import RedisStore
 from litestar.types import (
     HTTPResponseBodyEvent,
     HTTPResponseStartEvent,
@@ -33,6 +32,7 @@ from litestar.types import (
 
 from comptoir import __version__
 from comptoir.auth.api import AuthController
+from comptoir.auth.attempts import AttemptCounters, MemoryAttempts, RedisAttempts
 from comptoir.auth.guards import (
     SESSION_COOKIE,
     authorize,
@@ -40,7 +40,7 @@ from comptoir.auth.guards import (
     declared_access,
     public,
 )
-from comptoir.auth.sessions import StaffSessionConfig
+from comptoir.auth.sessions import SessionStore, StaffSessionConfig
 from comptoir.catalog.api import CatalogController
 from comptoir.config.admin import build_admin
 from comptoir.config.api import ConfigController
@@ -92,13 +92,15 @@ CONTROLLERS: list[Any] = [
 
 def _stores(settings: Settings, redis: Any) -> dict[str, Store]:
     if redis is None:
-        return {"sessions": MemoryStore(), "rate_limit": MemoryStore()}
-    prefix = settings.redis_prefix
-    return {
-        "sessions": RedisStore(redis, namespace=f"{prefix}:sessions", handle_client_shutdown=False),
-        "rate_limit": RedisStore(redis, namespace=f"{prefix}:ratelimit",
-                                 handle_client_shutdown=False),
-    }
+        return {"sessions": MemoryStore()}
+    return {"sessions": SessionStore(redis, namespace=f"{settings.redis_prefix}:sessions",
+                                     handle_client_shutdown=False)}
+
+
+def _sign_in_attempts(settings: Settings, redis: Any) -> AttemptCounters:
+    if redis is None:
+        return MemoryAttempts()
+    return RedisAttempts(redis, namespace=f"{settings.redis_prefix}:signin")
 
 
 def _check_every_route_declares_access(app: Litestar) -> None:
@@ -124,7 +126,10 @@ def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True)
     if settings.redis_url:
         from redis.asyncio import Redis
 
-        redis = Redis.from_url(settings.redis_url)
+        # Bounded waits: a Redis that is down or hung is a quick 503, not a stalled request.
+        redis = Redis.from_url(settings.redis_url,
+                               socket_connect_timeout=settings.redis_timeout_seconds,
+                               socket_timeout=settings.redis_timeout_seconds)
 
     dispatcher = OutboxDispatcher(
         sessionmaker, {"webhook": deliver_webhook, **NOTIFICATION_HANDLERS,
@@ -233,6 +238,7 @@ def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True)
                 "realtime": realtime,
                 # Wrong answers to the tracking page's "prove it is you", counted per order.
                 "pickup_proof_attempts": proof_attempts(redis, settings.redis_prefix),
+                "sign_in_attempts": _sign_in_attempts(settings, redis),
             }
         ),
         request_max_body_size=10 * 1024 * 1024,

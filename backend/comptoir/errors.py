@@ -21,6 +21,7 @@ __all__ = [
     "NotFound",
     "Overloaded",
     "PreconditionFailed",
+    "ServiceUnavailable",
     "Unauthorized",
     "exception_handlers",
     "problem",
@@ -88,12 +89,18 @@ class TooManyRequests(DomainError):
     title = "Too many requests"
 
 
-class Overloaded(DomainError):
-    """More work than this process takes right now: refused before anything was done."""
+class ServiceUnavailable(DomainError):
+    """Something Comptoir needs is away for now: nothing was done; try again (Retry-After)."""
 
     status_code = 503
-    code = "overloaded"
+    code = "service_unavailable"
     title = "Service unavailable"
+
+
+class Overloaded(ServiceUnavailable):
+    """More work than this process takes right now: refused before anything was done."""
+
+    code = "overloaded"
 
     def __init__(self, detail: str, *, retry_after: int = 1, **extra: Any) -> None:
         super().__init__(detail, headers={"Retry-After": str(retry_after)}, **extra)

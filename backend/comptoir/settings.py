@@ -34,6 +34,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     public_url: str = ""
     var_dir: str = "./var"
     redis_prefix: str = "comptoir"
+    # Seconds to connect to Redis, and to wait for one answer, before giving up (503).
+    redis_timeout_seconds: float = 1.0
     outbox_poll_seconds: float = 1.0
     # Seconds between two sweeps of uncollected pickups (reminders, then cancellation) and
     # of old Idempotency-Keys; 0: off.
@@ -85,6 +87,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 _FIELD_TYPES: dict[str, type] = {
     "port": int,
     "outbox_poll_seconds": float,
+    "redis_timeout_seconds": float,
     "sweep_interval": float,
     "idempotency_retention_hours": float,
     "db_pool_size": int,
@@ -142,6 +145,11 @@ def _validate(s: Settings) -> None:
     if not (0 < s.outbox_poll_seconds < math.inf):
         raise SettingsError(
             f"{PREFIX}OUTBOX_POLL_SECONDS={s.outbox_poll_seconds}: a number of seconds above 0"
+        )
+    if not (0 < s.redis_timeout_seconds <= 60):
+        raise SettingsError(
+            f"{PREFIX}REDIS_TIMEOUT_SECONDS={s.redis_timeout_seconds}: a number of seconds "
+            "above 0, at most 60"
         )
     if not (0 <= s.sweep_interval < math.inf):
         raise SettingsError(

@@ -91,6 +91,12 @@ export function App() {
           <ErrorNotice message={describeError(current.error, locale.value)} onRetry={restoreSession} />
         </div>
       );
+    case "reconnecting":
+      return (
+        <div class="center">
+          <Loading>{t("session.reconnecting")}</Loading>
+        </div>
+      );
     case "signed-out":
       return <SignIn />;
     case "signed-in":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.conftest import PASSWORD, World, sign_in
 
@@ -65,13 +66,21 @@ async def test_unknown_or_malformed_api_key_is_refused(anon: httpx.AsyncClient) 
     assert response.json()["code"] == "bad_authorization"
 
 
-async def test_repeated_failed_sign_ins_are_slowed_down(anon: httpx.AsyncClient) -> None:
+async def test_repeated_failed_sign_ins_are_slowed_down(
+    anon: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from comptoir.auth import throttle
+
+    # A first wait of a minute, so the attempts below come before it is over.
+    monkeypatch.setattr(throttle, "ACCOUNT_FROM_ADDRESS", throttle.Policy(
+        free=10, base_delay=60.0, max_delay=900.0, memory=3600.0))
     body = {"username": "brute-force-target", "password": "guess"}  # a username of its own
     codes = [(await anon.post("/api/auth/login", json=body)).status_code for _ in range(12)]
     assert codes[:10] == [401] * 10
     assert codes[10:] == [429, 429]
     refused = await anon.post("/api/auth/login", json={**body, "password": PASSWORD})
     assert refused.json()["code"] == "too_many_attempts"
+    assert 0 < int(refused.headers["retry-after"]) <= 60
 
 
 async def test_health_is_public_and_ready_checks_the_database(anon: httpx.AsyncClient) -> None:

@@ -10,29 +10,27 @@ from typing import Any
 
 import anyio
 from litestar.connection import ASGIConnection
-from litestar.stores.base import Store
 from piccolo.apps.user.tables import BaseUser
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from comptoir.auth.attempts import AttemptCounters
 from comptoir.auth.models import ApiKey
 from comptoir.auth.schemas import Principal
+from comptoir.auth.sessions import refuse_if_session_store_was_unavailable
+from comptoir.auth.throttle import subjects_for
 from comptoir.config.models import Location, Role, StaffProfile
 from comptoir.errors import InvalidInput, TooManyRequests, Unauthorized
 
 __all__ = [
-    "authenticate_staff",
     "create_api_key",
     "create_staff",
     "hash_api_key",
     "principal_for_connection",
-    "register_login_failure",
+    "sign_in",
 ]
 
 KEY_PREFIX = "cmp_"
-LOGIN_WINDOW_SECONDS = 300
-LOGIN_MAX_FAILURES_PER_USER = 10
-LOGIN_MAX_FAILURES_PER_IP = 50
 _KEY_CACHE_SECONDS = 30.0
 _key_cache: dict[str, tuple[float, Principal | None]] = {}
 
@@ -116,6 +114,7 @@ async def principal_for_connection(
         if principal is None:
             raise Unauthorized("This API key is unknown or revoked.", code="bad_api_key")
         return principal
+    refuse_if_session_store_was_unavailable(connection)
     if not connection.scope.get("session"):
         return None
     data = connection.session
@@ -141,8 +140,29 @@ def _verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(candidate, stored)
 
 
-async def authenticate_staff(username: str, password: str) -> dict[str, Any]:
-    """Check a staff member's credentials; return what their session holds."""
+async def sign_in(
+    attempts: AttemptCounters, *, username: str, password: str, address: str
+) -> dict[str, Any]:
+    """Check a staff member's password, if the recent attempts from ``address`` allow it;
+    return what their session holds."""
+    subjects = subjects_for(username, address)
+    admission = await attempts.admit(subjects)  # counted before the password is looked at
+    if not admission.allowed:
+        raise TooManyRequests(
+            f"Too many sign-in attempts from this address: wait {admission.retry_after} s "
+            "and try again.",
+            code="too_many_attempts", retry_after=admission.retry_after,
+            headers={"Retry-After": str(admission.retry_after)},
+        )
+    user = await _user_with_password(username, password)
+    if user is None:
+        raise Unauthorized("Wrong username or password.", code="bad_credentials")
+    await attempts.succeeded(subjects)  # the right password is no guess, whatever follows
+    return await _session_for(user)
+
+
+async def _user_with_password(username: str, password: str) -> dict[str, Any] | None:
+    """The user named ``username`` if ``password`` is theirs, else None."""
     user = await BaseUser.select(
         BaseUser.id, BaseUser.username, BaseUser.password, BaseUser.active, BaseUser.admin,
         BaseUser.superuser,
@@ -150,8 +170,10 @@ async def authenticate_staff(username: str, password: str) -> dict[str, Any]:
     # Hash even for an unknown user, so timing does not tell which usernames exist.
     stored = user["password"] if user else _timing_pad()
     ok = await anyio.to_thread.run_sync(_verify_password, password, stored)
-    if user is None or not ok:
-        raise Unauthorized("Wrong username or password.", code="bad_credentials")
+    return user if user is not None and ok else None
+
+
+async def _session_for(user: dict[str, Any]) -> dict[str, Any]:
     if not user["active"]:
         raise Unauthorized("This account is disabled.", code="account_disabled")
     profile = await StaffProfile.select(
@@ -168,27 +190,6 @@ async def authenticate_staff(username: str, password: str) -> dict[str, Any]:
         "location": profile["location_code"],
         "csrf": secrets.token_urlsafe(24),
     }
-
-
-async def register_login_failure(store: Store, keys: list[str]) -> None:
-    for key in keys:
-        raw = await store.get(key)
-        count = int(raw or 0) + 1
-        await store.set(key, str(count), expires_in=LOGIN_WINDOW_SECONDS)
-
-
-async def check_login_allowed(store: Store, keys: list[str]) -> None:
-    """Refuse a sign-in after too many recent failures for its IP address or its username."""
-    for key in keys:
-        raw = await store.get(key)
-        limit = LOGIN_MAX_FAILURES_PER_IP if key.startswith("login:ip:") else (
-            LOGIN_MAX_FAILURES_PER_USER)
-        if raw is not None and int(raw) >= limit:
-            raise TooManyRequests(
-                "Too many failed sign-ins; wait a few minutes and try again.",
-                code="too_many_attempts",
-                headers={"Retry-After": str(LOGIN_WINDOW_SECONDS)},
-            )
 
 
 async def create_staff(

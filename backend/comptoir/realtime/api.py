@@ -22,8 +22,10 @@ The protocol (JSON text frames):
   ``{"type": "ping"}`` after 20 s of silence.
 - close codes: 4401 not signed in (bad API key; anonymous without a granted tracking
   token; the staff session signed out, in any process); 4008 too slow (reconnect with
-  ``since``); 1012 server restarting and 1011 internal error (reconnect with ``since``).
-  A page from another origin is refused at the handshake (HTTP 403).
+  ``since``); 1012 server restarting and 1011 internal error (reconnect with ``since``);
+  1013 try again later (staff sessions cannot be checked for now: Redis is away; reconnect
+  with ``since`` after a while). A page from another origin is refused at the handshake
+  (HTTP 403).
 """
 
 from __future__ import annotations
@@ -37,13 +39,14 @@ from litestar.exceptions import WebSocketDisconnect
 
 from comptoir.auth.guards import SESSION_COOKIE, public
 from comptoir.auth.service import principal_for_connection
-from comptoir.errors import Unauthorized
+from comptoir.errors import ServiceUnavailable, Unauthorized
 from comptoir.realtime.hub import Hub, Subscriber, session_key
 from comptoir.realtime.service import Feed, origin_allowed
 
 __all__ = [
     "CLOSE_FORBIDDEN_ORIGIN",
     "CLOSE_NOT_SIGNED_IN",
+    "CLOSE_TRY_AGAIN_LATER",
     "SIGN_IN_SECONDS",
     "live_feed",
 ]
@@ -53,6 +56,7 @@ log = logging.getLogger("comptoir.realtime")
 CLOSE_NOT_SIGNED_IN = 4401
 CLOSE_FORBIDDEN_ORIGIN = 4403
 CLOSE_INTERNAL_ERROR = 1011
+CLOSE_TRY_AGAIN_LATER = 1013
 # An anonymous connection has this long to subscribe with a tracking token.
 SIGN_IN_SECONDS = 10.0
 
@@ -74,10 +78,14 @@ async def live_feed(socket: WebSocket) -> None:  # type: ignore[type-arg]
         principal = await principal_for_connection(socket)
         refusal = None
     except Unauthorized as exc:  # a wrong or revoked API key
-        principal, refusal = None, exc.detail
+        principal, refusal = None, (CLOSE_NOT_SIGNED_IN, exc.detail)
+    except ServiceUnavailable:  # the staff session cannot be checked for now
+        principal, refusal = None, (CLOSE_TRY_AGAIN_LATER, "try again later: reconnect with since")
+    # Accepted, then closed with a code: refused before the handshake, the browser would
+    # only see a failed connection, like a refused origin.
     await socket.accept()
     if refusal is not None:
-        await socket.close(CLOSE_NOT_SIGNED_IN, refusal[:120])
+        await socket.close(refusal[0], refusal[1][:120])
         return
     session = None
     if principal is not None and principal.kind == "staff":

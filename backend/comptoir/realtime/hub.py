@@ -60,6 +60,7 @@ RECENT = 8192  # sequence numbers remembered to tell a duplicate from a restarte
 RECENT_EVENTS = 512  # events kept to publish one a read found before its commit was heard
 INBOX_LIMIT = 10_000
 BURST = 50  # events handed out before the connections get a turn to send
+LISTEN_SECONDS = 30.0  # the longest one wait for a message from Redis
 
 Presenter = Callable[[str, dict[str, Any]], dict[str, Any] | None]
 
@@ -598,8 +599,12 @@ class Hub:
                 delay = 0.5
                 with contextlib.suppress(asyncio.QueueFull):
                     self._inbox.put_nowait(None)  # catch up on what was missed while away
-                async for message in pubsub.listen():
-                    if message.get("type") != "message":
+                while True:
+                    # A wait of our own, not the client's read timeout (made short so that
+                    # requests fail fast while Redis is away): a quiet channel is no error.
+                    message = await pubsub.get_message(ignore_subscribe_messages=True,
+                                                       timeout=LISTEN_SECONDS)
+                    if message is None or message.get("type") != "message":
                         continue
                     if _channel_name(message.get("channel")) == self.control_channel:
                         self._control(message["data"])

@@ -5,6 +5,7 @@ import { applyUpdate, waitingWorker } from "../state/app-update";
 import { offline } from "../state/network";
 import { refusedActions, waitingActions } from "../state/outbox";
 import { currentPath } from "../state/router";
+import { reconnecting } from "../state/session";
 import { Icon } from "./Icon";
 import { Link } from "./Link";
 
@@ -33,6 +34,11 @@ export function Banners() {
         <div class="banner banner--offline" role="status">
           <Icon name="offline" size={20} />
           <span>{t("network.offline")}</span>
+        </div>
+      )}
+      {reconnecting.value && !offline.value && (
+        <div class="banner banner--offline" role="status">
+          <span>{t("session.reconnecting")}</span>
         </div>
       )}
       <OutboxBanner />

@@ -14,6 +14,7 @@ export const en = {
   "signin.missing": "Enter your username and password.",
   "session.checking": "Opening your session…",
   "session.unreachable": "Comptoir cannot be reached.",
+  "session.reconnecting": "Reconnecting… Sessions are unavailable for a moment; trying again by itself.",
   "shell.signOut": "Sign out",
   "shell.signingOut": "Signing out…",
   "shell.signedInAs": "Signed in as {name}",

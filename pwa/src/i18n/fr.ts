@@ -16,6 +16,7 @@ export const fr: Record<MessageKey, string> = {
   "signin.missing": "Saisissez votre identifiant et votre mot de passe.",
   "session.checking": "Ouverture de votre session…",
   "session.unreachable": "Comptoir est injoignable.",
+  "session.reconnecting": "Reconnexion… Les sessions sont momentanément indisponibles ; nouvel essai automatique.",
   "shell.signOut": "Se déconnecter",
   "shell.signingOut": "Déconnexion…",
   "shell.signedInAs": "Connecté : {name}",

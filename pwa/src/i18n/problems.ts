@@ -19,7 +19,9 @@ export const problemTexts: Partial<Record<Locale, Record<string, string>>> = {
     bad_credentials: "Identifiant ou mot de passe incorrect.",
     account_disabled: "Ce compte est désactivé.",
     no_staff_profile: "Ce compte n'a pas de profil d'équipe : demandez à un administrateur.",
-    too_many_attempts: "Trop de tentatives de connexion ; patientez quelques minutes.",
+    too_many_attempts: "Trop de tentatives de connexion depuis cette adresse : réessayez dans {retry_after} s.",
+    session_store_unavailable:
+      "La connexion est momentanément indisponible ; rien n'a été modifié. Réessayez dans quelques secondes.",
     too_many_requests: "Trop de demandes ; patientez un instant.",
     not_authenticated: "Votre session a expiré : reconnectez-vous.",
     csrf_failed: "Votre session a expiré : reconnectez-vous.",

@@ -132,4 +132,21 @@ describe("the live feed", () => {
     second.receive({ type: "subscribed", topics: ["order:CMP-1", "orders"], seq: 1 });
     expect(feed.feedGeneration.value).toBe(start + 1);
   });
+
+  it("on 'try again later' (1013) says the app is reconnecting and keeps trying every few seconds", async () => {
+    const { reconnecting, session } = await import("../state/session");
+    feed.follow("orders", () => undefined);
+    FakeSocket.all[0]!.open();
+    FakeSocket.all[0]!.receive({ type: "subscribed", topics: ["orders"], seq: 1 });
+    for (let refusal = 1; refusal <= 6; refusal += 1) {
+      FakeSocket.all.at(-1)!.close(1013); // the server cannot check the session for now
+      expect(reconnecting.value).toBe(true);
+      expect(session.value.status).not.toBe("signed-out");
+      vi.advanceTimersByTime(5_000); // however many refusals came before
+      expect(FakeSocket.all).toHaveLength(refusal + 1);
+    }
+    const back = FakeSocket.all.at(-1)!;
+    back.open();
+    expect(back.sent).toEqual([{ subscribe: ["orders"], since: 1 }]);
+  });
 });

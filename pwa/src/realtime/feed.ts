@@ -4,7 +4,7 @@
  */
 import { signal } from "@preact/signals";
 
-import { onSignedOut, restoreSession } from "../state/session";
+import { onSignedOut, restoreSession, sessionStoreAway } from "../state/session";
 
 export interface LiveEvent {
   seq: number;
@@ -37,6 +37,9 @@ let dropped = false;
 /** This socket's first "subscribed" has come. */
 let connectionLive = false;
 const MAX_RETRY_MS = 30_000;
+/** Close code 1013, "try again later": the server cannot check sessions for a moment. */
+const TRY_AGAIN_LATER = 1013;
+const TRY_AGAIN_LATER_MAX_RETRY_MS = 4_000;
 /**
  * A topic nobody follows any more is kept this long: going from one screen to another that
  * follows the same topic (dashboard → orders) neither unsubscribes nor reconnects.
@@ -109,6 +112,12 @@ function connect(): void {
       feedState.value = "off";
       void restoreSession({ quiet: true });
       return;
+    }
+    if (close?.code === TRY_AGAIN_LATER) {
+      // The server cannot check the session for now (not a sign-out): the app says it is
+      // reconnecting, and the feed comes back soon after the server does.
+      sessionStoreAway();
+      retryMs = Math.min(retryMs, TRY_AGAIN_LATER_MAX_RETRY_MS);
     }
     if (listeners.size === 0) {
       feedState.value = "off";

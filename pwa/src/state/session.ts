@@ -2,12 +2,14 @@
 import { computed, signal } from "@preact/signals";
 
 import { api, setCsrfToken, unwrap, type Me } from "../api/client";
-import { ApiError } from "../api/problem";
+import { ApiError, isProblem } from "../api/problem";
 import { forgetAll, recall, remember } from "../offline/cache";
 
 export type Session =
   | { status: "checking" }
   | { status: "unreachable"; error: unknown }
+  /** The server cannot check sessions for a moment (503 `session_store_unavailable`). */
+  | { status: "reconnecting" }
   | { status: "signed-out" }
   /** `offline`: opened without network from what this phone kept; not yet confirmed. */
   | { status: "signed-in"; me: Me; offline?: boolean };
@@ -29,18 +31,26 @@ export function onSignedOut(listener: () => void): void {
   signedOutListeners.push(listener);
 }
 
+/**
+ * The server cannot check sessions for now (its session store is away): whoever is signed in
+ * stays on screen, told the app is reconnecting, while it asks again by itself.
+ */
+export const reconnecting = signal(false);
+
 /** True once the server has confirmed the session (not merely restored from this phone). */
 export const sessionConfirmed = computed<boolean>(
   () => session.value.status === "signed-in" && !session.value.offline,
 );
 
 function signedIn(who: Me): void {
+  stopReconnecting();
   setCsrfToken(who.csrf_token);
   session.value = { status: "signed-in", me: who };
   void remember(KEPT_SESSION, { ...who, csrf_token: null });
 }
 
 function signedOut(): void {
+  stopReconnecting();
   setCsrfToken(null);
   session.value = { status: "signed-out" };
   // What this person saw is not left for the next one; their queued actions stay, to be
@@ -49,15 +59,59 @@ function signedOut(): void {
   for (const listener of signedOutListeners) listener();
 }
 
-// A session that expires on the server (or is signed out elsewhere) shows the sign-in screen.
+const SESSION_STORE_UNAVAILABLE = "session_store_unavailable";
+const RECHECK_FIRST_MS = 2_000;
+const RECHECK_MAX_MS = 30_000;
+let recheckMs = RECHECK_FIRST_MS;
+let recheckTimer: ReturnType<typeof setTimeout> | undefined;
+
+function stopReconnecting(): void {
+  clearTimeout(recheckTimer);
+  recheckTimer = undefined;
+  recheckMs = RECHECK_FIRST_MS;
+  reconnecting.value = false;
+}
+
+/**
+ * The server said it cannot check sessions for now (a 503 `session_store_unavailable`, or the
+ * live feed closed with 1013): not a sign-out. Say "reconnecting" and ask again by itself,
+ * no sooner than `retryAfterSeconds`, then less and less often, until the server answers.
+ */
+export function sessionStoreAway(retryAfterSeconds?: number): void {
+  reconnecting.value = true;
+  const current = session.value.status;
+  if (current === "checking" || current === "unreachable") session.value = { status: "reconnecting" };
+  if (recheckTimer !== undefined) return; // already asking again
+  const wait = Math.max(recheckMs, (retryAfterSeconds ?? 0) * 1000);
+  recheckMs = Math.min(RECHECK_MAX_MS, recheckMs * 2);
+  recheckTimer = setTimeout(() => {
+    recheckTimer = undefined;
+    void restoreSession({ quiet: true });
+  }, wait);
+}
+
+function isSessionStoreAway(status: number, problem: unknown): boolean {
+  return status === 503 && isProblem(problem) && problem.code === SESSION_STORE_UNAVAILABLE;
+}
+
+function retryAfter(response: Response): number | undefined {
+  const seconds = Number(response.headers.get("retry-after"));
+  return Number.isFinite(seconds) && seconds > 0 ? seconds : undefined;
+}
+
+// A session that expires on the server (or is signed out elsewhere) shows the sign-in screen;
+// a server that cannot check sessions for a moment shows "reconnecting" and asks again.
 api.use({
-  onResponse({ request, response }) {
+  async onResponse({ request, response }) {
     if (
       response.status === 401 &&
       session.value.status === "signed-in" &&
       !new URL(request.url).pathname.startsWith("/api/auth/login")
     ) {
       signedOut();
+    } else if (response.status === 503 && !new URL(request.url).pathname.startsWith("/api/auth/login")) {
+      const problem: unknown = await response.clone().json().catch(() => null);
+      if (isSessionStoreAway(response.status, problem)) sessionStoreAway(retryAfter(response));
     }
     return response;
   },
@@ -79,6 +133,13 @@ export async function restoreSession(options: { quiet?: boolean } = {}): Promise
       signedOut();
       return;
     }
+    if (error instanceof ApiError && isSessionStoreAway(error.status, error.problem)) {
+      return; // "reconnecting": the answer's own handler asks again later
+    }
+    if (reconnecting.value) {
+      sessionStoreAway(); // no answer yet: still reconnecting, ask again a little later
+      return;
+    }
     const current = session.value;
     if (current.status === "signed-in") return; // keep working as who is already there
     const kept = await recall<Me>(KEPT_SESSION);
@@ -90,7 +151,9 @@ export async function restoreSession(options: { quiet?: boolean } = {}): Promise
 // Opened without network: try again by itself as soon as the network is back.
 window.addEventListener("online", () => {
   const current = session.value;
-  if (current.status === "unreachable") void restoreSession();
+  if (current.status === "unreachable" || current.status === "reconnecting") {
+    void restoreSession({ quiet: true });
+  }
   else if (current.status === "signed-in" && current.offline) void restoreSession({ quiet: true });
 });
 
