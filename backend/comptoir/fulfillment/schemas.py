@@ -22,12 +22,12 @@ __all__ = [
 Text200 = Annotated[str, msgspec.Meta(max_length=200)]
 
 
-class UnitsIn(msgspec.Struct, frozen=True, kw_only=True):
+class UnitsIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     sku: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
     quantity: Annotated[int, msgspec.Meta(ge=1, le=100_000)]
 
 
-class ShipIn(msgspec.Struct, frozen=True, kw_only=True):
+class ShipIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """No lines: every unit still to send goes in this parcel."""
 
     carrier: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
@@ -36,7 +36,7 @@ class ShipIn(msgspec.Struct, frozen=True, kw_only=True):
     lines: list[UnitsIn] | None = None
 
 
-class HandoverIn(msgspec.Struct, frozen=True, kw_only=True):
+class HandoverIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The customer's pickup code, or (managers) a reason to hand over without it."""
 
     code: Annotated[str, msgspec.Meta(max_length=40)] | None = None
@@ -44,7 +44,7 @@ class HandoverIn(msgspec.Struct, frozen=True, kw_only=True):
     collected_by: Text200 | None = None
 
 
-class RejectIn(msgspec.Struct, frozen=True, kw_only=True):
+class RejectIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     lines: Annotated[list[UnitsIn], msgspec.Meta(min_length=1, max_length=100)]
     reason: Literal["damaged", "not_found", "other"]
     note: Text200 | None = None
