@@ -124,6 +124,22 @@ async def test_json_nested_thousands_deep_is_refused_before_decoding(
     assert await row_counts() == before
 
 
+async def test_nesting_is_counted_exactly_up_to_32_levels(web_channel: httpx.AsyncClient) -> None:
+    def nested(levels: int) -> bytes:  # the outer object is the first level
+        return ('{"extra": ' + "[" * (levels - 1) + "]" * (levels - 1) + "}").encode()
+
+    at_limit = await web_channel.post("/api/orders", content=nested(32), headers=JSON)
+    assert assert_problem(at_limit, 400, "unknown_field")["field"] == "extra"
+    over = await web_channel.post("/api/orders", content=nested(33), headers=JSON)
+    assert_problem(over, 400, "too_deeply_nested")
+
+
+async def test_a_json_body_over_a_megabyte_is_too_large(web_channel: httpx.AsyncClient) -> None:
+    body = json.dumps(order_body(("TEE", 1), note="x" * (1024 * 1024))).encode()
+    assert_problem(await web_channel.post("/api/orders", content=body, headers=JSON), 413,
+                   "payload_too_large")
+
+
 async def test_brackets_inside_strings_are_not_nesting(
     tee: None, web_channel: httpx.AsyncClient
 ) -> None:
