@@ -90,7 +90,8 @@ class StrictBody(AbstractDTO[Any]):
 
 
 def _refusal(exc: msgspec.ValidationError, path: str) -> ValidationException | DomainError:
-    """The same shape as Litestar's own validation errors: message, key, source."""
+    """An unknown field by its path (``delivery.address.zip``); anything else in the shape of
+    Litestar's own validation errors: message, key, source."""
     message, _, where = str(exc).partition(" - at `$")
     key = where.rstrip("`").lstrip(".") or "data"
     unknown = _UNKNOWN_FIELD.fullmatch(message)
@@ -109,7 +110,8 @@ _UNKNOWN_FIELD = re.compile(r"Object contains unknown field `(.*)`")
 
 
 def _check_body_type(annotation: Any) -> None:
-    """Refuse to build an app whose body type accepts unknown fields or unbounded strings."""
+    """Refuse to build an app whose body type accepts unknown fields, unbounded strings or
+    any JSON at all (which a decoder would follow however deep it goes)."""
     lax: list[str] = []
     seen: set[type] = set()
 
@@ -124,6 +126,8 @@ def _check_body_type(annotation: Any) -> None:
                 walk(field.type, f"{node.cls.__name__}.{field.name}")
         elif isinstance(node, shape.StrType) and node.max_length is None:
             lax.append(f"{where} needs a max_length")
+        elif isinstance(node, shape.AnyType):
+            lax.append(f"{where} needs a type, not Any")
         elif isinstance(node, shape.UnionType | shape.TupleType):
             for item in node.types if isinstance(node, shape.UnionType) else node.item_types:
                 walk(item, where)

@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 
 from tests.conftest import PASSWORD, RowCounts, World
@@ -300,3 +301,25 @@ async def test_the_configuration_admin_refuses_a_country_that_iso_3166_does_not_
     assert created.status_code == 201, created.text
     assert await TaxRate.count().where(TaxRate.country == "LU") == 1
     await TaxRate.delete().where(TaxRate.country == "LU")
+
+
+class _LaxIn(msgspec.Struct):
+    note: str
+    extra: dict[str, Any] = {}
+
+
+def test_an_app_whose_body_type_is_lax_does_not_start() -> None:
+    # The rule is checked when handlers are registered, so a new endpoint cannot forget it.
+    from litestar import Litestar, post
+
+    from comptoir.request_body import StrictBody
+
+    @post("/lax", dto=StrictBody, return_dto=None)
+    async def lax(data: _LaxIn) -> None:
+        return None
+
+    with pytest.raises(TypeError) as refused:
+        Litestar([lax])
+    assert "_LaxIn needs forbid_unknown_fields=True" in str(refused.value)
+    assert "_LaxIn.note needs a max_length" in str(refused.value)
+    assert "_LaxIn.extra needs a type, not Any" in str(refused.value)

@@ -4,12 +4,14 @@ It reads the app's own OpenAPI document (``/schema/openapi.json``) and sends eve
 examples, boundary and negative cases (coverage) and random ones (fuzzing), with a fixed seed,
 signed in as an admin (session cookie and CSRF token), through ASGI: no server, no socket. The
 stateful phase is left out: it chains calls at random, which costs minutes and is not repeatable.
+Generated values are mixed with hostile ones (a NUL, huge numbers) and with the identifiers of
+a small shop made first, so cases get past "not found" into the handlers' own checks.
 
 The app runs on the test session's event loop (its database pools live there), while
 schemathesis drives it from a thread of its own with a loop of its own; ``_on_loop`` carries
 each request across. The run prints one line to quote::
 
-    schemathesis: 42 operations, 3,120 cases, 0 failures (seed 20261210, 95 s)
+    schemathesis: 46 operations, 4,047 cases, 0 failures, 0 errors (seed 20261210, 80 s)
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import schemathesis
 from tests.conftest import World, sign_in
 from tests.orders.conftest import order_body, pickup
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 SEED = 20261210
 # Cases per operation and phase: enough to hit every parameter with bad values, bounded so a
@@ -101,12 +103,14 @@ async def _run(app: ASGIApp, scope: dict[str, Any], body: bytes) -> list[dict[st
 
 @dataclass
 class Outcome:
+    """What a run did: operations and cases it sent, answers it got, what went wrong."""
+
     operations: set[str] = field(default_factory=set)
     cases: int = 0
-    failures: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)  # a 5xx, with a curl line to replay it
+    errors: list[str] = field(default_factory=list)  # schemathesis could not test something
     seconds: float = 0.0
-    statuses: dict[tuple[str, int], int] = field(default_factory=dict)
+    answered: set[str] = field(default_factory=set)  # operations that answered 200 or 201
 
     def summary(self) -> str:
         return (f"schemathesis: {len(self.operations)} operations, {self.cases:,} cases, "
@@ -151,10 +155,10 @@ def _run_schemathesis(app: ASGIApp, headers: dict[str, str], key: str,
             recorder = event.recorder
             outcome.operations.add(recorder.label)
             outcome.cases += len(recorder.interactions)
-            for interaction in recorder.interactions.values():
-                if interaction.response is not None:
-                    key = (recorder.label, interaction.response.status_code)
-                    outcome.statuses[key] = outcome.statuses.get(key, 0) + 1
+            if any(interaction.response is not None
+                   and interaction.response.status_code in (200, 201)
+                   for interaction in recorder.interactions.values()):
+                outcome.answered.add(recorder.label)
             for checks in recorder.checks.values():
                 for check in checks:
                     if check.failure_info is not None:
@@ -208,6 +212,7 @@ async def _make_a_small_shop(catalog: Any, web: httpx.AsyncClient, admin: httpx.
 
 async def test_no_request_schemathesis_can_make_gets_a_server_error(
     app: Any, world: World, anon: httpx.AsyncClient, catalog: Any, client_for: Any,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     known = await _make_a_small_shop(catalog, await client_for(key="web"),
                                      await client_for("admin"))
@@ -215,20 +220,20 @@ async def test_no_request_schemathesis_can_make_gets_a_server_error(
     csrf = await sign_in(anon, world.users["admin"])
     headers = {"cookie": f"comptoir_session={anon.cookies['comptoir_session']}",
                "x-csrf-token": csrf}
-    expected = {f"{method.upper()} {path}"
-                for path, item in app.openapi_schema.to_schema()["paths"].items()
-                for method in item if method in {"get", "post", "put", "patch", "delete"}}
+    operations = {f"{method.upper()} {path}"
+                  for path, item in app.openapi_schema.to_schema()["paths"].items()
+                  for method in item if method in {"get", "post", "put", "patch", "delete"}}
 
     outcome = await asyncio.to_thread(_run_schemathesis,
                                       _on_loop(app, asyncio.get_running_loop()), headers,
                                       world.keys["manager-key"], known)
 
-    print("\n" + outcome.summary())
-    for (label, status), count in sorted(outcome.statuses.items()):
-        print(f"  {label:55} {status} x{count}")
+    with capsys.disabled():  # shown in every run, passing or not
+        print(f"\n{outcome.summary()}")
     assert not outcome.failures, "\n\n".join([outcome.summary(), *outcome.failures])
     assert not outcome.errors, "\n\n".join([outcome.summary(), *outcome.errors])
-    assert outcome.operations == expected, expected ^ outcome.operations
-    assert outcome.cases >= len(expected) * MAX_EXAMPLES
-    # The session survived the run, so the cases were sent signed in.
-    assert (await anon.get("/api/auth/me")).status_code == 200
+    # It cannot pass by testing nothing: every operation, many cases each, signed in.
+    assert outcome.operations == operations, operations ^ outcome.operations
+    assert outcome.cases >= len(operations) * MAX_EXAMPLES, outcome.summary()
+    assert len(outcome.answered) > len(operations) / 2, sorted(operations - outcome.answered)
+    assert (await anon.get("/api/auth/me")).status_code == 200  # the session lasted the run
