@@ -70,6 +70,7 @@ from comptoir.tracking.attempts import proof_attempts
 from comptoir.web import spa
 from comptoir.web.db_session import session_ender
 from comptoir.web.head import answer_head_as_get
+from comptoir.web.input_guard import MAX_BODY_BYTES, InputGuard
 
 __all__ = ["create_app"]
 
@@ -210,6 +211,7 @@ def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True)
         dto=StrictBody,  # bodies: JSON types as the schema says ("2" is not a quantity)
         return_dto=None,
         middleware=[
+            InputGuard(),  # first: no NUL, broken UTF-8 or deep JSON reaches anything else
             StaffSessionConfig(
                 key=SESSION_COOKIE, store="sessions", max_age=12 * 3600, samesite="lax",
                 secure=secure_cookies, httponly=True, exclude=["^/admin"],
@@ -241,7 +243,7 @@ def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True)
                 "sign_in_attempts": _sign_in_attempts(settings, redis),
             }
         ),
-        request_max_body_size=10 * 1024 * 1024,
+        request_max_body_size=MAX_BODY_BYTES,
         logging_config=None,
     )
     _check_every_route_declares_access(app)

@@ -20,9 +20,12 @@ __all__ = [
     "InvalidInput",
     "NotFound",
     "Overloaded",
+    "PayloadTooLarge",
     "PreconditionFailed",
     "ServiceUnavailable",
     "Unauthorized",
+    "UnsupportedMediaType",
+    "UriTooLong",
     "exception_handlers",
     "problem",
 ]
@@ -89,6 +92,24 @@ class TooManyRequests(DomainError):
     title = "Too many requests"
 
 
+class PayloadTooLarge(DomainError):
+    status_code = 413
+    code = "payload_too_large"
+    title = "Payload too large"
+
+
+class UriTooLong(DomainError):
+    status_code = 414
+    code = "uri_too_long"
+    title = "URI too long"
+
+
+class UnsupportedMediaType(DomainError):
+    status_code = 415
+    code = "unsupported_media_type"
+    title = "Unsupported media type"
+
+
 class ServiceUnavailable(DomainError):
     """Something Comptoir needs is away for now: nothing was done; try again (Retry-After)."""
 
@@ -135,6 +156,7 @@ _HTTP_CODES = {
     405: ("method_not_allowed", "Method not allowed"),
     409: ("conflict", "Conflict"),
     413: ("payload_too_large", "Payload too large"),
+    414: ("uri_too_long", "URI too long"),
     415: ("unsupported_media_type", "Unsupported media type"),
     429: ("too_many_requests", "Too many requests"),
 }

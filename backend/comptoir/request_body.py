@@ -1,13 +1,18 @@
-"""Request bodies decoded strictly: a JSON value must already have the type the schema says."""
+"""Request bodies decoded strictly: a JSON value must already have the type the schema says,
+and a body may hold only the fields the schema names, each string of a bounded length."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 import msgspec
+import msgspec.inspect as shape
 from litestar.dto import AbstractDTO
 from litestar.exceptions import SerializationException, ValidationException
+
+from comptoir.errors import DomainError
 
 if TYPE_CHECKING:
     from litestar._openapi.schema_generation import SchemaCreator
@@ -15,7 +20,14 @@ if TYPE_CHECKING:
     from litestar.openapi.spec import Reference, Schema
     from litestar.typing import FieldDefinition
 
-__all__ = ["StrictBody"]
+__all__ = ["LongText", "StrictBody", "Text"]
+
+# Ceilings for strings in bodies that have no tighter bound of their own, enforced while
+# decoding. They sit above each field's own rule (a reason is 200 characters, a description
+# 20,000; the domain refuses those with its own code): they only keep text that no field could
+# hold from being decoded at all. Orders, routing and fulfillment declare tighter bounds.
+Text = Annotated[str, msgspec.Meta(max_length=2_000)]
+LongText = Annotated[str, msgspec.Meta(max_length=40_000)]  # a product's description
 
 
 class StrictBody(AbstractDTO[Any]):
@@ -26,6 +38,11 @@ class StrictBody(AbstractDTO[Any]):
     has a bug we want it to see at once, not orders that happen to work. Only bodies go
     through here: query, path and header values are text by nature and keep their
     conversion. The OpenAPI document is the one the handler's annotation gives.
+
+    Every body type is checked when the app is built: each of its Structs forbids unknown
+    fields (a misspelt ``zip`` must not be dropped silently, nor ``{"x": [[[…]]]}`` skipped
+    at any depth), and each of its strings declares a ``max_length``, so decoding itself
+    bounds what a client can make the server hold.
     """
 
     _targets: ClassVar[dict[str, Any]] = {}  # handler id -> the handler's ``data`` annotation
@@ -34,6 +51,7 @@ class StrictBody(AbstractDTO[Any]):
     def create_for_field_definition(
         cls, field_definition: FieldDefinition, handler_id: str, backend_cls: Any = None,
     ) -> None:
+        _check_body_type(field_definition.annotation)
         cls._targets[handler_id] = field_definition.annotation
 
     @classmethod
@@ -71,11 +89,57 @@ class StrictBody(AbstractDTO[Any]):
             raise _refusal(exc, self.asgi_connection.url.path) from exc
 
 
-def _refusal(exc: msgspec.ValidationError, path: str) -> ValidationException:
-    """The same shape as Litestar's own validation errors: message, key, source."""
+def _refusal(exc: msgspec.ValidationError, path: str) -> ValidationException | DomainError:
+    """An unknown field by its path (``delivery.address.zip``); anything else in the shape of
+    Litestar's own validation errors: message, key, source."""
     message, _, where = str(exc).partition(" - at `$")
     key = where.rstrip("`").lstrip(".") or "data"
+    unknown = _UNKNOWN_FIELD.fullmatch(message)
+    if unknown:
+        field = ".".join(part for part in (where.rstrip("`").lstrip("."), unknown[1]) if part)
+        return DomainError(f"The body has a field the API does not know: '{field}'. Remove it "
+                           "or check its spelling against the API's schema.",
+                           code="unknown_field", field=field)
     return ValidationException(
         detail=f"Validation failed for {path}",
         extra=[{"message": message, "key": key, "source": "body"}],
     )
+
+
+_UNKNOWN_FIELD = re.compile(r"Object contains unknown field `(.*)`")
+
+
+def _check_body_type(annotation: Any) -> None:
+    """Refuse to build an app whose body type accepts unknown fields, unbounded strings or
+    any JSON at all (which a decoder would follow however deep it goes)."""
+    lax: list[str] = []
+    seen: set[type] = set()
+
+    def walk(node: shape.Type, where: str) -> None:
+        if isinstance(node, shape.StructType):
+            if node.cls in seen:
+                return
+            seen.add(node.cls)
+            if not node.forbid_unknown_fields:
+                lax.append(f"{node.cls.__name__} needs forbid_unknown_fields=True")
+            for field in node.fields:
+                walk(field.type, f"{node.cls.__name__}.{field.name}")
+        elif isinstance(node, shape.StrType) and node.max_length is None:
+            lax.append(f"{where} needs a max_length")
+        elif isinstance(node, shape.AnyType):
+            lax.append(f"{where} needs a type, not Any")
+        elif isinstance(node, shape.UnionType | shape.TupleType):
+            for item in node.types if isinstance(node, shape.UnionType) else node.item_types:
+                walk(item, where)
+        elif isinstance(node, shape.ListType | shape.SetType | shape.FrozenSetType
+                        | shape.VarTupleType):
+            walk(node.item_type, where)
+        elif isinstance(node, shape.DictType):
+            walk(node.key_type, f"{where} (keys)")
+            walk(node.value_type, where)
+        elif isinstance(node, shape.Metadata):
+            walk(node.type, where)
+
+    walk(shape.type_info(annotation), "the body")
+    if lax:
+        raise TypeError("request body types must be strict: " + "; ".join(lax))

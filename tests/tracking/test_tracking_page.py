@@ -151,7 +151,7 @@ async def test_unknown_or_malformed_token_is_a_404_that_tells_nothing(
     real = order["tracking_token"]
     unknown = ("A" if real[0] != "A" else "B") + real[1:]
     bodies = set()
-    for token in (unknown, "xyz-not-a-token", "not a token!", "A" * 300, "%00", order["number"]):
+    for token in (unknown, "xyz-not-a-token", "not a token!", "A" * 300, order["number"]):
         page = await anon.get(f"/track/{token}")
         data = await anon.get(f"/api/track/{token}")
         assert page.status_code == data.status_code == 404
@@ -161,6 +161,10 @@ async def test_unknown_or_malformed_token_is_a_404_that_tells_nothing(
         assert page.headers["cache-control"] == "no-store"
     assert len(bodies) == 1
     assert "Page introuvable" in next(iter(bodies))[0]
+    # A NUL character is refused before any route, like everywhere else (400 nul_character).
+    for path in ("/track/%00", "/api/track/%00"):
+        refused = await anon.get(path)
+        assert (refused.status_code, refused.json()["code"]) == (400, "nul_character")
 
 
 async def test_page_and_json_carry_the_privacy_headers(

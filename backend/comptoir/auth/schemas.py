@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -31,9 +31,15 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
 SYSTEM = Principal(kind="staff", id="system", name="comptoir", role="admin")
 
 
-class LoginIn(msgspec.Struct, frozen=True, kw_only=True):
-    username: str = msgspec.field(name="username")
-    password: str
+# piccolo's BaseUser holds usernames of at most 100 characters and will not hash a password of
+# more than 128: a longer one can be nobody's, so it is refused before any hashing.
+USERNAME_MAX_LENGTH = 100
+PASSWORD_MAX_LENGTH = 128
+
+
+class LoginIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    username: Annotated[str, msgspec.Meta(max_length=USERNAME_MAX_LENGTH)]
+    password: Annotated[str, msgspec.Meta(max_length=PASSWORD_MAX_LENGTH)]
 
 
 class MeOut(msgspec.Struct, frozen=True, kw_only=True):

@@ -8,6 +8,8 @@ import uuid
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from comptoir.request_body import LongText, Text
+
 __all__ = [
     "ProductIn",
     "ProductOut",
@@ -20,44 +22,44 @@ __all__ = [
 ]
 
 
-class VariantIn(msgspec.Struct, kw_only=True):
+class VariantIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A sellable SKU of a new product. ``price`` is in minor units (1999 = 19.99 EUR)."""
 
-    sku: str
+    sku: Text
     price: int
-    barcode: str | None = None
-    name: str | None = None
-    options: dict[str, str] = {}
-    currency: str = "EUR"
+    barcode: Text | None = None
+    name: Text | None = None
+    options: dict[Text, Text] = {}
+    currency: Text = "EUR"
     weight_g: int | None = None
 
 
-class ProductIn(msgspec.Struct, kw_only=True):
-    name: str
+class ProductIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    name: Text
     variants: list[VariantIn]
-    description: str = ""
-    brand: str = ""
-    category: str = ""
+    description: LongText = ""
+    brand: Text = ""
+    category: Text = ""
 
 
-class VariantPatch(msgspec.Struct, kw_only=True):
+class VariantPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Changes to the variant with this SKU, or a new variant when the SKU is new."""
 
-    sku: str
+    sku: Text
     price: int | UnsetType = UNSET
-    barcode: str | UnsetType | None = UNSET
-    name: str | UnsetType = UNSET
-    options: dict[str, str] | UnsetType = UNSET
-    currency: str | UnsetType = UNSET
+    barcode: Text | UnsetType | None = UNSET
+    name: Text | UnsetType = UNSET
+    options: dict[Text, Text] | UnsetType = UNSET
+    currency: Text | UnsetType = UNSET
     weight_g: int | UnsetType = UNSET
     active: bool | UnsetType = UNSET
 
 
-class ProductPatch(msgspec.Struct, kw_only=True):
-    name: str | UnsetType = UNSET
-    description: str | UnsetType = UNSET
-    brand: str | UnsetType = UNSET
-    category: str | UnsetType = UNSET
+class ProductPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    name: Text | UnsetType = UNSET
+    description: LongText | UnsetType = UNSET
+    brand: Text | UnsetType = UNSET
+    category: Text | UnsetType = UNSET
     variants: list[VariantPatch] | UnsetType = UNSET
 
 

@@ -23,12 +23,12 @@ __all__ = [
 Text200 = Annotated[str, msgspec.Meta(max_length=200)]
 
 
-class UnitsIn(msgspec.Struct, frozen=True, kw_only=True):
+class UnitsIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     sku: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
     quantity: Annotated[int, msgspec.Meta(ge=1, le=100_000)]
 
 
-class ShipIn(msgspec.Struct, frozen=True, kw_only=True):
+class ShipIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """No lines: every unit still to send goes in this parcel."""
 
     carrier: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
@@ -37,7 +37,7 @@ class ShipIn(msgspec.Struct, frozen=True, kw_only=True):
     lines: list[UnitsIn] | None = None
 
 
-class HandoverIn(msgspec.Struct, frozen=True, kw_only=True):
+class HandoverIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The customer's pickup code, or (managers) a reason to hand over without it; and, for
     an order whose fulfillment says ``id_check_required``, that the customer's ID was
     checked (refused without it)."""
@@ -48,7 +48,7 @@ class HandoverIn(msgspec.Struct, frozen=True, kw_only=True):
     id_checked: bool = False
 
 
-class RejectIn(msgspec.Struct, frozen=True, kw_only=True):
+class RejectIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     lines: Annotated[list[UnitsIn], msgspec.Meta(min_length=1, max_length=100)]
     reason: Literal["damaged", "not_found", "other"]
     note: Text200 | None = None

@@ -228,7 +228,7 @@ def hand_off_handlers(
 # --- in: shipped and tracking events ---------------------------------------------------------
 
 
-class ThirdPartyEventIn(msgspec.Struct, frozen=True, kw_only=True):
+class ThirdPartyEventIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """What a 3PL reports: a parcel left ("shipped"), or a parcel's tracking ("tracking")."""
 
     type: Literal["shipped", "tracking"]

@@ -7,6 +7,8 @@ import uuid
 
 import msgspec
 
+from comptoir.request_body import Text
+
 __all__ = [
     "ADJUSTMENT_KINDS",
     "AdjustmentIn",
@@ -24,31 +26,31 @@ __all__ = [
 ADJUSTMENT_KINDS = ("receipt", "adjustment", "return", "transfer")
 
 
-class AdjustmentIn(msgspec.Struct, kw_only=True):
+class AdjustmentIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Add (positive ``delta``) or remove (negative) units at a location, saying why."""
 
-    location: str
-    sku: str
+    location: Text
+    sku: Text
     delta: int
-    reason: str
-    kind: str = "adjustment"
-    reference: str | None = None
+    reason: Text
+    kind: Text = "adjustment"
+    reference: Text | None = None
 
 
-class CountIn(msgspec.Struct, kw_only=True):
+class CountIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """What a physical count found; the difference from the books becomes a movement."""
 
-    location: str
-    sku: str
+    location: Text
+    sku: Text
     on_hand: int
-    reason: str = ""
+    reason: Text = ""
 
 
-class SafetyStockIn(msgspec.Struct, kw_only=True):
+class SafetyStockIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Units kept back from what is promised to orders at this location."""
 
-    location: str
-    sku: str
+    location: Text
+    sku: Text
     safety_stock: int
 
 

@@ -38,7 +38,7 @@ Short = Annotated[str, msgspec.Meta(max_length=200)]
 Code = Annotated[str, msgspec.Meta(max_length=64)]
 
 
-class AddressIn(msgspec.Struct, frozen=True, kw_only=True):
+class AddressIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     name: Short
     line1: Short
     line2: Short = ""
@@ -52,7 +52,7 @@ class AddressIn(msgspec.Struct, frozen=True, kw_only=True):
     longitude: Annotated[float, msgspec.Meta(ge=-180, le=180)] | None = None
 
 
-class DeliveryIn(msgspec.Struct, frozen=True, kw_only=True):
+class DeliveryIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """``{"method": "ship", "address": {...}}`` or ``{"method": "pickup", "location": "ST-1"}``."""
 
     method: Code
@@ -60,19 +60,19 @@ class DeliveryIn(msgspec.Struct, frozen=True, kw_only=True):
     location: Code | None = None
 
 
-class CustomerIn(msgspec.Struct, frozen=True, kw_only=True):
+class CustomerIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     email: Annotated[str, msgspec.Meta(max_length=254)]
     name: Short | None = None
     phone: Annotated[str, msgspec.Meta(max_length=40)] | None = None
 
 
-class LineIn(msgspec.Struct, frozen=True, kw_only=True):
+class LineIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     sku: Code
     quantity: int
     unit_price: int | None = None  # minor units; the catalog price when absent
 
 
-class OrderIn(msgspec.Struct, frozen=True, kw_only=True):
+class OrderIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The capture contract integrations rely on: keep these names."""
 
     lines: list[LineIn]
@@ -84,7 +84,7 @@ class OrderIn(msgspec.Struct, frozen=True, kw_only=True):
     note: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
 
 
-class CancelLineIn(msgspec.Struct, frozen=True, kw_only=True):
+class CancelLineIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A line by its id or its SKU, and how many of its units to cancel (all when absent)."""
 
     line_id: uuid.UUID | None = None
@@ -92,23 +92,23 @@ class CancelLineIn(msgspec.Struct, frozen=True, kw_only=True):
     quantity: int | None = None
 
 
-class CancelIn(msgspec.Struct, frozen=True, kw_only=True):
+class CancelIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """No lines: the whole order."""
 
     lines: list[CancelLineIn] | None = None
     reason: Annotated[str, msgspec.Meta(max_length=200)] | None = None
 
 
-class HoldIn(msgspec.Struct, frozen=True, kw_only=True):
+class HoldIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     reason: Code  # address_check | suspected_fraud | customer_request | stock_problem
     note: Annotated[str, msgspec.Meta(max_length=500)] | None = None
 
 
-class NoteIn(msgspec.Struct, frozen=True, kw_only=True):
+class NoteIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     text: Annotated[str, msgspec.Meta(max_length=2000)]
 
 
-class EditLineIn(msgspec.Struct, frozen=True, kw_only=True):
+class EditLineIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """An existing line (by id or SKU) gets a new quantity (0 removes it); a new SKU is added."""
 
     line_id: uuid.UUID | None = None
@@ -117,7 +117,7 @@ class EditLineIn(msgspec.Struct, frozen=True, kw_only=True):
     unit_price: int | None = None  # for an added line only
 
 
-class EditIn(msgspec.Struct, frozen=True, kw_only=True):
+class EditIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     lines: list[EditLineIn] | None = None
     delivery: DeliveryIn | None = None
     note: Annotated[str, msgspec.Meta(max_length=2000)] | None = None

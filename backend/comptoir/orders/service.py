@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-import re
 import secrets
 import uuid
 from collections.abc import Hashable, Iterable, Mapping, Sequence
@@ -23,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from comptoir.auth.schemas import Principal
 from comptoir.config import service as config
 from comptoir.config.schemas import ChannelOut, LocationOut
+from comptoir.countries import country_code
 from comptoir.customers import service as customers
 from comptoir.db.base import new_id, utcnow
 from comptoir.db.engine import is_postgres, on_commit
@@ -88,7 +88,6 @@ MAX_LINES = 100
 MAX_QUANTITY = 100_000
 MAX_UNIT_PRICE = 100_000_000  # a million euros a unit: beyond is a typo, not an order
 MAX_PAGE = 200
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
 class OutOfStock(Conflict):
@@ -222,10 +221,7 @@ async def check_delivery(delivery: DeliveryIn) -> Delivery:
         if address is None:
             raise InvalidInput("A shipped order needs a delivery address ('delivery.address').",
                                code="address_required")
-        country = address.country.strip().upper()
-        if not _COUNTRY.match(country):
-            raise InvalidInput(f"'{address.country}' is not a two-letter country code.",
-                               code="invalid_country")
+        country = country_code(address.country)
         for field in ("name", "line1", "postal_code", "city"):
             if not getattr(address, field).strip():
                 raise InvalidInput(f"The delivery address needs a {field.replace('_', ' ')}.",

@@ -29,12 +29,12 @@ __all__ = [
 Code = Annotated[str, msgspec.Meta(max_length=64)]
 
 
-class SimulateLineIn(msgspec.Struct, frozen=True, kw_only=True):
+class SimulateLineIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     sku: Code
     quantity: int
 
 
-class SimulateAddressIn(msgspec.Struct, frozen=True, kw_only=True):
+class SimulateAddressIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A delivery address: coordinates, or a postal code and country (other fields ignored)."""
 
     postal_code: Annotated[str, msgspec.Meta(max_length=20)] | None = None
@@ -44,7 +44,7 @@ class SimulateAddressIn(msgspec.Struct, frozen=True, kw_only=True):
     city: Annotated[str, msgspec.Meta(max_length=200)] | None = None
 
 
-class SimulateDeliveryIn(msgspec.Struct, frozen=True, kw_only=True):
+class SimulateDeliveryIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """``{"method": "ship", "address": {...}}`` or ``{"method": "pickup", "location": "ST-1"}``."""
 
     method: Code
@@ -52,7 +52,7 @@ class SimulateDeliveryIn(msgspec.Struct, frozen=True, kw_only=True):
     location: Code | None = None
 
 
-class SimulateIn(msgspec.Struct, frozen=True, kw_only=True):
+class SimulateIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A hypothetical order: routed against current stock, nothing reserved."""
 
     lines: list[SimulateLineIn]

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from comptoir.config import service as config
 from comptoir.config.schemas import ChannelSafetyStockOut, LocationOut, RoutingPolicyOut
+from comptoir.countries import country_code
 from comptoir.db.base import new_id, utcnow
 from comptoir.db.coalesce import Coalescer
 from comptoir.db.engine import batch_engine, is_postgres, limits
@@ -503,10 +504,7 @@ def _check_simulation(data: SimulateIn) -> tuple[list[tuple[str, int]], scoring.
     if address is None:
         raise InvalidInput("A shipped order needs a delivery address ('delivery.address').",
                            code="address_required")
-    country = address.country.strip().upper()
-    if len(country) != 2 or not country.isalpha():
-        raise InvalidInput(f"'{address.country}' is not a two-letter country code.",
-                           code="invalid_country")
+    country = country_code(address.country)
     has_point = address.latitude is not None or address.longitude is not None
     if has_point and not (
         address.latitude is not None and address.longitude is not None

@@ -104,7 +104,7 @@ class Arrival(msgspec.Struct, frozen=True, kw_only=True):
     message: str  # in the customer's language
 
 
-class ProofIn(msgspec.Struct, frozen=True, kw_only=True):
+class ProofIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The customer proves it is them: the last four digits of the order's phone number, or
     its e-mail address."""
 
