@@ -266,9 +266,11 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_fulfillments'))
     )
     with op.batch_alter_table('fulfillments', schema=None) as batch_op:
+        batch_op.create_index('ix_fulfillments_created', ['created_at', 'id'], unique=False)
+        batch_op.create_index('ix_fulfillments_location_created', ['location', 'created_at', 'id'], unique=False)
         batch_op.create_index('ix_fulfillments_location_handed_over', ['location', 'handed_over_at', 'id'], unique=False, sqlite_where=sa.text('handed_over_at IS NOT NULL'), postgresql_where=sa.text('handed_over_at IS NOT NULL'))
         batch_op.create_index('ix_fulfillments_location_status_created', ['location', 'status', 'created_at', 'id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_fulfillments_order_id'), ['order_id'], unique=False)
+        batch_op.create_index('ix_fulfillments_order_location', ['order_id', 'location'], unique=False)
         batch_op.create_index('ix_fulfillments_status_hold_until', ['status', 'hold_until'], unique=False)
         batch_op.create_index('ux_fulfillments_order_location_new', ['order_id', 'location'], unique=True, sqlite_where=sa.text("status = 'new'"), postgresql_where=sa.text("status = 'new'"))
 
@@ -344,6 +346,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_order_allocations'))
     )
     with op.batch_alter_table('order_allocations', schema=None) as batch_op:
+        batch_op.create_index('ix_order_allocations_holding', ['created_at', 'order_id', 'location'], unique=False, sqlite_where=sa.text('quantity > 0'), postgresql_where=sa.text('quantity > 0'))
+        batch_op.create_index('ix_order_allocations_holding_location', ['location', 'created_at', 'order_id'], unique=False, sqlite_where=sa.text('quantity > 0'), postgresql_where=sa.text('quantity > 0'))
         batch_op.create_index('ix_order_allocations_location_created_at', ['location', 'created_at', 'order_id'], unique=False)
         batch_op.create_index('ix_order_allocations_order_location', ['order_id', 'location'], unique=False)
 
@@ -375,6 +379,8 @@ def downgrade() -> None:
     with op.batch_alter_table('order_allocations', schema=None) as batch_op:
         batch_op.drop_index('ix_order_allocations_order_location')
         batch_op.drop_index('ix_order_allocations_location_created_at')
+        batch_op.drop_index('ix_order_allocations_holding_location', sqlite_where=sa.text('quantity > 0'), postgresql_where=sa.text('quantity > 0'))
+        batch_op.drop_index('ix_order_allocations_holding', sqlite_where=sa.text('quantity > 0'), postgresql_where=sa.text('quantity > 0'))
 
     op.drop_table('order_allocations')
     with op.batch_alter_table('fulfillment_lines', schema=None) as batch_op:
@@ -392,9 +398,11 @@ def downgrade() -> None:
     with op.batch_alter_table('fulfillments', schema=None) as batch_op:
         batch_op.drop_index('ux_fulfillments_order_location_new', sqlite_where=sa.text("status = 'new'"), postgresql_where=sa.text("status = 'new'"))
         batch_op.drop_index('ix_fulfillments_status_hold_until')
-        batch_op.drop_index(batch_op.f('ix_fulfillments_order_id'))
+        batch_op.drop_index('ix_fulfillments_order_location')
         batch_op.drop_index('ix_fulfillments_location_status_created')
         batch_op.drop_index('ix_fulfillments_location_handed_over', sqlite_where=sa.text('handed_over_at IS NOT NULL'), postgresql_where=sa.text('handed_over_at IS NOT NULL'))
+        batch_op.drop_index('ix_fulfillments_location_created')
+        batch_op.drop_index('ix_fulfillments_created')
 
     op.drop_table('fulfillments')
     with op.batch_alter_table('variants', schema=None) as batch_op:
