@@ -260,17 +260,21 @@ async def _pick_lists(
     ):
         units = held.setdefault((order_id, location), {})
         units[line_id] = units.get(line_id, 0) + quantity
-    open_lines = (await session.execute(
+    # Units on the open pick lists of each order and location, per fulfillment.
+    on_lists: dict[tuple[uuid.UUID, str], list[tuple[uuid.UUID, uuid.UUID, int]]] = {}
+    for f_id, order_id, location, line_id, quantity in await session.execute(
         select(Fulfillment.id, Fulfillment.order_id, Fulfillment.location,
                FulfillmentLine.line_id, FulfillmentLine.quantity)
         .join(Fulfillment, Fulfillment.id == FulfillmentLine.fulfillment_id)
         .where(Fulfillment.order_id.in_(orders),
-               Fulfillment.status.in_(sorted(states.OPEN))))).all()
+               Fulfillment.status.in_(sorted(states.OPEN)))
+    ):
+        on_lists.setdefault((order_id, location), []).append((f_id, line_id, quantity))
     changes: dict[uuid.UUID, dict[uuid.UUID, int]] = {}
     for f in new:
         covered: dict[uuid.UUID, int] = {}
-        for other, order_id, location, line_id, quantity in open_lines:
-            if (order_id, location) == (f.order_id, f.location) and other != f.id:
+        for other, line_id, quantity in on_lists.get((f.order_id, f.location), []):
+            if other != f.id:
                 covered[line_id] = covered.get(line_id, 0) + quantity
         listed = {line.line_id: line.quantity for line in lines[f.id]}
         if changed := pick_list.corrections(held.get((f.order_id, f.location), {}), covered,
