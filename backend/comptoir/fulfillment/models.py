@@ -45,10 +45,11 @@ class Fulfillment(UUIDPrimaryKey, Base):
 
     __table_args__ = (
         # A location's queue, oldest first, keyset-paginated on (created_at, id): of one
-        # status, of every status, and every location's.
+        # status or of every status; the same for every location.
         Index("ix_fulfillments_location_status_created", "location", "status", "created_at",
               "id"),
         Index("ix_fulfillments_location_created", "location", "created_at", "id"),
+        Index("ix_fulfillments_status_created", "status", "created_at", "id"),
         Index("ix_fulfillments_created", "created_at", "id"),
         Index("ix_fulfillments_status_hold_until", "status", "hold_until"),
         # An order's work; whether it has work made at a location yet.

@@ -271,6 +271,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_fulfillments_location_handed_over', ['location', 'handed_over_at', 'id'], unique=False, sqlite_where=sa.text('handed_over_at IS NOT NULL'), postgresql_where=sa.text('handed_over_at IS NOT NULL'))
         batch_op.create_index('ix_fulfillments_location_status_created', ['location', 'status', 'created_at', 'id'], unique=False)
         batch_op.create_index('ix_fulfillments_order_location', ['order_id', 'location'], unique=False)
+        batch_op.create_index('ix_fulfillments_status_created', ['status', 'created_at', 'id'], unique=False)
         batch_op.create_index('ix_fulfillments_status_hold_until', ['status', 'hold_until'], unique=False)
         batch_op.create_index('ux_fulfillments_order_location_new', ['order_id', 'location'], unique=True, sqlite_where=sa.text("status = 'new'"), postgresql_where=sa.text("status = 'new'"))
 
@@ -398,6 +399,7 @@ def downgrade() -> None:
     with op.batch_alter_table('fulfillments', schema=None) as batch_op:
         batch_op.drop_index('ux_fulfillments_order_location_new', sqlite_where=sa.text("status = 'new'"), postgresql_where=sa.text("status = 'new'"))
         batch_op.drop_index('ix_fulfillments_status_hold_until')
+        batch_op.drop_index('ix_fulfillments_status_created')
         batch_op.drop_index('ix_fulfillments_order_location')
         batch_op.drop_index('ix_fulfillments_location_status_created')
         batch_op.drop_index('ix_fulfillments_location_handed_over', sqlite_where=sa.text('handed_over_at IS NOT NULL'), postgresql_where=sa.text('handed_over_at IS NOT NULL'))
