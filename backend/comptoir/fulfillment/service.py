@@ -23,6 +23,7 @@ from sqlalchemy import (
     Select,
     Update,
     exists,
+    insert,
     literal_column,
     select,
     text,
@@ -166,9 +167,9 @@ async def _make(session: AsyncSession,
         "created_at": created_at, "updated_at": created_at,
     } for order_id, at, created_at, number, method in work}
     if rows:
-        insert = pg_insert if is_postgres(session) else sqlite_insert
+        upsert = pg_insert if is_postgres(session) else sqlite_insert
         # Many rows go as many executions of one statement, never one statement's values.
-        await session.execute(insert(Fulfillment).on_conflict_do_nothing(), list(rows.values()))
+        await session.execute(upsert(Fulfillment).on_conflict_do_nothing(), list(rows.values()))
 
 
 async def materialise(session: AsyncSession, location: str, order_id: uuid.UUID) -> None:
@@ -305,24 +306,27 @@ async def _pick_lists(
 async def _correct(session: AsyncSession, new: Sequence[Fulfillment],
                    lines: Mapping[uuid.UUID, Sequence[FulfillmentLine]],
                    changes: Mapping[uuid.UUID, Mapping[uuid.UUID, int]]) -> None:
-    """Write the pick-list corrections: quantities changed, lines added (one flush)."""
+    """Write the pick-list corrections: quantities changed, lines added (as many rows as
+    there are, in one statement executed for each)."""
     listed = {(line.fulfillment_id, line.line_id): line
               for f_id in changes for line in lines[f_id]}
-    adding = {line_id for f_id, changed in changes.items() for line_id in changed
-              if (f_id, line_id) not in listed}
-    ordered = {line.id: line for line in await session.scalars(
-        select(OrderLine).where(OrderLine.id.in_(sorted(adding))))} if adding else {}
+    added: list[dict[str, Any]] = []
     for f in new:
         for line_id, quantity in sorted(changes.get(f.id, {}).items(), key=lambda c: str(c[0])):
             line = listed.get((f.id, line_id))
             if line is not None:
                 line.quantity = quantity
-                continue
-            order_line = ordered[line_id]
-            session.add(FulfillmentLine(id=new_id(), fulfillment_id=f.id, line_id=line_id,
-                                        sku=order_line.sku, name=order_line.name,
-                                        quantity=quantity, shipped_quantity=0,
-                                        rejected_quantity=0))
+            else:
+                added.append({"id": new_id(), "fulfillment_id": f.id, "line_id": line_id,
+                              "quantity": quantity, "shipped_quantity": 0,
+                              "rejected_quantity": 0})
+    if added:
+        ordered = {line_id: (sku, name) for line_id, sku, name in await session.execute(
+            select(OrderLine.id, OrderLine.sku, OrderLine.name)
+            .where(OrderLine.id.in_(sorted({row["line_id"] for row in added}))))}
+        for row in added:
+            row["sku"], row["name"] = ordered[row["line_id"]]
+        await session.execute(insert(FulfillmentLine), added)
     await session.flush()
 
 
