@@ -26,7 +26,6 @@ STORE_ORDERS = 25
 MAX_PAGE = 100
 
 
-
 @dataclass
 class Backlog:
     # (order number, location) of each piece of work waiting, oldest order first.
@@ -46,69 +45,88 @@ class Backlog:
                 == [self.created[n] for n, _ in waiting[:len(got)]])
 
 
-async def write_backlog(sessionmaker: Any) -> Backlog:
-    """Confirmed orders waiting at WH-PARIS (some split with WH-LYON), pickups waiting at
-    ST-PARIS-01, and orders that wait nowhere (on hold, cancelled). Orders come in threes
-    with the same creation time, as a batched capture stamps them."""
-    from comptoir.orders.models import Order, OrderAllocation, OrderLine
+START = dt.datetime(2026, 11, 27, 8, 0, tzinfo=dt.UTC)
 
-    start = dt.datetime(2026, 11, 27, 8, 0, tzinfo=dt.UTC)
-    orders: list[dict[str, Any]] = []
-    lines: list[dict[str, Any]] = []
-    allocations: list[dict[str, Any]] = []
-    backlog = Backlog()
 
-    def add(serial: int, status: str, places: list[tuple[str, str, int]],
-            pickup: str | None = None) -> None:
-        order_id = uuid.uuid4()
+class Writer:
+    """Orders as a sale's captures leave them, written in bulk by ``write``."""
+
+    def __init__(self) -> None:
+        self.backlog = Backlog()
+        self.rows: dict[str, list[dict[str, Any]]] = {"orders": [], "lines": [],
+                                                      "allocations": []}
+
+    def add(self, serial: int, status: str, places: list[tuple[str, str, int]], *,
+            pickup: str | None = None, created: dt.datetime | None = None,
+            order_id: uuid.UUID | None = None) -> str:
+        order_id = order_id or uuid.uuid4()
         number = f"CMP-2026-{serial:06d}"
-        created = start + dt.timedelta(seconds=serial // 3)
-        backlog.created[number] = created
-        orders.append({
+        created = created or START + dt.timedelta(seconds=serial // 3)
+        self.backlog.created[number] = created
+        self.rows["orders"].append({
             "id": order_id, "number": number, "channel": "web", "status": status,
+            "held_from": "confirmed" if status == "on_hold" else None,
+            "hold_reason": "address_check" if status == "on_hold" else None,
             "version": 1, "currency": "EUR", "prices_include_tax": True, "vat_rate_bp": 2000,
             "customer_email": f"c{serial}@example.fr", "customer_name": f"Client {serial}",
             "delivery_method": "pickup" if pickup else "ship", "pickup_location": pickup,
             "pickup_code": "K7M2Q9XA" if pickup else None,
             "ship_to": None if pickup else {"name": "Ada Byron", "line1": "3 rue de la Paix",
-                                            "postal_code": "69001", "city": "Lyon",
-                                            "country": "FR"},
+                                            "line2": "", "postal_code": "69001",
+                                            "city": "Lyon", "country": "FR"},
             "subtotal": 1000, "shipping": 0, "shipping_tax": 0, "tax": 167, "total": 1000,
             "tracking_token": secrets.token_urlsafe(32), "search": number.lower(),
             "created_by": "key:web", "created_at": created, "updated_at": created,
         })
         for position, (sku, location, quantity) in enumerate(places, start=1):
             line_id = uuid.uuid4()
-            lines.append({"id": line_id, "order_id": order_id, "position": position, "sku": sku,
-                          "name": sku, "quantity": quantity, "cancelled_quantity": 0,
-                          "unit_price": 1000, "net": 833, "tax": 167, "total": 1000})
-            held = 0 if status == "cancelled" else quantity
-            allocations.append({"id": uuid.uuid4(), "order_id": order_id, "line_id": line_id,
-                                "sku": sku, "location": location, "quantity": held,
-                                "created_at": created})
+            self.rows["lines"].append({
+                "id": line_id, "order_id": order_id, "position": position, "sku": sku,
+                "name": sku, "quantity": quantity, "cancelled_quantity": 0,
+                "unit_price": 1000, "net": 833, "tax": 167, "total": 1000})
+            self.rows["allocations"].append({
+                "id": uuid.uuid4(), "order_id": order_id, "line_id": line_id, "sku": sku,
+                "location": location, "quantity": 0 if status == "cancelled" else quantity,
+                "created_at": created})
         if status in ("confirmed", "in_fulfillment"):
             for location in sorted({location for _, location, _ in places}):
-                backlog.waiting.append((number, location))
+                self.backlog.waiting.append((number, location))
+        return number
 
+    async def write(self, sessionmaker: Any) -> Backlog:
+        from comptoir.orders.models import Order, OrderAllocation, OrderLine
+
+        async with sessionmaker() as session, session.begin():
+            for model, rows in ((Order, "orders"), (OrderLine, "lines"),
+                                (OrderAllocation, "allocations")):
+                await session.execute(insert(model), self.rows[rows])
+        return self.backlog
+
+
+async def write_backlog(sessionmaker: Any) -> Backlog:
+    """Confirmed orders waiting at WH-PARIS (some split with WH-LYON), pickups waiting at
+    ST-PARIS-01, and orders that wait nowhere (on hold, cancelled). Orders come in threes
+    with the same creation time, as a batched capture stamps them."""
+    writer = Writer()
     serial = 0
     for n in range(WAREHOUSE_ORDERS):
         serial += 1
         if n % 50 == 7:  # split: one line from each warehouse
-            add(serial, "confirmed", [("BACKLOG-A", "WH-PARIS", 1), ("BACKLOG-B", "WH-LYON", 2)])
+            writer.add(serial, "confirmed", [("BACKLOG-A", "WH-PARIS", 1),
+                                             ("BACKLOG-B", "WH-LYON", 2)])
         elif n % 97 == 3:
-            add(serial, "on_hold", [("BACKLOG-A", "WH-PARIS", 1)])
+            writer.add(serial, "on_hold", [("BACKLOG-A", "WH-PARIS", 1)])
         elif n % 89 == 5:
-            add(serial, "cancelled", [("BACKLOG-A", "WH-PARIS", 1)])
+            writer.add(serial, "cancelled", [("BACKLOG-A", "WH-PARIS", 1)])
         else:
-            add(serial, "confirmed", [("BACKLOG-A", "WH-PARIS", 1), ("BACKLOG-B", "WH-PARIS", 1)]
-                if n % 2 else [("BACKLOG-A", "WH-PARIS", 2)])
+            writer.add(serial, "confirmed", [("BACKLOG-A", "WH-PARIS", 1),
+                                             ("BACKLOG-B", "WH-PARIS", 1)]
+                       if n % 2 else [("BACKLOG-A", "WH-PARIS", 2)])
         if n % (WAREHOUSE_ORDERS // STORE_ORDERS) == 0:
             serial += 1
-            add(serial, "confirmed", [("BACKLOG-A", "ST-PARIS-01", 1)], pickup="ST-PARIS-01")
-    async with sessionmaker() as session, session.begin():
-        await session.execute(insert(Order), orders)
-        await session.execute(insert(OrderLine), lines)
-        await session.execute(insert(OrderAllocation), allocations)
+            writer.add(serial, "confirmed", [("BACKLOG-A", "ST-PARIS-01", 1)],
+                       pickup="ST-PARIS-01")
+    backlog = await writer.write(sessionmaker)
     assert len(backlog.at("WH-PARIS")) > 32_767 // 8
     return backlog
 
@@ -226,3 +244,42 @@ async def test_paging_through_a_large_backlog_gives_every_waiting_order_once(
     lyon = [i for i in everywhere if i["location"] == "WH-LYON"]
     assert lyon and all([(line["sku"], line["quantity"]) for line in i["lines"]]
                         == [("BACKLOG-B", 2)] for i in lyon)
+
+
+async def test_work_released_at_the_moment_a_page_ended_does_not_cut_the_walk_short(
+    sessionmaker: Any, catalog: Any, read: Read, manager: httpx.AsyncClient
+) -> None:
+    from comptoir.fulfillment.service import _made_id
+
+    await catalog.add("BACKLOG-A", stock={"WH-PARIS": 10})
+    # Orders on hold, stamped at the same moment as the last order of the first page, whose
+    # work sorts before it: released once that page is read, they land behind its cursor,
+    # where the walk has already been (as they would if all work had been made at once).
+    last = uuid.uuid4()
+    held: list[uuid.UUID] = []
+    while len(held) < 2:
+        candidate = uuid.uuid4()
+        if _made_id(candidate, "WH-PARIS") < _made_id(last, "WH-PARIS"):
+            held.append(candidate)
+    writer = Writer()
+    moment = START + dt.timedelta(minutes=3)
+    for serial in (1, 2):
+        writer.add(serial, "confirmed", [("BACKLOG-A", "WH-PARIS", 1)],
+                   created=START + dt.timedelta(seconds=serial))
+    writer.add(3, "confirmed", [("BACKLOG-A", "WH-PARIS", 1)], created=moment, order_id=last)
+    on_hold = [writer.add(serial, "on_hold", [("BACKLOG-A", "WH-PARIS", 1)], created=moment,
+                          order_id=order_id) for serial, order_id in zip((4, 5), held, strict=True)]
+    for serial in range(6, 14):
+        writer.add(serial, "confirmed", [("BACKLOG-A", "WH-PARIS", 1)],
+                   created=moment + dt.timedelta(seconds=serial))
+    backlog = await writer.write(sessionmaker)
+
+    first = await read(location="WH-PARIS", limit=3)
+    assert first["items"][-1]["order_number"] == "CMP-2026-000003"
+    for number in on_hold:
+        assert (await manager.post(f"/api/orders/{number}/release")).status_code == 200
+    items, cursor = first["items"], first["next_cursor"]
+    while cursor is not None:
+        page = await read(location="WH-PARIS", limit=3, cursor=cursor)
+        items, cursor = items + page["items"], page["next_cursor"]
+    assert [i["order_number"] for i in items] == [n for n, _ in backlog.waiting]

@@ -27,6 +27,7 @@ from sqlalchemy import (
     literal_column,
     select,
     text,
+    tuple_,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -193,22 +194,27 @@ async def _make_page(session: AsyncSession, location: str | None,
     """Make the fulfillments that belong on a page of the queue, and only those; True if any.
 
     ``found`` is the page as read (``limit`` + 1 rows when another page follows). Work not
-    made yet belongs on the page only if it is older than the page's last row: the oldest
-    ``limit`` + 1 pieces of it from the cursor on are made, and every other piece stamped at
-    the same moment as the last of them (the id orders those, so a later page could not
-    place them behind its cursor). The rest waits for the read of its own page.
+    made yet belongs on the page only if it is older than the page's last row. Made: all
+    work stamped at the cursor's moment (its id decides on which side of the cursor it
+    falls, and no time range can tell), then the oldest ``limit`` + 1 pieces after that
+    moment and every other piece stamped at the same moment as the last of them (the id
+    orders those, so a later page could not place them behind its cursor). The rest waits
+    for the read of its own page.
     """
-    since: list[ColumnElement[bool]] = []
+    work: list[Row[tuple[uuid.UUID, str, dt.datetime, str, str]]] = []
+    window: list[ColumnElement[bool]] = []
     if after is not None:
-        since.append(OrderAllocation.created_at >= after[0])
-    if len(found) > limit:
-        since.append(OrderAllocation.created_at <= found[-1].created_at)
-    work = list(await session.execute(_unbuilt(location, *since, limit=limit + 1)))
-    if len(work) > limit:
         work += await session.execute(
-            _unbuilt(location, OrderAllocation.created_at == work[-1].created_at))
-    await _make(session, work)
-    return bool(work)
+            _unbuilt(location, OrderAllocation.created_at == after[0]))
+        window.append(OrderAllocation.created_at > after[0])
+    if len(found) > limit:
+        window.append(OrderAllocation.created_at <= found[-1].created_at)
+    later = list(await session.execute(_unbuilt(location, *window, limit=limit + 1)))
+    if len(later) > limit:
+        later += await session.execute(
+            _unbuilt(location, OrderAllocation.created_at == later[-1].created_at))
+    await _make(session, [*work, *later])
+    return bool(work or later)
 
 
 def _of_cancelled_order() -> Exists:
@@ -246,9 +252,8 @@ async def _close_cancelled(session: AsyncSession, location: str | None, status: 
         closing = closing.where(_after(*after))
     if len(found) > limit:
         last = found[-1]
-        closing = closing.where((Fulfillment.created_at < last.created_at)
-                                | ((Fulfillment.created_at == last.created_at)
-                                   & (Fulfillment.id <= last.id)))
+        closing = closing.where(
+            tuple_(Fulfillment.created_at, Fulfillment.id) <= (last.created_at, last.id))
     await session.execute(closing)
 
 
@@ -464,8 +469,7 @@ async def list_fulfillments(
 
 def _after(at: dt.datetime, fulfillment_id: uuid.UUID) -> ColumnElement[bool]:
     """After the row (at, fulfillment_id) in queue order."""
-    return (Fulfillment.created_at > at) | (
-        (Fulfillment.created_at == at) & (Fulfillment.id > fulfillment_id))
+    return tuple_(Fulfillment.created_at, Fulfillment.id) > (at, fulfillment_id)
 
 
 def _queue(location: str | None, status: str | None,
