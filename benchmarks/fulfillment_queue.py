@@ -357,15 +357,17 @@ async def run(args: argparse.Namespace) -> int:
                 f"{max(kind.latencies):7.1f}  {kind.items:5d}  "
                 f"{verdict(ok) if judged else ''}")
         say(f"\nWarehouse ({args.waiting:,} waiting) against store ({args.store_waiting:,} "
-            "waiting), p95 for p95:")
+            "waiting), p95 for p95 (p50 for p50):")
         for kind in kinds:
             if kind.location != WAREHOUSE:
                 continue
             twin = next((k for k in kinds if k.location == STORE and k.name == kind.name
                          and k.cold == kind.cold), None)
             if twin is not None:
+                p50, twin_p50 = percentile(kind.latencies, .5), percentile(twin.latencies, .5)
                 say(f"  {kind.name}, {'cold' if kind.cold else 'warm'}: "
-                    f"{kind.p95:.1f} / {twin.p95:.1f} ms = {kind.p95 / twin.p95:.2f}")
+                    f"{kind.p95:.1f} / {twin.p95:.1f} ms = {kind.p95 / twin.p95:.2f} "
+                    f"({p50:.1f} / {twin_p50:.1f} ms = {p50 / twin_p50:.2f})")
         say(f"\n{verdict(not failed)}  p95 <= {TARGET_P95_MS:.0f} ms for every kind of "
             f"{WAREHOUSE} page" + (f" (slow: {', '.join(failed)})" if failed else ""))
         return 0 if not failed else 1
