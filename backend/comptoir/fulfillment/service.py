@@ -270,24 +270,7 @@ async def _pick_lists(
         line.shipped_quantity or line.rejected_quantity for line in lines[f.id])]
     if not new:
         return lines
-    orders = sorted({f.order_id for f in new})
-    held: dict[tuple[uuid.UUID, str], dict[uuid.UUID, int]] = {}
-    for order_id, location, line_id, quantity in await session.execute(
-        select(OrderAllocation.order_id, OrderAllocation.location, OrderAllocation.line_id,
-               OrderAllocation.quantity).where(OrderAllocation.order_id.in_(orders))
-    ):
-        units = held.setdefault((order_id, location), {})
-        units[line_id] = units.get(line_id, 0) + quantity
-    # Units on the open pick lists of each order and location, per fulfillment.
-    on_lists: dict[tuple[uuid.UUID, str], list[tuple[uuid.UUID, uuid.UUID, int]]] = {}
-    for f_id, order_id, location, line_id, quantity in await session.execute(
-        select(Fulfillment.id, Fulfillment.order_id, Fulfillment.location,
-               FulfillmentLine.line_id, FulfillmentLine.quantity)
-        .join(Fulfillment, Fulfillment.id == FulfillmentLine.fulfillment_id)
-        .where(Fulfillment.order_id.in_(orders),
-               Fulfillment.status.in_(sorted(states.OPEN)))
-    ):
-        on_lists.setdefault((order_id, location), []).append((f_id, line_id, quantity))
+    held, on_lists = await _units_of(session, sorted({f.order_id for f in new}))
     changes: dict[uuid.UUID, dict[uuid.UUID, int]] = {}
     for f in new:
         covered: dict[uuid.UUID, int] = {}
@@ -306,6 +289,35 @@ async def _pick_lists(
             f.status = states.Status.CANCELLED.value
             f.updated_at = utcnow()
     return lines
+
+
+# Per order and location: units per order line; (fulfillment, order line, units) listed.
+_Held = dict[tuple[uuid.UUID, str], dict[uuid.UUID, int]]
+_Listed = dict[tuple[uuid.UUID, str], list[tuple[uuid.UUID, uuid.UUID, int]]]
+
+
+async def _units_of(session: AsyncSession, orders: Sequence[uuid.UUID]) -> tuple[
+    _Held, _Listed
+]:
+    """What these orders hold at each location (their allocations), and what the open pick
+    lists there list: one query each."""
+    held: _Held = {}
+    for order_id, location, line_id, quantity in await session.execute(
+        select(OrderAllocation.order_id, OrderAllocation.location, OrderAllocation.line_id,
+               OrderAllocation.quantity).where(OrderAllocation.order_id.in_(orders))
+    ):
+        units = held.setdefault((order_id, location), {})
+        units[line_id] = units.get(line_id, 0) + quantity
+    listed: _Listed = {}
+    for f_id, order_id, location, line_id, quantity in await session.execute(
+        select(Fulfillment.id, Fulfillment.order_id, Fulfillment.location,
+               FulfillmentLine.line_id, FulfillmentLine.quantity)
+        .join(Fulfillment, Fulfillment.id == FulfillmentLine.fulfillment_id)
+        .where(Fulfillment.order_id.in_(orders),
+               Fulfillment.status.in_(sorted(states.OPEN)))
+    ):
+        listed.setdefault((order_id, location), []).append((f_id, line_id, quantity))
+    return held, listed
 
 
 async def _correct(session: AsyncSession, new: Sequence[Fulfillment],
