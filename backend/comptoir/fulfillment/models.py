@@ -20,7 +20,7 @@ class Fulfillment(UUIDPrimaryKey, Base):
     __tablename__ = "fulfillments"
 
     id: Mapped[uuid.UUID]
-    order_id: Mapped[uuid.UUID] = mapped_column(GUID, ForeignKey("orders.id"), index=True)
+    order_id: Mapped[uuid.UUID] = mapped_column(GUID, ForeignKey("orders.id"))
     order_number: Mapped[str] = mapped_column(String(24))
     location: Mapped[str] = mapped_column(String(40))
     kind: Mapped[str] = mapped_column(String(8))
@@ -47,10 +47,16 @@ class Fulfillment(UUIDPrimaryKey, Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True), default=utcnow)
 
     __table_args__ = (
-        # A location's queue, oldest first, keyset-paginated on (created_at, id).
+        # A location's queue, oldest first, keyset-paginated on (created_at, id): of one
+        # status or of every status; the same for every location.
         Index("ix_fulfillments_location_status_created", "location", "status", "created_at",
               "id"),
+        Index("ix_fulfillments_location_created", "location", "created_at", "id"),
+        Index("ix_fulfillments_status_created", "status", "created_at", "id"),
+        Index("ix_fulfillments_created", "created_at", "id"),
         Index("ix_fulfillments_status_hold_until", "status", "hold_until"),
+        # An order's work; whether it has work made at a location yet.
+        Index("ix_fulfillments_order_location", "order_id", "location"),
         # A store's "collected today", the latest first, keyset-paginated on (handed_over_at, id).
         Index("ix_fulfillments_location_handed_over", "location", "handed_over_at", "id",
               sqlite_where=text("handed_over_at IS NOT NULL"),

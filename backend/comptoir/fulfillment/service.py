@@ -17,7 +17,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import exists, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Exists,
+    Row,
+    Select,
+    Update,
+    exists,
+    insert,
+    literal_column,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -31,7 +44,7 @@ from comptoir.db.engine import is_postgres
 from comptoir.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from comptoir.events.dispatcher import Delivery
 from comptoir.events.service import enqueue, record_event
-from comptoir.fulfillment import counter, states
+from comptoir.fulfillment import counter, pick_list, states
 from comptoir.fulfillment.handoff import HAND_OFF, hand_off
 from comptoir.fulfillment.models import Fulfillment, FulfillmentLine, Shipment
 from comptoir.fulfillment.schemas import (
@@ -84,115 +97,259 @@ MANAGER_ROLES = ("admin", "manager")
 
 # --- creation ---------------------------------------------------------------------------------
 
+# Orders whose allocations are work to do (held orders wait; cancelled ones hold nothing).
+_PENDING = (lifecycle.Status.CONFIRMED.value, lifecycle.Status.IN_FULFILLMENT.value)
 
-async def materialise(session: AsyncSession, location: str | None = None,
-                      order_id: uuid.UUID | None = None) -> None:
-    """Make the fulfillments of orders allocated at ``location`` (every location: None),
-    and close those of orders cancelled since; only ``order_id``'s when given.
+# Names the fulfillments a read of the queue makes: see ``_made_id``.
+_MADE_BY_QUEUE = uuid.UUID("3f0b6a52-7c1e-4d8e-9a47-61c2d0e4b9f3")
 
-    Fulfillments are made on first read of a queue, not at capture: capture is held to a
-    statement budget (tests/orders/test_statement_budget.py) it already fills. An order
-    allocated at a location where it has no fulfillment yet gets one; its pick list comes
-    from the allocations (``_sync_lines``).
+
+def _probed(condition: Select[Any]) -> Exists:
+    """EXISTS checked row by row: one index probe for each row the query reads.
+
+    OFFSET 0 keeps PostgreSQL from planning it as a join, which generic plans of prepared
+    statements and statistics a step behind (a queue filling up) make a scan of the whole
+    other table, or a rescan of it per row: seconds instead of a fraction of a millisecond.
     """
-    query = (
-        select(OrderAllocation.order_id, OrderAllocation.location, Order.number,
-               Order.delivery_method, Order.created_at)
-        .join(Order, Order.id == OrderAllocation.order_id)
-        .where(OrderAllocation.quantity > 0,
-               Order.status.in_([lifecycle.Status.CONFIRMED.value,
-                                 lifecycle.Status.IN_FULFILLMENT.value]),
-               ~exists().where(Fulfillment.order_id == OrderAllocation.order_id,
-                               Fulfillment.location == OrderAllocation.location))
+    return exists(condition.offset(literal_column("0")))
+
+
+def _made_id(order_id: uuid.UUID, location: str) -> uuid.UUID:
+    """The id of the fulfillment a queue read makes for an order at a location.
+
+    Derived from both rather than drawn: whichever page is read first, and however many
+    reads race to make it, it is the same row, so the queue's order among orders made at the
+    same moment (by id) and the cursors are those of a queue where all work was made at once.
+    """
+    return uuid.uuid5(_MADE_BY_QUEUE, f"{order_id.hex}/{location}")
+
+
+def _unbuilt(location: str | None, *conditions: ColumnElement[bool],
+             limit: int | None = None) -> Select[tuple[uuid.UUID, str, dt.datetime, str, str]]:
+    """Work allocated and not made yet, one row per order and location, oldest first:
+    (order id, location, order time, order number, delivery method).
+
+    The work is found from the index of allocations still holding units, in its order, so
+    the first ``limit`` rows cost the same however many follow; the orders' numbers are
+    read for those rows only.
+    """
+    work = (
+        select(OrderAllocation.created_at, OrderAllocation.order_id, OrderAllocation.location)
+        # A literal 0: the predicate of the indexes of allocations still holding units.
+        .where(OrderAllocation.quantity > literal_column("0"),
+               _probed(select(Order.id).where(Order.id == OrderAllocation.order_id,
+                                              Order.status.in_(_PENDING))),
+               ~_probed(select(Fulfillment.id).where(
+                   Fulfillment.order_id == OrderAllocation.order_id,
+                   Fulfillment.location == OrderAllocation.location)),
+               *conditions)
         .distinct()
+        .order_by(OrderAllocation.created_at, OrderAllocation.order_id, OrderAllocation.location)
+        .limit(limit)
     )
     if location is not None:
-        query = query.where(OrderAllocation.location == location)
-    if order_id is not None:
-        query = query.where(OrderAllocation.order_id == order_id)
-    # Work on an order cancelled meanwhile (by staff, or not collected) is over.
-    closing = (
-        update(Fulfillment)
-        .where(Fulfillment.status.in_([s.value for s in states.OPEN]),
-               Fulfillment.order_id.in_(select(Order.id).where(
-                   Order.status == lifecycle.Status.CANCELLED.value)))
-        .values(status=states.Status.CANCELLED.value, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
+        work = work.where(OrderAllocation.location == location)
+    found = work.subquery("work")
+    order = select(Order).where(Order.id == found.c.order_id)  # one probe per row found
+    return (
+        select(found.c.order_id, found.c.location, found.c.created_at,
+               order.with_only_columns(Order.number).scalar_subquery(),
+               order.with_only_columns(Order.delivery_method).scalar_subquery())
+        .order_by(found.c.created_at, found.c.order_id, found.c.location)
     )
+
+
+async def _make(session: AsyncSession,
+                work: Iterable[Row[tuple[uuid.UUID, str, dt.datetime, str, str]]]) -> None:
+    """Insert the fulfillments of this work, one row each (made meanwhile: left as it is)."""
+    rows = {(order_id, at): {
+        "id": _made_id(order_id, at), "order_id": order_id, "order_number": number,
+        "location": at, "kind": method, "status": states.Status.NEW.value,
+        "created_at": created_at, "updated_at": created_at,
+    } for order_id, at, created_at, number, method in work}
+    if rows:
+        upsert = pg_insert if is_postgres(session) else sqlite_insert
+        # Many rows go as many executions of one statement, never one statement's values.
+        await session.execute(upsert(Fulfillment).on_conflict_do_nothing(), list(rows.values()))
+
+
+async def materialise(session: AsyncSession, location: str, order_id: uuid.UUID) -> None:
+    """Make the order's fulfillment at ``location`` when it has work there and none yet, and
+    close its open work there if the order was cancelled since.
+
+    Fulfillments are made when they are first needed (here, a 3PL hand-off; a location's
+    queue makes those of the page it reads, ``_make_page``), not at capture: capture is held
+    to a statement budget (tests/orders/test_statement_budget.py) it already fills.
+    """
+    await session.execute(
+        _closing(states.OPEN).where(Fulfillment.location == location,
+                                    Fulfillment.order_id == order_id))
+    await _make(session, await session.execute(
+        _unbuilt(location, OrderAllocation.order_id == order_id)))
+
+
+async def _make_page(session: AsyncSession, location: str | None,
+                     after: tuple[dt.datetime, uuid.UUID] | None,
+                     found: Sequence[Fulfillment], limit: int) -> bool:
+    """Make the fulfillments that belong on a page of the queue, and only those; True if any.
+
+    ``found`` is the page as read (``limit`` + 1 rows when another page follows). Work not
+    made yet belongs on the page only if it is older than the page's last row. Made: all
+    work stamped at the cursor's moment (its id decides on which side of the cursor it
+    falls, and no time range can tell), then the oldest ``limit`` + 1 pieces after that
+    moment and every other piece stamped at the same moment as the last of them (the id
+    orders those, so a later page could not place them behind its cursor). The rest waits
+    for the read of its own page.
+    """
+    work: list[Row[tuple[uuid.UUID, str, dt.datetime, str, str]]] = []
+    window: list[ColumnElement[bool]] = []
+    if after is not None:
+        work += await session.execute(
+            _unbuilt(location, OrderAllocation.created_at == after[0]))
+        window.append(OrderAllocation.created_at > after[0])
+    if len(found) > limit:
+        window.append(OrderAllocation.created_at <= found[-1].created_at)
+    later = list(await session.execute(_unbuilt(location, *window, limit=limit + 1)))
+    if len(later) > limit:
+        later += await session.execute(
+            _unbuilt(location, OrderAllocation.created_at == later[-1].created_at))
+    await _make(session, [*work, *later])
+    return bool(work or later)
+
+
+def _of_cancelled_order() -> Exists:
+    return _probed(select(Order.id).where(Order.id == Fulfillment.order_id,
+                                          Order.status == lifecycle.Status.CANCELLED.value))
+
+
+def _closing(statuses: Iterable[str]) -> Update:
+    """Work in ``statuses`` of orders cancelled since it was made is over (by staff, or not
+    collected): the statement closing it; the caller says where to look."""
+    return (
+        update(Fulfillment)
+        .where(Fulfillment.status.in_(sorted(statuses)), _of_cancelled_order())
+        .values(status=states.Status.CANCELLED.value, updated_at=utcnow())
+        # The page's rows in the session take their new status (RETURNING).
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+async def _close_cancelled(session: AsyncSession, location: str | None, status: str | None,
+                           after: tuple[dt.datetime, uuid.UUID] | None,
+                           found: Sequence[Fulfillment], limit: int) -> None:
+    """Close the work of cancelled orders where the read looked: from the cursor to the last
+    row it found (to the end when no page follows), in the statuses its filter read, which
+    skipped that work (``_queue``). Not the whole queue: a read costs the same at any
+    backlog, and what it skipped once it does not skip again."""
+    statuses = states.OPEN if status in (None, states.Status.CANCELLED) else (
+        {status} & states.OPEN)
+    if not statuses:
+        return
+    closing = _closing(statuses)
     if location is not None:
         closing = closing.where(Fulfillment.location == location)
-    if order_id is not None:
-        closing = closing.where(Fulfillment.order_id == order_id)
+    if after is not None:
+        closing = closing.where(_after(*after))
+    if len(found) > limit:
+        last = found[-1]
+        closing = closing.where(
+            tuple_(Fulfillment.created_at, Fulfillment.id) <= (last.created_at, last.id))
     await session.execute(closing)
-    missing = (await session.execute(query)).all()
-    if not missing:
-        return
-    insert = pg_insert if is_postgres(session) else sqlite_insert
-    await session.execute(
-        insert(Fulfillment)
-        .values([
-            {"id": new_id(), "order_id": order_id, "order_number": number, "location": at,
-             "kind": method, "status": states.Status.NEW.value, "created_at": created_at,
-             "updated_at": created_at}
-            for order_id, at, number, method, created_at in missing
-        ])
-        .on_conflict_do_nothing(index_elements=["order_id", "location"],
-                                index_where=text("status = 'new'"))
-    )
+
+
+async def _pick_lists(
+    session: AsyncSession, fulfillments: Sequence[Fulfillment]
+) -> dict[uuid.UUID, list[FulfillmentLine]]:
+    """Their pick lists; while the work has not started, each follows its order's
+    allocations first (``pick_list.corrections``). A few queries for any number of them.
+
+    Work whose pick list ends empty (an edit took everything elsewhere) is over: cancelled.
+    """
+    lines = await _lines(session, [f.id for f in fulfillments])
+    new = [f for f in fulfillments if f.status == states.Status.NEW.value and not any(
+        line.shipped_quantity or line.rejected_quantity for line in lines[f.id])]
+    if not new:
+        return lines
+    held, on_lists = await _units_of(session, sorted({f.order_id for f in new}))
+    changes: dict[uuid.UUID, dict[uuid.UUID, int]] = {}
+    for f in new:
+        covered: dict[uuid.UUID, int] = {}
+        for other, line_id, quantity in on_lists.get((f.order_id, f.location), []):
+            if other != f.id:
+                covered[line_id] = covered.get(line_id, 0) + quantity
+        listed = {line.line_id: line.quantity for line in lines[f.id]}
+        if changed := pick_list.corrections(held.get((f.order_id, f.location), {}), covered,
+                                            listed):
+            changes[f.id] = changed
+    if changes:
+        await _correct(session, new, lines, changes)
+        lines.update(await _lines(session, list(changes)))
+    for f in new:
+        if not any(line.quantity for line in lines[f.id]):
+            f.status = states.Status.CANCELLED.value
+            f.updated_at = utcnow()
+    return lines
+
+
+# Per order and location: units per order line; (fulfillment, order line, units) listed.
+_Held = dict[tuple[uuid.UUID, str], dict[uuid.UUID, int]]
+_Listed = dict[tuple[uuid.UUID, str], list[tuple[uuid.UUID, uuid.UUID, int]]]
+
+
+async def _units_of(session: AsyncSession, orders: Sequence[uuid.UUID]) -> tuple[
+    _Held, _Listed
+]:
+    """What these orders hold at each location (their allocations), and what the open pick
+    lists there list: one query each."""
+    held: _Held = {}
+    for order_id, location, line_id, quantity in await session.execute(
+        select(OrderAllocation.order_id, OrderAllocation.location, OrderAllocation.line_id,
+               OrderAllocation.quantity).where(OrderAllocation.order_id.in_(orders))
+    ):
+        units = held.setdefault((order_id, location), {})
+        units[line_id] = units.get(line_id, 0) + quantity
+    listed: _Listed = {}
+    for f_id, order_id, location, line_id, quantity in await session.execute(
+        select(Fulfillment.id, Fulfillment.order_id, Fulfillment.location,
+               FulfillmentLine.line_id, FulfillmentLine.quantity)
+        .join(Fulfillment, Fulfillment.id == FulfillmentLine.fulfillment_id)
+        .where(Fulfillment.order_id.in_(orders),
+               Fulfillment.status.in_(sorted(states.OPEN)))
+    ):
+        listed.setdefault((order_id, location), []).append((f_id, line_id, quantity))
+    return held, listed
+
+
+async def _correct(session: AsyncSession, new: Sequence[Fulfillment],
+                   lines: Mapping[uuid.UUID, Sequence[FulfillmentLine]],
+                   changes: Mapping[uuid.UUID, Mapping[uuid.UUID, int]]) -> None:
+    """Write the pick-list corrections: quantities changed, lines added (as many rows as
+    there are, in one statement executed for each)."""
+    listed = {(line.fulfillment_id, line.line_id): line
+              for f_id in changes for line in lines[f_id]}
+    added: list[dict[str, Any]] = []
+    for f in new:
+        for line_id, quantity in sorted(changes.get(f.id, {}).items(), key=lambda c: str(c[0])):
+            line = listed.get((f.id, line_id))
+            if line is not None:
+                line.quantity = quantity
+            else:
+                added.append({"id": new_id(), "fulfillment_id": f.id, "line_id": line_id,
+                              "quantity": quantity, "shipped_quantity": 0,
+                              "rejected_quantity": 0})
+    if added:
+        ordered = {line_id: (sku, name) for line_id, sku, name in await session.execute(
+            select(OrderLine.id, OrderLine.sku, OrderLine.name)
+            .where(OrderLine.id.in_(sorted({row["line_id"] for row in added}))))}
+        for row in added:
+            row["sku"], row["name"] = ordered[row["line_id"]]
+        await session.execute(insert(FulfillmentLine), added)
+    await session.flush()
 
 
 async def _sync_lines(session: AsyncSession, fulfillment: Fulfillment) -> list[FulfillmentLine]:
-    """The pick list; while the work has not started, it follows the order's allocations.
-
-    A new fulfillment's lines are what the order holds at its location, less what the
-    order's other open fulfillments there already cover (a re-routed remainder joins a
-    location that may be busy with the first part).
-    """
-    lines = await _lines(session, fulfillment.id)
-    if fulfillment.status != states.Status.NEW.value or any(
-        line.shipped_quantity or line.rejected_quantity for line in lines
-    ):
-        return lines
-    held: dict[uuid.UUID, int] = {}
-    for allocation in await session.scalars(select(OrderAllocation).where(
-        OrderAllocation.order_id == fulfillment.order_id,
-        OrderAllocation.location == fulfillment.location,
-    )):
-        held[allocation.line_id] = held.get(allocation.line_id, 0) + allocation.quantity
-    covered = await session.execute(
-        select(FulfillmentLine.line_id, FulfillmentLine.quantity)
-        .join(Fulfillment, Fulfillment.id == FulfillmentLine.fulfillment_id)
-        .where(Fulfillment.order_id == fulfillment.order_id,
-               Fulfillment.location == fulfillment.location,
-               Fulfillment.id != fulfillment.id,
-               Fulfillment.status.in_([s.value for s in states.OPEN])))
-    for line_id, quantity in covered:
-        held[line_id] = held.get(line_id, 0) - quantity
-    order_lines = {line.id: line for line in await session.scalars(
-        select(OrderLine).where(OrderLine.order_id == fulfillment.order_id))}
-    by_line = {line.line_id: line for line in lines}
-    changed = False
-    for line_id in sorted(set(held) | set(by_line), key=str):
-        wanted = max(0, held.get(line_id, 0))
-        line = by_line.get(line_id)
-        if line is None and wanted > 0:
-            order_line = order_lines[line_id]
-            line = FulfillmentLine(id=new_id(), fulfillment_id=fulfillment.id, line_id=line_id,
-                                   sku=order_line.sku, name=order_line.name, quantity=wanted,
-                                   shipped_quantity=0, rejected_quantity=0)
-            session.add(line)
-            changed = True
-        elif line is not None and line.quantity != wanted:
-            line.quantity = wanted
-            changed = True
-    if changed:
-        await session.flush()
-        lines = await _lines(session, fulfillment.id)
-    if not any(line.quantity for line in lines):
-        # An edit took everything elsewhere: nothing is left to do here.
-        fulfillment.status = states.Status.CANCELLED.value
-        fulfillment.updated_at = utcnow()
-    return lines
+    """One fulfillment's pick list, brought in line with its order first if not started."""
+    return (await _pick_lists(session, [fulfillment]))[fulfillment.id]
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -207,10 +364,18 @@ def _not_found(fulfillment_id: uuid.UUID) -> NotFound:
     return NotFound(f"No fulfillment {fulfillment_id}.", code="fulfillment_not_found")
 
 
-async def _lines(session: AsyncSession, fulfillment_id: uuid.UUID) -> list[FulfillmentLine]:
-    return list(await session.scalars(
-        select(FulfillmentLine).where(FulfillmentLine.fulfillment_id == fulfillment_id)
-        .order_by(FulfillmentLine.sku, FulfillmentLine.id)))
+async def _lines(session: AsyncSession, fulfillment_ids: Sequence[uuid.UUID]) -> dict[
+    uuid.UUID, list[FulfillmentLine]
+]:
+    """The lines of these fulfillments (each in pick-list order: by SKU), in one query."""
+    lines: dict[uuid.UUID, list[FulfillmentLine]] = {f_id: [] for f_id in fulfillment_ids}
+    if fulfillment_ids:
+        for line in await session.scalars(
+            select(FulfillmentLine).where(FulfillmentLine.fulfillment_id.in_(fulfillment_ids))
+            .order_by(FulfillmentLine.fulfillment_id, FulfillmentLine.sku, FulfillmentLine.id)
+        ):
+            lines[line.fulfillment_id].append(line)
+    return lines
 
 
 async def _render(session: AsyncSession, fulfillment: Fulfillment,
@@ -223,20 +388,11 @@ async def _render_page(
     session: AsyncSession, rows: Sequence[Fulfillment],
     known: Mapping[uuid.UUID, list[FulfillmentLine]] | None = None,
 ) -> list[FulfillmentOut]:
-    """Fulfillments with their pick lists and parcels, in four queries for the page
-    (lines, barcodes, shipments, the pickups' order totals), plus the pick-list check of
-    each one not started (``_sync_lines``: its order may have changed since)."""
+    """Fulfillments with their pick lists (``_pick_lists``: work not started is checked
+    against its order), parcels and, for pickups, their orders' totals (the ID check): a few
+    queries for the whole page."""
     lines: dict[uuid.UUID, list[FulfillmentLine]] = dict(known or {})
-    for row in rows:
-        if row.id not in lines and row.status == states.Status.NEW.value:
-            lines[row.id] = await _sync_lines(session, row)
-    rest = [row.id for row in rows if row.id not in lines]
-    if rest:
-        for line in await session.scalars(
-            select(FulfillmentLine).where(FulfillmentLine.fulfillment_id.in_(rest))
-            .order_by(FulfillmentLine.fulfillment_id, FulfillmentLine.sku, FulfillmentLine.id)
-        ):
-            lines.setdefault(line.fulfillment_id, []).append(line)
+    lines.update(await _pick_lists(session, [row for row in rows if row.id not in lines]))
     variants = await catalog.variants_by_sku(
         session, sorted({line.sku for page in lines.values() for line in page}))
     shipments: dict[uuid.UUID, list[Shipment]] = {}
@@ -353,24 +509,50 @@ async def list_fulfillments(
         raise InvalidInput(f"limit is 1 to {MAX_PAGE}.", code="invalid_limit")
     if handed_over_since is not None:
         return await _handed_over(session, location, status, handed_over_since, cursor, limit)
-    await materialise(session, location)
+    return await _queue_page(session, location, status, cursor, limit)
+
+
+def _after(at: dt.datetime, fulfillment_id: uuid.UUID) -> ColumnElement[bool]:
+    """After the row (at, fulfillment_id) in queue order."""
+    return tuple_(Fulfillment.created_at, Fulfillment.id) > (at, fulfillment_id)
+
+
+def _queue(location: str | None, status: str | None,
+           after: tuple[dt.datetime, uuid.UUID] | None) -> Select[tuple[Fulfillment]]:
+    """The queue, oldest first; open work of a cancelled order counts as cancelled (it is
+    closed as the read passes it, ``_close_cancelled``)."""
     query = select(Fulfillment)
     if location is not None:
         query = query.where(Fulfillment.location == location)
-    if status is not None:
+    cancelled = _of_cancelled_order()
+    if status in states.OPEN:
+        query = query.where(Fulfillment.status == status, ~cancelled)
+    elif status == states.Status.CANCELLED:
+        query = query.where((Fulfillment.status == status)
+                            | (Fulfillment.status.in_(sorted(states.OPEN)) & cancelled))
+    elif status is not None:
         query = query.where(Fulfillment.status == status)
-    if cursor is not None:
-        at, after = _decode_cursor(cursor)
-        query = query.where((Fulfillment.created_at > at)
-                            | ((Fulfillment.created_at == at) & (Fulfillment.id > after)))
-    rows = list(await session.scalars(
-        query.order_by(Fulfillment.created_at, Fulfillment.id).limit(limit + 1)))
-    more = len(rows) > limit
-    rows = rows[:limit]
+    if after is not None:
+        query = query.where(_after(*after))
+    return query.order_by(Fulfillment.created_at, Fulfillment.id)
+
+
+async def _queue_page(session: AsyncSession, location: str | None, status: str | None,
+                      cursor: str | None, limit: int) -> FulfillmentPage:
+    """A page of the queue: the work it shows is made as it is read (``_make_page``), the
+    rest of the backlog waits; the same rows, order and cursors as if all were made."""
+    after = _decode_cursor(cursor) if cursor is not None else None
+    query = _queue(location, status, after).limit(limit + 1)
+    found = list(await session.scalars(query))
+    if status in (None, states.Status.NEW) and await _make_page(
+            session, location, after, found, limit):
+        found = list(await session.scalars(query))
+    await _close_cancelled(session, location, status, after, found, limit)
+    rows = found[:limit]
     items = await _render_page(session, rows)
     return FulfillmentPage(
-        items=items,
-        next_cursor=_encode_cursor(rows[-1].created_at, rows[-1].id) if more and rows else None)
+        items=items, next_cursor=_encode_cursor(rows[-1].created_at, rows[-1].id)
+        if len(found) > limit else None)
 
 
 async def _handed_over(

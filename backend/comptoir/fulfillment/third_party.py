@@ -134,7 +134,7 @@ async def _request(session: AsyncSession, order_id: uuid.UUID, location: str,
         # Retried with backoff: the order goes out once it is released.
         raise HandOffFailed(f"{order.number} is on hold; not handed to {location} yet")
     if order.status in _SENDABLE:
-        await service.materialise(session, location, order_id=order_id)
+        await service.materialise(session, location, order_id)
     fulfillment = await session.scalar(
         select(Fulfillment).where(Fulfillment.order_id == order_id,
                                   Fulfillment.location == location,

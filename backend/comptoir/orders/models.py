@@ -177,6 +177,13 @@ class OrderAllocation(UUIDPrimaryKey, Base):
         # Loads an order's allocations; tells whether an order is allocated at a location.
         Index("ix_order_allocations_order_location", "order_id", "location"),
         Index("ix_order_allocations_location_created_at", "location", "created_at", "order_id"),
+        # The allocations still holding units (shipping, cancelling or rejecting units takes
+        # them to 0): work waiting at a location, oldest first, without the location's
+        # history. A query uses them when it says ``quantity > 0`` with a literal 0.
+        Index("ix_order_allocations_holding_location", "location", "created_at", "order_id",
+              sqlite_where=text("quantity > 0"), postgresql_where=text("quantity > 0")),
+        Index("ix_order_allocations_holding", "created_at", "order_id", "location",
+              sqlite_where=text("quantity > 0"), postgresql_where=text("quantity > 0")),
         CheckConstraint("quantity >= 0", name="quantity_not_negative"),
     )
 
