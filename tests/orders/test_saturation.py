@@ -98,7 +98,7 @@ async def test_captures_beyond_the_waiting_limit_are_refused_503_and_nothing_is_
             refused = await asyncio.gather(*(web.post(
                 "/api/orders", json=order_body(("HELD", 1), customer=customer(i)))
                 for i in range(4, 9)))
-        answered = [await first, *await asyncio.gather(*queued)]
+        answered = await _settled(sessionmaker, first, *queued)
 
     assert [r.status_code for r in refused] == [503] * 5
     for response in refused:
@@ -124,7 +124,7 @@ async def test_a_capture_that_waits_too_long_for_its_turn_is_refused_503(
             await _until(lambda: _writing(small))
             late = await web.post("/api/orders",
                                   json=order_body(("SLOW", 1), customer=customer(1)))
-        written = await first
+        (written,) = await _settled(sessionmaker, first)
 
     assert late.status_code == 503 and late.json()["code"] == "overloaded"
     assert late.headers["retry-after"] == "1"
@@ -171,6 +171,23 @@ def _waiting(app: Any) -> int:
 def _writing(app: Any) -> bool:
     coalescer = _coalescer(app)
     return coalescer is not None and coalescer.batches >= 1
+
+
+async def _settled(sessionmaker: Any, *tasks: Any, seconds: float = 60) -> list[Any]:
+    """The tasks' answers, once the lock they waited on is gone; if they still wait after
+    ``seconds``, the test fails with what the database's sessions were waiting for."""
+    try:
+        async with asyncio.timeout(seconds):
+            return list(await asyncio.gather(*tasks))
+    except TimeoutError:
+        async with sessionmaker() as session:
+            waits = (await session.execute(text(
+                "SELECT a.pid, a.state, a.wait_event_type, a.wait_event, "
+                "left(a.query, 60) AS query, pg_blocking_pids(a.pid) AS blocked_by "
+                "FROM pg_stat_activity a WHERE a.datname = current_database() "
+                "AND a.pid <> pg_backend_pid()"))).all()
+        pytest.fail("captures still waiting after the lock was released:\n"
+                    + "\n".join(map(str, waits)))
 
 
 async def _until(condition: Any, seconds: float = 20) -> None:
