@@ -36,16 +36,8 @@ from comptoir.errors import DomainError
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-__all__ = [
-    "Admission",
-    "AttemptCounter",
-    "FixedWindow",
-    "GrowingWaits",
-    "MemoryAttempts",
-    "Policy",
-    "RedisAttempts",
-    "Subject",
-]
+__all__ = ["Admission", "AttemptCounter", "FixedWindow", "GrowingWaits", "MemoryAttempts",
+           "Policy", "RedisAttempts", "Subject"]
 
 log = logging.getLogger("comptoir.attempts")
 
