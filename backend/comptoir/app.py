@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import partial
 from typing import Any
@@ -31,8 +31,8 @@ from litestar.types import (
 )
 
 from comptoir import __version__
+from comptoir.attempts import AttemptCounter, MemoryAttempts, RedisAttempts
 from comptoir.auth.api import AuthController
-from comptoir.auth.attempts import AttemptCounters, MemoryAttempts, RedisAttempts
 from comptoir.auth.guards import (
     SESSION_COOKIE,
     authorize,
@@ -40,14 +40,14 @@ from comptoir.auth.guards import (
     declared_access,
     public,
 )
-from comptoir.auth.sessions import SessionStore, StaffSessionConfig
+from comptoir.auth.sessions import SessionStore, StaffSessionConfig, session_store_unavailable
 from comptoir.catalog.api import CatalogController
 from comptoir.config.admin import build_admin
 from comptoir.config.api import ConfigController
 from comptoir.config.engine import bind_piccolo, make_piccolo_engine
 from comptoir.customers.api import CustomersController
 from comptoir.db.engine import create_engine, dispose, make_sessionmaker
-from comptoir.errors import exception_handlers
+from comptoir.errors import DomainError, exception_handlers
 from comptoir.events.dispatcher import OutboxDispatcher, deliver_webhook
 from comptoir.events.service import add_event_listener
 from comptoir.fulfillment.api import FulfillmentsController
@@ -66,7 +66,7 @@ from comptoir.routing.api import RoutingController
 from comptoir.settings import Settings, load_settings
 from comptoir.system.api import SystemController
 from comptoir.tracking.api import TrackingController
-from comptoir.tracking.attempts import proof_attempts
+from comptoir.tracking.service import proof_counter_unavailable
 from comptoir.web import spa
 from comptoir.web.db_session import session_ender
 from comptoir.web.head import answer_head_as_get
@@ -98,10 +98,10 @@ def _stores(settings: Settings, redis: Any) -> dict[str, Store]:
                                      handle_client_shutdown=False)}
 
 
-def _sign_in_attempts(settings: Settings, redis: Any) -> AttemptCounters:
-    if redis is None:
-        return MemoryAttempts()
-    return RedisAttempts(redis, namespace=f"{settings.redis_prefix}:signin")
+def _attempts(redis: Any, namespace: str, unavailable: Callable[[], DomainError]
+              ) -> AttemptCounter:
+    """Counted in Redis, shared by every process, when there is one; else in this process."""
+    return MemoryAttempts() if redis is None else RedisAttempts(redis, namespace, unavailable)
 
 
 def _check_every_route_declares_access(app: Litestar) -> None:
@@ -239,8 +239,10 @@ def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True)
                 "housekeeping": housekeeping,
                 "realtime": realtime,
                 # Wrong answers to the tracking page's "prove it is you", counted per order.
-                "pickup_proof_attempts": proof_attempts(redis, settings.redis_prefix),
-                "sign_in_attempts": _sign_in_attempts(settings, redis),
+                "pickup_proof_attempts": _attempts(redis, f"{settings.redis_prefix}:tracking",
+                                                   proof_counter_unavailable),
+                "sign_in_attempts": _attempts(redis, f"{settings.redis_prefix}:signin",
+                                              session_store_unavailable),
             }
         ),
         request_max_body_size=MAX_BODY_BYTES,

@@ -69,10 +69,11 @@ async def test_unknown_or_malformed_api_key_is_refused(anon: httpx.AsyncClient) 
 async def test_repeated_failed_sign_ins_are_slowed_down(
     anon: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from comptoir.attempts import GrowingWaits
     from comptoir.auth import throttle
 
     # A first wait of a minute, so the attempts below come before it is over.
-    monkeypatch.setattr(throttle, "ACCOUNT_FROM_ADDRESS", throttle.Policy(
+    monkeypatch.setattr(throttle, "ACCOUNT_FROM_ADDRESS", GrowingWaits(
         free=10, base_delay=60.0, max_delay=900.0, memory=3600.0))
     body = {"username": "brute-force-target", "password": "guess"}  # a username of its own
     codes = [(await anon.post("/api/auth/login", json=body)).status_code for _ in range(12)]

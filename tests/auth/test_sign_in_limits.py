@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from comptoir.attempts import GrowingWaits
 from comptoir.auth import service, throttle
 from tests.conftest import PASSWORD, World
 
@@ -46,7 +47,7 @@ def password_checks(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], in
 def long_waits(monkeypatch: pytest.MonkeyPatch) -> None:
     """A first wait of a minute: however slow the machine, the test's next attempt comes
     before that wait is over."""
-    monkeypatch.setattr(throttle, "ACCOUNT_FROM_ADDRESS", throttle.Policy(
+    monkeypatch.setattr(throttle, "ACCOUNT_FROM_ADDRESS", GrowingWaits(
         free=10, base_delay=60.0, max_delay=900.0, memory=3600.0))
 
 
@@ -95,7 +96,7 @@ async def test_each_attempt_past_the_limit_makes_the_next_wait_longer(
     app: Any, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A first wait of a second keeps the test short; the rule is the production one.
-    monkeypatch.setattr(throttle, "ACCOUNT_FROM_ADDRESS", throttle.Policy(
+    monkeypatch.setattr(throttle, "ACCOUNT_FROM_ADDRESS", GrowingWaits(
         free=10, base_delay=1.0, max_delay=900.0, memory=3600.0))
     target = world.users["associate"]
     async with _from(app, ATTACKER) as attacker:

@@ -10,10 +10,12 @@ import pytest
 from websockets.asyncio.client import connect
 
 from comptoir.tracking.api import register_live_tracking
+from tests.auth.conftest import redis_server, served_on_own_redis
 from tests.orders.conftest import order_body, pickup
 from tests.realtime.conftest import FeedClient, live_url
 
-__all__ = ["live_url"]
+# served_on_own_redis: the app on a Redis of its own, that a test stops.
+__all__ = ["live_url", "redis_server", "served_on_own_redis"]
 
 
 @pytest.fixture(autouse=True)

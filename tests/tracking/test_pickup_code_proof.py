@@ -14,9 +14,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from comptoir.errors import TooManyRequests
+from tests.auth.conftest import Served
 from tests.conftest import REDIS_URL, _client
-from tests.support import free_port
 from tests.tracking.conftest import get_page
 
 # Phone "+33612345678" and e-mail "ada@example.fr" (tests/orders/conftest.py's customer).
@@ -272,41 +271,46 @@ async def test_the_ready_for_pickup_e_mail_still_carries_the_code(
     assert message.payload["tracking_token"] == order["tracking_token"]
 
 
-async def test_without_its_redis_the_proof_is_a_clean_temporary_refusal(
-    app: Any, anon: httpx.AsyncClient, place: Any, pickup_code: Any,
-    monkeypatch: pytest.MonkeyPatch,
+async def test_without_its_redis_the_proof_is_a_clean_temporary_refusal_until_redis_is_back(
+    served_on_own_redis: Served, place: Any, pickup_code: Any,
 ) -> None:
-    from redis.asyncio import Redis
-
-    from comptoir.tracking.attempts import RedisAttempts
-
+    served = served_on_own_redis  # the app on a Redis this test stops
     order = await place(pickup_at="ST-LYON-01")
-    gone = Redis.from_url(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
-    monkeypatch.setattr(app.state, "pickup_proof_attempts", RedisAttempts(gone, "gone"))
-    try:
+    token, code = order["tracking_token"], await pickup_code(order["number"])
+    async with httpx.AsyncClient(base_url=served.url, timeout=15) as customer:
+        await served.redis.kill()
         for answer in ("0000", RIGHT_DIGITS):
-            refused = await _prove(anon, order["tracking_token"], answer)
+            refused = await _prove(customer, token, answer)
             _problem(refused, 503, "attempt_counter_unavailable")
             assert int(refused.headers["retry-after"]) > 0
-            assert await pickup_code(order["number"]) not in refused.text
-    finally:
-        await gone.aclose()
+            assert code not in refused.text
+        assert (await customer.get(f"/api/track/{token}")).status_code == 200  # the page is
+
+        await served.redis.start()  # nothing to restart in the app
+        async with asyncio.timeout(30):
+            while (shown := await _prove(customer, token, RIGHT_DIGITS)).status_code == 503:  # noqa: ASYNC110
+                await asyncio.sleep(0.2)
+        assert shown.status_code == 200, shown.text
+        assert shown.json()["pickup_code"] == code
 
 
 @pytest.mark.skipif(not REDIS_URL, reason="needs Redis: run with COMPTOIR_REDIS_URL=redis://…")
 async def test_with_redis_every_process_counts_into_the_same_allowance(app: Any) -> None:
+    from comptoir.attempts import RedisAttempts
     from comptoir.settings import Settings
-    from comptoir.tracking.attempts import WRONG_ANSWERS_ALLOWED, RedisAttempts
+    from comptoir.tracking.proof import WRONG_ANSWERS, proof_subject
+    from comptoir.tracking.service import proof_counter_unavailable
 
     settings: Settings = app.state.settings
-    # Two processes: two counters on the same Redis and prefix.
-    first, second = (RedisAttempts(app.state.redis, settings.redis_prefix) for _ in range(2))
-    key = f"order-{uuid.uuid4()}"
-    taken = [await (first if n % 2 else second).take(key) for n in range(WRONG_ANSWERS_ALLOWED)]
-    assert [attempt.left for attempt in taken] == list(range(WRONG_ANSWERS_ALLOWED))[::-1]
-    with pytest.raises(TooManyRequests):
-        await first.take(key)
-    with pytest.raises(TooManyRequests):
-        await second.take(key)
-    ttl = await app.state.redis.ttl(f"{settings.redis_prefix}:tracking:proof:{key}")
+    # Two processes: two counters on the same Redis and prefix, as app.py makes them.
+    first, second = (RedisAttempts(app.state.redis, f"{settings.redis_prefix}:tracking",
+                                   proof_counter_unavailable) for _ in range(2))
+    order = uuid.uuid4()
+    subject = proof_subject(order)
+    taken = [await (first if n % 2 else second).admit([subject])
+             for n in range(WRONG_ANSWERS.free)]
+    assert [attempt.left for attempt in taken] == list(range(WRONG_ANSWERS.free))[::-1]
+    assert not (await first.admit([subject])).allowed
+    assert not (await second.admit([subject])).allowed
+    ttl = await app.state.redis.ttl(f"{settings.redis_prefix}:tracking:proof:{order}:n")
     assert 0 < ttl <= 24 * 3600  # the window ends by itself

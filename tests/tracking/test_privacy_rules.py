@@ -8,17 +8,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from comptoir.errors import InvalidInput, TooManyRequests
-from comptoir.tracking.attempts import MemoryAttempts
+from comptoir.attempts import Admission, MemoryAttempts
+from comptoir.errors import InvalidInput
 from comptoir.tracking.masking import HIDDEN, mask_name, mask_street
 from comptoir.tracking.proof import (
     PASS_LIFETIME_SECONDS,
+    WRONG_ANSWERS,
     Proof,
     accepted_proofs,
     answer_matches,
     device_pass,
     pass_key,
     pass_opens,
+    proof_subject,
     read_answer,
 )
 
@@ -105,19 +107,15 @@ def test_a_device_pass_opens_its_order_until_it_expires_and_cannot_be_forged() -
         assert not pass_opens(key, order, forged, now)
 
 
-async def test_the_memory_count_refuses_past_the_limit_and_gives_right_answers_back(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+async def test_five_wrong_answers_a_day_per_order_and_a_right_one_does_not_count() -> None:
     clock = [1000.0]
-    monkeypatch.setattr("comptoir.tracking.attempts.time.monotonic", lambda: clock[0])
-    attempts = MemoryAttempts(limit=2, window=60)
-    assert (await attempts.take("A")).left == 1
-    await attempts.give_back("A")  # a right answer
-    assert (await attempts.take("A")).left == 1
-    assert (await attempts.take("A")).left == 0
-    with pytest.raises(TooManyRequests) as refused:
-        await attempts.take("A")
-    assert refused.value.extra["headers"] == {"Retry-After": "60"}
-    assert (await attempts.take("B")).left == 1  # per order
-    clock[0] += 60  # the window ends: a new one starts
-    assert (await attempts.take("A")).left == 1
+    attempts = MemoryAttempts(clock=lambda: clock[0])
+    order, other = proof_subject(uuid.uuid4()), proof_subject(uuid.uuid4())
+    assert (await attempts.admit([order])).left == 4
+    await attempts.succeeded([order])  # a right answer
+    assert [(await attempts.admit([order])).left for _ in range(5)] == [4, 3, 2, 1, 0]
+    clock[0] += 3600
+    assert await attempts.admit([order]) == Admission(False, retry_after=23 * 3600)
+    assert (await attempts.admit([other])).left == 4  # per order
+    clock[0] += 23 * 3600  # a day after the first answer: a new day starts
+    assert (await attempts.admit([order])).left == WRONG_ANSWERS.free - 1

@@ -14,7 +14,7 @@ from piccolo.apps.user.tables import BaseUser
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from comptoir.auth.attempts import AttemptCounters
+from comptoir.attempts import AttemptCounter
 from comptoir.auth.models import ApiKey
 from comptoir.auth.schemas import Principal
 from comptoir.auth.sessions import refuse_if_session_store_was_unavailable
@@ -141,7 +141,7 @@ def _verify_password(password: str, stored: str) -> bool:
 
 
 async def sign_in(
-    attempts: AttemptCounters, *, username: str, password: str, address: str
+    attempts: AttemptCounter, *, username: str, password: str, address: str
 ) -> dict[str, Any]:
     """Check a staff member's password, if the recent attempts from ``address`` allow it;
     return what their session holds."""

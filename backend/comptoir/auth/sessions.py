@@ -31,6 +31,7 @@ __all__ = [
     "refuse_if_session_store_was_unavailable",
     "rotate_session_id",
     "session_store_refusals",
+    "session_store_unavailable",
 ]
 
 log = logging.getLogger("comptoir.auth")

@@ -4,74 +4,32 @@ The rule (after OWASP's Authentication Cheat Sheet: throttle, do not lock the ac
 
 - Attempts are counted per *subject*: an account from one client address, and a client
   address whatever account it tries. A password is checked only once the attempt has been
-  counted against both, in one atomic step, so simultaneous guesses cannot all slip under
-  the limit.
-- A subject has ``free`` attempts. From then on, each attempt that is let through opens a
-  wait before the next one: ``base_delay`` seconds, doubling with every attempt made since
-  (refused ones too), up to ``max_delay``. An attempt during the wait is refused (429 with
-  ``Retry-After``) without its password being checked. So the delays grow, and nobody is
-  ever locked out for good.
+  counted against both, in one atomic step (:mod:`comptoir.attempts`), so simultaneous
+  guesses cannot all slip under the limit.
+- A subject has ``free`` attempts, then growing waits (:class:`~comptoir.attempts.GrowingWaits`):
+  an attempt during a wait is refused (429 with ``Retry-After``) without its password being
+  checked, and nobody is ever locked out for good.
 - Nothing is kept for an account as such: guesses from one address never slow down the
   account's owner signing in from another. A correct password clears its (account,
   address) subject and gives the address its attempt back (and the wait it opened, if the
   address is back under its free attempts).
-- A subject is forgotten ``memory`` seconds after its last attempt.
 """
 
 from __future__ import annotations
 
 import hashlib
 import ipaddress
-from dataclasses import dataclass
 
-__all__ = [
-    "ACCOUNT_FROM_ADDRESS",
-    "ADDRESS",
-    "Policy",
-    "Subject",
-    "client_network",
-    "delay_after",
-    "subjects_for",
-]
+from comptoir.attempts import GrowingWaits, Subject
 
-
-@dataclass(frozen=True, slots=True)
-class Policy:
-    free: int  # attempts before any wait
-    base_delay: float  # seconds of the first wait
-    max_delay: float  # the longest wait
-    memory: float  # seconds after the last attempt when the subject is forgotten
-
+__all__ = ["ACCOUNT_FROM_ADDRESS", "ADDRESS", "client_network", "subjects_for"]
 
 # An owner mistyping a password does not reach ten; a guesser gets ten, then waits 2 s,
 # 4 s, 8 s… (every attempt doubles the next wait), and soon four attempts an hour.
-ACCOUNT_FROM_ADDRESS = Policy(free=10, base_delay=2.0, max_delay=900.0, memory=3600.0)
+ACCOUNT_FROM_ADDRESS = GrowingWaits(free=10, base_delay=2.0, max_delay=900.0, memory=3600.0)
 # A shop's staff share one address behind its router: only failures from it count (see
 # ``Subject.cleared_by_success``), and it takes many before the whole shop waits.
-ADDRESS = Policy(free=50, base_delay=2.0, max_delay=900.0, memory=3600.0)
-
-
-@dataclass(frozen=True, slots=True)
-class Subject:
-    """What a sign-in attempt is counted against: ``key`` names it in the counters."""
-
-    key: str
-    policy: Policy
-    # True: a correct password forgets the subject; False: it only takes its attempt back.
-    cleared_by_success: bool
-
-
-def delay_after(attempts: int, policy: Policy) -> float | None:
-    """The wait to open once the ``attempts``-th attempt is let through; None: no wait.
-
-    >>> policy = Policy(free=3, base_delay=1, max_delay=8, memory=60)
-    >>> [delay_after(n, policy) for n in (2, 3, 4, 6, 9)]
-    [None, 1.0, 2.0, 8.0, 8.0]
-    """
-    if attempts < policy.free:
-        return None
-    doublings = min(attempts - policy.free, 64)
-    return float(min(policy.max_delay, policy.base_delay * 2**doublings))
+ADDRESS = GrowingWaits(free=50, base_delay=2.0, max_delay=900.0, memory=3600.0)
 
 
 def client_network(address: str) -> str:
@@ -94,6 +52,6 @@ def subjects_for(username: str, address: str) -> tuple[Subject, Subject]:
     # A digest: usernames are case-insensitive here and may be long or odd.
     account = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
     return (
-        Subject(f"addr:{network}", ADDRESS, cleared_by_success=False),
+        Subject(f"addr:{network}", ADDRESS),
         Subject(f"acct:{account}:{network}", ACCOUNT_FROM_ADDRESS, cleared_by_success=True),
     )

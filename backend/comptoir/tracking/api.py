@@ -13,12 +13,12 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Controller, Request, Response, get, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from comptoir.attempts import AttemptCounter
 from comptoir.auth.guards import public
 from comptoir.fulfillment import service as fulfillment
 from comptoir.orders.models import Order
 from comptoir.realtime.service import set_tracking
 from comptoir.tracking import service, wording
-from comptoir.tracking.attempts import ProofAttempts
 from comptoir.tracking.proof import PASS_LIFETIME_SECONDS, device_pass, pass_key, pass_opens
 from comptoir.tracking.schemas import Arrival, PickupCode, ProofIn, Tracking
 
@@ -153,7 +153,7 @@ class TrackingController(Controller):
         if order is None:
             return Response(_NOT_FOUND_JSON, status_code=404,  # type: ignore[arg-type]
                             media_type="application/problem+json", headers=security_headers())
-        attempts: ProofAttempts = request.app.state.pickup_proof_attempts
+        attempts: AttemptCounter = request.app.state.pickup_proof_attempts
         await service.prove_customer(order, data.answer, attempts)
         code = service.pickup_code_for(order)
         response = Response(

@@ -8,6 +8,10 @@ order with neither cannot be proven on the page: its customer shows an ID at the
 The device remembers a right answer with a pass (a cookie's value): ``<expiry>.<mac>``, an
 HMAC of the order's id and the expiry under the server's secret. It opens that order only, it
 cannot be forged or stretched without the secret, and it says nothing of the answer.
+
+Wrong answers are limited per order (:data:`WRONG_ANSWERS`), so that the ten thousand endings
+of a phone number cannot be tried one after the other: each answer is counted before it is
+checked, and a right one gives its attempt back.
 """
 
 from __future__ import annotations
@@ -18,16 +22,19 @@ import re
 import uuid
 from enum import StrEnum
 
+from comptoir.attempts import FixedWindow, Subject
 from comptoir.errors import InvalidInput
 
 __all__ = [
     "PASS_LIFETIME_SECONDS",
+    "WRONG_ANSWERS",
     "Proof",
     "accepted_proofs",
     "answer_matches",
     "device_pass",
     "pass_key",
     "pass_opens",
+    "proof_subject",
     "read_answer",
 ]
 
@@ -35,6 +42,9 @@ PHONE_DIGITS = 4
 # A pickup waits a week or two; a pass outlives it, so the link keeps working on that device.
 PASS_LIFETIME_SECONDS = 60 * 24 * 3600
 _SEPARATORS = re.compile(r"[\s.\-]")
+# Five wrong answers a day: over a pickup's life (two weeks at most) a guesser tries 70 of the
+# 10,000 phone endings (0.7 %), while a customer who mistypes still gets in.
+WRONG_ANSWERS = FixedWindow(free=5, memory=24 * 3600)
 
 
 class Proof(StrEnum):
@@ -68,6 +78,11 @@ def read_answer(answer: str) -> tuple[Proof, str]:
     raise InvalidInput(
         "Type the last four digits of the phone number or the e-mail address given with the "
         "order.", code="unreadable_proof")
+
+
+def proof_subject(order_id: uuid.UUID) -> Subject:
+    """What an answer about this order is counted against."""
+    return Subject(f"proof:{order_id}", WRONG_ANSWERS)
 
 
 def answer_matches(proof: Proof, value: str, phone: str | None, email: str | None) -> bool:

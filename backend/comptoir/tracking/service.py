@@ -10,16 +10,16 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from comptoir.attempts import AttemptCounter
 from comptoir.config import service as config
-from comptoir.errors import Conflict, Forbidden
+from comptoir.errors import Conflict, Forbidden, ServiceUnavailable, TooManyRequests
 from comptoir.events.service import events_after
 from comptoir.fulfillment import service as fulfillment
 from comptoir.orders import service as orders
 from comptoir.orders.models import Order
 from comptoir.tracking import wording
-from comptoir.tracking.attempts import ProofAttempts
 from comptoir.tracking.masking import mask_name, mask_street
-from comptoir.tracking.proof import accepted_proofs, answer_matches, read_answer
+from comptoir.tracking.proof import accepted_proofs, answer_matches, proof_subject, read_answer
 from comptoir.tracking.schemas import (
     PickupCodeAccess,
     TrackedAddress,
@@ -35,6 +35,7 @@ __all__ = [
     "find_tracked",
     "pickup_code_for",
     "present_event",
+    "proof_counter_unavailable",
     "prove_customer",
     "qr_svg",
     "tracked_number",
@@ -82,7 +83,7 @@ def _pickup_code_access(order: Order, proven: bool) -> PickupCodeAccess | None:
     return "shown" if proven else "proof_needed"
 
 
-async def prove_customer(order: Order, answer: str, attempts: ProofAttempts) -> None:
+async def prove_customer(order: Order, answer: str, attempts: AttemptCounter) -> None:
     """Let the page show the pickup code to whoever typed the last four digits of the order's
     phone or its e-mail; refuse anything else, and more than a few wrong answers a day."""
     if order.delivery_method != "pickup":
@@ -92,12 +93,24 @@ async def prove_customer(order: Order, answer: str, attempts: ProofAttempts) -> 
         raise Conflict("This order has no phone number or e-mail to check: its customer gets "
                        "it at the counter, with an ID.", code="pickup_code_at_counter")
     proof, value = read_answer(answer)  # unreadable: refused, not counted
-    attempt = await attempts.take(str(order.id))
+    subject = proof_subject(order.id)
+    admission = await attempts.admit([subject])  # counted before the answer is looked at
+    if not admission.allowed:
+        raise TooManyRequests(
+            "Too many wrong answers for this order; try again later, use the code in the "
+            "ready-for-pickup e-mail, or show an ID at the counter.",
+            code="too_many_attempts", headers={"Retry-After": str(admission.retry_after)})
     if answer_matches(proof, value, order.customer_phone, order.customer_email):
-        await attempts.give_back(str(order.id))
+        await attempts.succeeded([subject])  # only wrong answers use up the allowance
         return
     raise Forbidden("This does not match the order's phone number or e-mail.",
-                    code="wrong_proof", attempts_left=attempt.left)
+                    code="wrong_proof", attempts_left=admission.left)
+
+
+def proof_counter_unavailable() -> ServiceUnavailable:
+    """Redis does not answer: no answer can be checked now."""
+    return ServiceUnavailable("Your answer cannot be checked right now; try again in a minute.",
+                              code="attempt_counter_unavailable", headers={"Retry-After": "30"})
 
 
 def qr_svg(code: str, label: str) -> Markup:
