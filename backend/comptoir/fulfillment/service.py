@@ -22,17 +22,15 @@ from sqlalchemy import (
     Exists,
     Row,
     Select,
+    Table,
     Update,
     exists,
-    insert,
     literal_column,
     select,
     text,
     tuple_,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from comptoir.auth.schemas import SYSTEM, Principal
@@ -40,6 +38,7 @@ from comptoir.catalog import service as catalog
 from comptoir.config import service as config
 from comptoir.config.schemas import CarrierOut
 from comptoir.db.base import new_id, utcnow
+from comptoir.db.bulk import insert_rows
 from comptoir.db.engine import is_postgres
 from comptoir.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from comptoir.events.dispatcher import Delivery
@@ -96,6 +95,9 @@ MANAGER_ROLES = ("admin", "manager")
 
 
 # --- creation ---------------------------------------------------------------------------------
+
+_FULFILLMENTS: Table = Fulfillment.__table__  # type: ignore[assignment]
+_FULFILLMENT_LINES: Table = FulfillmentLine.__table__  # type: ignore[assignment]
 
 # Orders whose allocations are work to do (held orders wait; cancelled ones hold nothing).
 _PENDING = (lifecycle.Status.CONFIRMED.value, lifecycle.Status.IN_FULFILLMENT.value)
@@ -167,10 +169,8 @@ async def _make(session: AsyncSession,
         "location": at, "kind": method, "status": states.Status.NEW.value,
         "created_at": created_at, "updated_at": created_at,
     } for order_id, at, created_at, number, method in work}
-    if rows:
-        upsert = pg_insert if is_postgres(session) else sqlite_insert
-        # Many rows go as many executions of one statement, never one statement's values.
-        await session.execute(upsert(Fulfillment).on_conflict_do_nothing(), list(rows.values()))
+    # One statement, whatever the number of rows (db.bulk), and never one value per parameter.
+    await insert_rows(session, _FULFILLMENTS, list(rows.values()), skip_conflicts=True)
 
 
 async def materialise(session: AsyncSession, location: str, order_id: uuid.UUID) -> None:
@@ -323,8 +323,7 @@ async def _units_of(session: AsyncSession, orders: Sequence[uuid.UUID]) -> tuple
 async def _correct(session: AsyncSession, new: Sequence[Fulfillment],
                    lines: Mapping[uuid.UUID, Sequence[FulfillmentLine]],
                    changes: Mapping[uuid.UUID, Mapping[uuid.UUID, int]]) -> None:
-    """Write the pick-list corrections: quantities changed, lines added (as many rows as
-    there are, in one statement executed for each)."""
+    """Write the pick-list corrections: quantities changed, lines added (in one statement)."""
     listed = {(line.fulfillment_id, line.line_id): line
               for f_id in changes for line in lines[f_id]}
     added: list[dict[str, Any]] = []
@@ -343,7 +342,7 @@ async def _correct(session: AsyncSession, new: Sequence[Fulfillment],
             .where(OrderLine.id.in_(sorted({row["line_id"] for row in added}))))}
         for row in added:
             row["sku"], row["name"] = ordered[row["line_id"]]
-        await session.execute(insert(FulfillmentLine), added)
+        await insert_rows(session, _FULFILLMENT_LINES, added)
     await session.flush()
 
 
