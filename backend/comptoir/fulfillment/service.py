@@ -15,15 +15,18 @@ import secrets
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Exists,
+    Integer,
     Row,
     Select,
     Table,
     Update,
+    bindparam,
     exists,
     literal_column,
     select,
@@ -126,31 +129,57 @@ def _made_id(order_id: uuid.UUID, location: str) -> uuid.UUID:
     return uuid.uuid5(_MADE_BY_QUEUE, f"{order_id.hex}/{location}")
 
 
-def _unbuilt(location: str | None, *conditions: ColumnElement[bool],
-             limit: int | None = None) -> Select[tuple[uuid.UUID, str, dt.datetime, str, str]]:
-    """Work allocated and not made yet, one row per order and location, oldest first:
-    (order id, location, order time, order number, delivery method).
+_UnbuiltRow = Row[tuple[uuid.UUID, str, dt.datetime, str, str]]
 
-    The work is found from the index of allocations still holding units, in its order, so
-    the first ``limit`` rows cost the same however many follow; the orders' numbers are
-    read for those rows only.
-    """
+
+@dataclass(frozen=True, slots=True)
+class _Unbuilt:
+    """Which work not made yet to read: at one location or every one, of one order, at one
+    moment (``at``), after a moment or up to one, the oldest ``limit`` pieces."""
+
+    location: str | None = None
+    order_id: uuid.UUID | None = None
+    at: dt.datetime | None = None
+    after: dt.datetime | None = None
+    upto: dt.datetime | None = None
+    limit: int | None = None
+
+    def params(self) -> dict[str, Any]:
+        return {name: value for name in ("location", "order_id", "at", "after", "upto", "limit")
+                if (value := getattr(self, name)) is not None}
+
+
+@lru_cache(maxsize=64)
+def _unbuilt_statement(shape: frozenset[str]) -> Select[tuple[uuid.UUID, str, dt.datetime,
+                                                              str, str]]:
+    """The query of ``_unbuilt`` for the parameters in ``shape``: built once per shape, so a
+    read does not pay for building and hashing the expression again."""
+    allocation = OrderAllocation
+    conditions: list[ColumnElement[bool]] = []
+    for name, column, compare in (
+        ("location", allocation.location, "=="), ("order_id", allocation.order_id, "=="),
+        ("at", allocation.created_at, "=="), ("after", allocation.created_at, ">"),
+        ("upto", allocation.created_at, "<="),
+    ):
+        if name in shape:
+            value = bindparam(name, type_=column.type)
+            conditions.append(column == value if compare == "==" else
+                              column > value if compare == ">" else column <= value)
     work = (
-        select(OrderAllocation.created_at, OrderAllocation.order_id, OrderAllocation.location)
+        select(allocation.created_at, allocation.order_id, allocation.location)
         # A literal 0: the predicate of the indexes of allocations still holding units.
-        .where(OrderAllocation.quantity > literal_column("0"),
-               _probed(select(Order.id).where(Order.id == OrderAllocation.order_id,
+        .where(allocation.quantity > literal_column("0"),
+               _probed(select(Order.id).where(Order.id == allocation.order_id,
                                               Order.status.in_(_PENDING))),
                ~_probed(select(Fulfillment.id).where(
-                   Fulfillment.order_id == OrderAllocation.order_id,
-                   Fulfillment.location == OrderAllocation.location)),
+                   Fulfillment.order_id == allocation.order_id,
+                   Fulfillment.location == allocation.location)),
                *conditions)
         .distinct()
-        .order_by(OrderAllocation.created_at, OrderAllocation.order_id, OrderAllocation.location)
-        .limit(limit)
+        .order_by(allocation.created_at, allocation.order_id, allocation.location)
     )
-    if location is not None:
-        work = work.where(OrderAllocation.location == location)
+    if "limit" in shape:
+        work = work.limit(bindparam("limit", type_=Integer))
     found = work.subquery("work")
     order = select(Order).where(Order.id == found.c.order_id)  # one probe per row found
     return (
@@ -161,8 +190,19 @@ def _unbuilt(location: str | None, *conditions: ColumnElement[bool],
     )
 
 
-async def _make(session: AsyncSession,
-                work: Iterable[Row[tuple[uuid.UUID, str, dt.datetime, str, str]]]) -> None:
+async def _unbuilt(session: AsyncSession, which: _Unbuilt) -> list[_UnbuiltRow]:
+    """Work allocated and not made yet, one row per order and location, oldest first:
+    (order id, location, order time, order number, delivery method).
+
+    The work is found from the index of allocations still holding units, in its order, so
+    the first ``limit`` rows cost the same however many follow; the orders' numbers are
+    read for those rows only.
+    """
+    params = which.params()
+    return list(await session.execute(_unbuilt_statement(frozenset(params)), params))
+
+
+async def _make(session: AsyncSession, work: Iterable[_UnbuiltRow]) -> None:
     """Insert the fulfillments of this work, one row each (made meanwhile: left as it is)."""
     rows = {(order_id, at): {
         "id": _made_id(order_id, at), "order_id": order_id, "order_number": number,
@@ -184,8 +224,7 @@ async def materialise(session: AsyncSession, location: str, order_id: uuid.UUID)
     await session.execute(
         _closing(states.OPEN).where(Fulfillment.location == location,
                                     Fulfillment.order_id == order_id))
-    await _make(session, await session.execute(
-        _unbuilt(location, OrderAllocation.order_id == order_id)))
+    await _make(session, await _unbuilt(session, _Unbuilt(location=location, order_id=order_id)))
 
 
 async def _make_page(session: AsyncSession, location: str | None,
@@ -201,18 +240,14 @@ async def _make_page(session: AsyncSession, location: str | None,
     orders those, so a later page could not place them behind its cursor). The rest waits
     for the read of its own page.
     """
-    work: list[Row[tuple[uuid.UUID, str, dt.datetime, str, str]]] = []
-    window: list[ColumnElement[bool]] = []
+    work: list[_UnbuiltRow] = []
     if after is not None:
-        work += await session.execute(
-            _unbuilt(location, OrderAllocation.created_at == after[0]))
-        window.append(OrderAllocation.created_at > after[0])
-    if len(found) > limit:
-        window.append(OrderAllocation.created_at <= found[-1].created_at)
-    later = list(await session.execute(_unbuilt(location, *window, limit=limit + 1)))
+        work += await _unbuilt(session, _Unbuilt(location=location, at=after[0]))
+    upto = found[-1].created_at if len(found) > limit else None
+    later = await _unbuilt(session, _Unbuilt(location=location, after=after[0] if after else None,
+                                             upto=upto, limit=limit + 1))
     if len(later) > limit:
-        later += await session.execute(
-            _unbuilt(location, OrderAllocation.created_at == later[-1].created_at))
+        later += await _unbuilt(session, _Unbuilt(location=location, at=later[-1].created_at))
     await _make(session, [*work, *later])
     return bool(work or later)
 
