@@ -18,6 +18,7 @@ from litestar import Litestar, asgi
 from litestar.config.compression import CompressionConfig
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.enums import ScopeType
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.stores.base import Store
@@ -156,7 +157,7 @@ def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True)
 
     @asgi("/admin", is_mount=True, copy_scope=True, opt=public(), include_in_schema=False)
     async def admin(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope.get("raw_path", b"").rstrip(b"?") == b"/admin":
+        if scope["type"] == ScopeType.HTTP and scope.get("raw_path", b"").rstrip(b"?") == b"/admin":
             await send(HTTPResponseStartEvent(
                 type="http.response.start", status=308,
                 headers=[(b"location", b"/admin/"), (b"content-length", b"0")]))
@@ -169,7 +170,7 @@ def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True)
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         if settings.is_postgres:
             # PostgresEngine passes these on to asyncpg.create_pool.
-            await piccolo_engine.start_connection_pool(  # type: ignore[call-arg]
+            await piccolo_engine.start_connection_pool(  # type: ignore[call-arg,no-untyped-call]
                 min_size=1, max_size=5)
         if run_dispatcher:
             dispatcher.start()
@@ -185,7 +186,7 @@ def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True)
                 await job.stop()
             await dispatcher.stop()
             if settings.is_postgres:
-                await piccolo_engine.close_connection_pool()
+                await piccolo_engine.close_connection_pool()  # type: ignore[no-untyped-call]
             if redis is not None:
                 await redis.aclose()
             await dispose(engine)

@@ -190,7 +190,7 @@ class StaffSessionMiddleware(SessionMiddleware[StaffSessionBackend]):
 
 
 class StaffSessionConfig(ServerSideSessionConfig):
-    _backend_class = StaffSessionBackend  # type: ignore[assignment]
+    _backend_class = StaffSessionBackend
 
     @property
     def middleware(self) -> DefineMiddleware:

@@ -1063,7 +1063,7 @@ async def customer_arrived(session: AsyncSession, order_id: uuid.UUID) -> dt.dat
                        order_status=order.status)
     already = [f.customer_arrived_at for f in waiting if f.customer_arrived_at is not None]
     if len(already) == len(waiting):
-        return min(already)  # type: ignore[type-var]
+        return min(already)
     now = utcnow()
     for fulfillment in waiting:
         if fulfillment.customer_arrived_at is None:

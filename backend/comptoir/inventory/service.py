@@ -93,11 +93,12 @@ async def ensure_level(session: AsyncSession, sku: str, location: str) -> None:
 
 
 async def get_level(session: AsyncSession, sku: str, location: str) -> InventoryLevel | None:
-    return await session.scalar(
+    level: InventoryLevel | None = await session.scalar(
         select(InventoryLevel)
         .where(InventoryLevel.sku == sku, InventoryLevel.location == location)
         .execution_options(populate_existing=True)
     )
+    return level
 
 
 async def _level_changed(

@@ -53,7 +53,9 @@ async def find_tracked(session: AsyncSession, token: str) -> Order | None:
     """The order this token tracks, or None: one indexed lookup on the unique token."""
     if not _TOKEN.match(token):
         return None
-    return await session.scalar(select(Order).where(Order.tracking_token == token))
+    order: Order | None = await session.scalar(
+        select(Order).where(Order.tracking_token == token))
+    return order
 
 
 async def tracked_number(session: AsyncSession, token: str) -> str | None:

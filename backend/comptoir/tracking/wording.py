@@ -45,7 +45,7 @@ def negotiate(accept_language: str | None) -> Locale:
         # Higher quality wins; at equal quality the one listed first.
         rank = (quality, -position)
         if best is None or rank > best:
-            best, chosen = rank, language  # type: ignore[assignment]
+            best, chosen = rank, language
     return chosen
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import cast
-
-from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["answer_head_as_get"]
 
@@ -19,10 +18,10 @@ def answer_head_as_get(app: ASGIApp) -> ASGIApp:
     """
 
     async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and cast("HTTPScope", scope)["method"] == "HEAD":
+        if scope["type"] == ScopeType.HTTP and scope["method"] == "HEAD":
             # In place, not a copy: what the handler leaves in the scope (the database
             # session) must stay visible to the before-send hooks, which hold this scope.
-            cast("HTTPScope", scope)["method"] = "GET"
+            scope["method"] = "GET"
             await app(scope, receive, _headers_only(send))
             return
         await app(scope, receive, send)

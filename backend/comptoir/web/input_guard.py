@@ -191,4 +191,4 @@ def _deeper_than(body: bytes, limit: int) -> bool:
     # openings so far minus the closings so far.
     openings_so_far = itertools.accumulate(map(len, brackets.split(b"]")))
     depths = map(operator.sub, openings_so_far, itertools.count())
-    return max(depths) > limit
+    return bool(max(depths) > limit)
