@@ -26,11 +26,15 @@ class RoutingDecision(UUIDPrimaryKey, Base):
     channel: Mapped[str | None] = mapped_column(String(40), nullable=True)
     routed: Mapped[bool] = mapped_column(Boolean)
     deciding_factor: Mapped[str] = mapped_column(String(24))
-    reason: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)  # in English
+    # The reason as a code and its parameters (``reasons.Reason``), said in the reader's
+    # language; None for decisions stored before (only ``reason`` then).
+    explanation: Mapped[dict[str, Any] | None] = mapped_column(JsonB, nullable=True)
     destination: Mapped[str | None] = mapped_column(String(120), nullable=True)
     score: Mapped[float | None] = mapped_column(Float, nullable=True)
     # [{"location", "sku", "quantity"}], [{"sku", "requested", "available"}], and the
-    # candidates as the API shows them (the best ones first; see ``candidates_left_out``).
+    # candidates as the API shows them (the best ones first; see ``candidates_left_out``),
+    # each with its ``explanation`` (none in decisions stored before).
     allocations: Mapped[list[dict[str, Any]]] = mapped_column(JsonB, default=list)
     shortages: Mapped[list[dict[str, Any]]] = mapped_column(JsonB, default=list)
     candidates: Mapped[list[dict[str, Any]]] = mapped_column(JsonB, default=list)

@@ -9,6 +9,7 @@ import msgspec
 
 from comptoir.config.schemas import ChannelSafetyStockOut
 from comptoir.routing import scoring
+from comptoir.routing.reasons import Reason
 
 __all__ = [
     "AllocationOut",
@@ -78,13 +79,16 @@ class CandidateOut(msgspec.Struct, frozen=True, kw_only=True):
     code: str
     kind: str
     outcome: str
-    reason: str
+    reason: str  # in English; ``explanation`` says it in any language
     distance_km: float | None
     distance_points: float
     shipping_cost_points: float
     priority_points: float
     score: float | None  # what it scored, or would have scored when excluded
     lines_in_full: int
+    # The reason as a code and its parameters; None in decisions stored before reasons had
+    # codes (``reason`` alone then).
+    explanation: Reason | None = None
 
 
 class DecisionOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -94,7 +98,7 @@ class DecisionOut(msgspec.Struct, frozen=True, kw_only=True):
 
     routed: bool
     awaiting_capacity: bool
-    reason: str
+    reason: str  # in English; ``explanation`` says it in any language
     deciding_factor: str
     method: str
     channel: str | None
@@ -106,6 +110,9 @@ class DecisionOut(msgspec.Struct, frozen=True, kw_only=True):
     not_listed: int  # locations scored but left out of ``candidates`` (the lowest-ranked)
     destination: str | None  # how the delivery place was found; None: unknown
     score: float | None
+    # The reason as a code and its parameters; None in decisions stored before reasons had
+    # codes (``reason`` alone then).
+    explanation: Reason | None = None
 
 
 class StoredDecisionOut(DecisionOut, frozen=True, kw_only=True):
@@ -161,6 +168,7 @@ def decision_out(decision: scoring.Decision) -> DecisionOut:
         not_listed=decision.not_listed,
         destination=decision.destination,
         score=decision.score,
+        explanation=decision.explanation,
     )
 
 
@@ -169,4 +177,5 @@ def candidate_out(c: scoring.CandidateOutcome) -> CandidateOut:
         code=c.code, kind=c.kind, outcome=c.outcome, reason=c.reason, distance_km=c.distance_km,
         distance_points=c.distance_points, shipping_cost_points=c.shipping_cost_points,
         priority_points=c.priority_points, score=c.score, lines_in_full=c.lines_in_full,
+        explanation=c.explanation,
     )

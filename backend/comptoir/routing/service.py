@@ -34,6 +34,7 @@ from comptoir.errors import InvalidInput
 from comptoir.inventory import service as inventory
 from comptoir.routing import scoring
 from comptoir.routing.models import DailyCount, RoutingDecision
+from comptoir.routing.reasons import loaded, stored
 from comptoir.routing.schemas import (
     AllocationOut,
     CandidateOut,
@@ -416,13 +417,15 @@ def decision_rows(
         {"code": c.code, "kind": c.kind, "outcome": c.outcome, "reason": c.reason,
          "distance_km": c.distance_km, "distance_points": c.distance_points,
          "shipping_cost_points": c.shipping_cost_points, "priority_points": c.priority_points,
-         "score": c.score, "lines_in_full": c.lines_in_full}
+         "score": c.score, "lines_in_full": c.lines_in_full,
+         "explanation": stored(c.explanation)}
         for c in decision.candidates[:MAX_STORED_CANDIDATES]
     ]
     return dict(
         id=new_id(), order_number=order_number, created_at=now, method=decision.method,
         channel=decision.channel, routed=decision.routed,
         deciding_factor=decision.deciding_factor, reason=decision.reason,
+        explanation=stored(decision.explanation),
         destination=decision.destination, score=decision.score,
         allocations=[{"location": a.location, "sku": a.sku, "quantity": a.quantity}
                      for a in decision.allocations],
@@ -469,7 +472,7 @@ async def decisions_for_order(session: AsyncSession, order_number: str) -> list[
             shortages=msgspec.convert(row.shortages, list[ShortageOut]),
             candidates=msgspec.convert(row.candidates, list[CandidateOut]),
             without_stock=row.without_stock, not_listed=row.candidates_left_out,
-            destination=row.destination, score=row.score,
+            destination=row.destination, score=row.score, explanation=loaded(row.explanation),
         ))
     return out
 
