@@ -806,6 +806,7 @@ export interface components {
             code: string;
             distance_km: number | null;
             distance_points: number;
+            explanation?: components["schemas"]["Reason"] | null;
             kind: string;
             lines_in_full: number;
             outcome: string;
@@ -879,6 +880,7 @@ export interface components {
             channel: string | null;
             deciding_factor: string;
             destination: string | null;
+            explanation?: components["schemas"]["Reason"] | null;
             locations: string[];
             method: string;
             not_listed: number;
@@ -1250,6 +1252,48 @@ export interface components {
             redis: string;
             status: string;
         };
+        /** Reason */
+        Reason: {
+            amount?: number | null;
+            because?: components["schemas"]["Reason"] | null;
+            capacity?: number | null;
+            code: components["schemas"]["ReasonCode"];
+            /** @default [] */
+            held_at: string[];
+            km?: number | null;
+            limit?: number | null;
+            /** @default [] */
+            lines: components["schemas"]["ReasonLine"][];
+            location?: string | null;
+            /** @default [] */
+            locations: string[];
+            /** @default [] */
+            missing: string[];
+            /** @default 0 */
+            more_lines: number;
+            /** @default 0 */
+            more_missing: number;
+            orders?: number | null;
+            other?: string | null;
+            other_amount?: number | null;
+            other_km?: number | null;
+            other_priority?: number | null;
+            /** @default false */
+            place_unknown: boolean;
+            priority?: number | null;
+        };
+        /**
+         * ReasonCode
+         * @description Every reason routing gives; the parameters each one fills are said beside it.
+         * @enum {string}
+         */
+        ReasonCode: "nothing_to_route" | "pickup_chosen" | "pickup_not_a_location" | "pickup_store_refused" | "single_location" | "split" | "out_of_stock" | "split_not_allowed" | "too_many_splits" | "waiting_for_capacity" | "only_option" | "tied" | "nearest" | "nearer" | "cheapest" | "cheaper" | "highest_priority" | "higher_priority" | "customers_pickup_store" | "serves" | "holds_until_capacity" | "same_score" | "farther" | "costlier" | "lower_priority" | "missing_items" | "not_in_split" | "not_needed" | "inactive" | "does_not_ship" | "stores_do_not_ship" | "no_pickups" | "at_capacity" | "safety_stock";
+        /** ReasonLine */
+        ReasonLine: {
+            available?: number | null;
+            quantity: number;
+            sku: string;
+        };
         /** RejectIn */
         RejectIn: {
             lines: components["schemas"]["UnitsIn"][];
@@ -1363,6 +1407,7 @@ export interface components {
             created_at: string;
             deciding_factor: string;
             destination: string | null;
+            explanation?: components["schemas"]["Reason"] | null;
             locations: string[];
             method: string;
             not_listed: number;

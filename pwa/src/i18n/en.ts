@@ -1,4 +1,6 @@
 /** English strings; this catalogue defines the keys every other language must provide. */
+import { routingEn } from "./routing.en";
+
 export const en = {
   "app.name": "Comptoir",
   "app.tagline": "Orders, stock and stores, in your pocket.",
@@ -382,6 +384,7 @@ export const en = {
   "error.server": "The server had a problem; nothing was changed. Try again in a moment.",
   "error.status": "Something went wrong (HTTP {status}).",
   "error.unknown": "Something went wrong.",
+  ...routingEn,
 } as const;
 
 export type MessageKey = keyof typeof en;

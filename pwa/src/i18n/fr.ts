@@ -1,5 +1,6 @@
 /** Chaînes en français. */
 import type { MessageKey } from "./en";
+import { routingFr } from "./routing.fr";
 
 export const fr: Record<MessageKey, string> = {
   "app.name": "Comptoir",
@@ -384,4 +385,5 @@ export const fr: Record<MessageKey, string> = {
   "error.server": "Le serveur a eu un problème ; rien n'a été modifié. Réessayez dans un instant.",
   "error.status": "Une erreur s'est produite (HTTP {status}).",
   "error.unknown": "Une erreur s'est produite.",
+  ...routingFr,
 };

@@ -18,6 +18,7 @@ import { useCachedQuery } from "../../offline/query";
 import type { OutboxEntry } from "../../offline/outbox";
 import { useFollow } from "../../realtime/useFollow";
 import { paths } from "../../routes";
+import { RoutingReason } from "./RoutingReasons";
 import { outboxEntries, queueAction } from "../../state/outbox";
 import { me } from "../../state/session";
 
@@ -133,7 +134,7 @@ function CandidateRow({ candidate }: { candidate: Candidate }) {
         <span class="candidate__outcome">{label("routing.outcome", candidate.outcome)}</span>
         {facts.length > 0 && <span class="muted small candidate__facts">{facts.join(" · ")}</span>}
       </span>
-      <span class="small candidate__reason">{candidate.reason}</span>
+      <span class="small candidate__reason"><RoutingReason reason={candidate.explanation} fallback={candidate.reason} /></span>
     </li>
   );
 }
@@ -149,7 +150,7 @@ function DecisionView({ decision, index, count }: { decision: Decision; index: n
         {count > 1 && `${t("routing.decisionNumber", { n: index + 1, count })} · `}
         <time dateTime={decision.created_at}>{formatMoment(Date.parse(decision.created_at), locale.value)}</time>
       </h3>
-      <p class="decision__reason" data-reason>{decision.reason}</p>
+      <p class="decision__reason" data-reason><RoutingReason reason={decision.explanation} fallback={decision.reason} /></p>
       <p class="small">
         {t("routing.decidingFactor")} <strong data-factor={decision.deciding_factor}>{label("routing.factor", decision.deciding_factor)}</strong>
       </p>
