@@ -309,7 +309,9 @@ async def test_a_manager_sees_where_routing_sent_the_order_and_why(
 
     await expect(page.get_by_role("heading", name="Acheminement")).to_be_visible()
     reason = page.locator(".decision__reason")
-    await expect(reason).to_have_text(decision["reason"])
+    # In French on a French phone: the reason's code said from the PWA's catalogue.
+    await expect(reason).to_contain_text("avec tous les articles")
+    await expect(reason).not_to_have_text(decision["reason"])
     await expect(reason).to_contain_text(location)
     chosen = page.locator(f'.candidate[data-code="{location}"]')
     await expect(chosen).to_have_attribute("data-outcome", "chosen")
@@ -317,3 +319,11 @@ async def test_a_manager_sees_where_routing_sent_the_order_and_why(
     # A long list starts short: the winner and its closest rivals.
     assert await page.locator(".candidate").count() <= 3
     await screenshot(page, "order-routing-fr")
+
+    # In English, the PWA says word for word what the server says.
+    await page.evaluate("localStorage.setItem('comptoir.locale', 'en')")
+    await page.reload()
+    await expect(reason).to_have_text(decision["reason"])
+    await expect(reason).to_contain_text(location)
+    [winner] = [c for c in decision["candidates"] if c["code"] == location]
+    await expect(chosen.locator(".candidate__reason")).to_have_text(winner["reason"])
