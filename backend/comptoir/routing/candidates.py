@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from comptoir.routing.decision import Candidate, CandidateOutcome, Line, Policy, Stock
-from comptoir.routing.reasons import LISTED, Reason, ReasonCode, ReasonLine, listed
+from comptoir.routing.reasons import LISTED, Reason, ReasonCode, ReasonLine
 
 __all__ = [
     "Context",
@@ -84,15 +84,20 @@ def gives(demand: Sequence[tuple[str, int]], candidate: Candidate, stock: Stock,
 
 def missing(demand: Sequence[tuple[str, int]], served: Sequence[int]) -> Reason | None:
     """What a candidate lacks ("missing A, short of B (1 of 2)"); None when nothing."""
-    absent = [sku for (sku, _q), g in zip(demand, served, strict=True) if g == 0]
-    short = [ReasonLine(sku=sku, quantity=q, available=g)
-             for (sku, q), g in zip(demand, served, strict=True) if 0 < g < q]
+    absent: list[str] = []
+    short: list[tuple[str, int, int]] = []
+    for (sku, quantity), g in zip(demand, served, strict=True):
+        if g == 0:
+            absent.append(sku)
+        elif g < quantity:
+            short.append((sku, quantity, g))
     if not absent and not short:
         return None
-    lines, more_lines = listed(short)
     return Reason(code=ReasonCode.MISSING_ITEMS, missing=tuple(absent[:LISTED]),
-                  more_missing=max(0, len(absent) - LISTED), lines=lines,
-                  more_lines=more_lines)
+                  more_missing=max(0, len(absent) - LISTED),
+                  lines=tuple(ReasonLine(sku=sku, quantity=q, available=g)
+                              for sku, q, g in short[:LISTED]),
+                  more_lines=max(0, len(short) - LISTED))
 
 
 def at_capacity(candidate: Candidate) -> Reason:
