@@ -33,7 +33,6 @@ Here: the decision, pickups and the single location; ``candidates``: what each l
 give, scores and lists; ``split``: splitting; ``decision``: the types.
 """
 
-
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
