@@ -13,7 +13,7 @@ PWA_DEPS := pwa/node_modules/.installed
 PWA_SOURCES := $(shell find pwa/src pwa/public -type f -not -name '*.test.ts' 2>/dev/null) \
 	pwa/index.html pwa/vite.config.ts pwa/tsconfig.json pwa/tsconfig.sw.json
 
-.PHONY: help install pwa api-types chromium run test lint migrate seed clean
+.PHONY: help install pwa api-types registry-types chromium run test lint migrate seed clean
 
 help:
 	@echo "make run   - install, build the app, migrate, load demo data, serve on :8000"
@@ -44,6 +44,11 @@ api-types: install $(PWA_DEPS)
 	@tmp=$$(mktemp --suffix=.json) && trap 'rm -f "$$tmp"' EXIT && \
 	$(PY) -m comptoir.openapi_export > "$$tmp" && \
 	cd pwa && npx openapi-typescript "$$tmp" -o src/api/schema.d.ts
+
+# Regenerate the PWA's event types and error codes from the backend's registries (commit them).
+registry-types: install
+	$(PY) -m comptoir.events.export > pwa/src/api/events.gen.ts
+	$(PY) -m comptoir.error_codes > pwa/src/api/errors.gen.ts
 
 migrate: install
 	$(VENV)/bin/comptoir migrate

@@ -15,8 +15,12 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pytest
 
+from comptoir.events import types as event_types
+from comptoir.events.payloads import Payload
+
 __all__ = [
     "RedisServer",
+    "allow_test_event_types",
     "api_client",
     "drop_redis_keys",
     "free_port",
@@ -27,6 +31,17 @@ __all__ = [
 ]
 
 READY_SECONDS = 30
+
+
+class AnyData(Payload, kw_only=True, forbid_unknown_fields=False):
+    """A test event's data: anything goes."""
+
+
+def allow_test_event_types(monkeypatch: pytest.MonkeyPatch, *types: str) -> None:
+    """Let a test record made-up event types (or a real type with made-up data): the
+    registry's check (events/types.py) accepts any data for them, for this test only."""
+    for type in types:
+        monkeypatch.setitem(event_types.PAYLOADS, type, AnyData)
 
 
 def free_port() -> int:

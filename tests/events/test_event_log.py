@@ -13,6 +13,12 @@ from sqlalchemy import func, select
 from comptoir.events.models import Event
 from comptoir.events.service import add_event_listener, events_after, record_event
 from comptoir.inventory import service as inventory
+from tests.support import allow_test_event_types
+
+
+@pytest.fixture(autouse=True)
+def _made_up_types(monkeypatch: pytest.MonkeyPatch) -> None:
+    allow_test_event_types(monkeypatch, "test.happened", "inventory.happened")
 
 
 async def _record(session: Any, subject: str, topic: str = "test") -> Event:

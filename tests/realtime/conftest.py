@@ -19,6 +19,7 @@ from websockets.exceptions import ConnectionClosed
 from comptoir.events.models import Event
 from comptoir.events.service import record_event
 from tests.conftest import PASSWORD, World
+from tests.support import allow_test_event_types
 
 RECEIVE_SECONDS = 5.0
 
@@ -157,9 +158,10 @@ async def feed(live_url: str, staff_cookie: Any, world: World) -> AsyncIterator[
 
 
 @pytest.fixture
-def record(sessionmaker: Any) -> Callable[..., Any]:
+def record(sessionmaker: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
     """``await record(("inventory", "TEE@WH-PARIS", {...}), …)`` commits events in one
-    transaction; returns their sequence numbers."""
+    transaction; returns their sequence numbers. Their data are the test's, unchecked."""
+    allow_test_event_types(monkeypatch, "inventory.changed", "order.changed")
 
     async def commit(*events: tuple[str, str, dict[str, Any]]) -> list[int]:
         async with sessionmaker() as session, session.begin():

@@ -18,6 +18,7 @@ from comptoir.catalog.schemas import ProductIn, ProductPatch, VariantIn, Variant
 from comptoir.db.base import utcnow
 from comptoir.errors import Conflict, InvalidInput, NotFound
 from comptoir.events.service import record_event
+from comptoir.events.types import EventType
 
 __all__ = [
     "MAX_PRICE",
@@ -270,9 +271,11 @@ def _new_variant(v: VariantIn) -> Variant:
                    price=v.price, currency=v.currency, weight_g=v.weight_g or 0, active=True)
 
 
-async def _product_event(session: AsyncSession, product: Product, type: str, actor: str) -> None:
+async def _product_event(
+    session: AsyncSession, product: Product, type: EventType, actor: str
+) -> None:
     await record_event(
-        session, topic="catalog", type=f"catalog.{type}", subject=str(product.id),
+        session, topic=type.topic, type=type, subject=str(product.id),
         data={"id": str(product.id), "name": product.name, "active": product.active,
               "skus": [v.sku for v in product.variants]},
         actor=actor,
@@ -298,7 +301,7 @@ async def create_product(session: AsyncSession, data: ProductIn, *, actor: str) 
     product.variants = [_new_variant(v) for v in variants]
     session.add(product)
     await session.flush()
-    await _product_event(session, product, "product_created", actor)
+    await _product_event(session, product, EventType.CATALOG_PRODUCT_CREATED, actor)
     return product
 
 
@@ -392,7 +395,7 @@ async def update_product(
         variant.active = _or(variant_patch.active, variant.active)
     product.updated_at = utcnow()
     await session.flush()
-    await _product_event(session, product, "product_updated", actor)
+    await _product_event(session, product, EventType.CATALOG_PRODUCT_UPDATED, actor)
     return product
 
 
@@ -406,7 +409,9 @@ async def _set_active(
     product.updated_at = utcnow()
     await session.flush()
     await _product_event(
-        session, product, "product_activated" if active else "product_deactivated", actor
+        session, product,
+        EventType.CATALOG_PRODUCT_ACTIVATED if active else EventType.CATALOG_PRODUCT_DEACTIVATED,
+        actor
     )
     return product
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detach
 
 from comptoir.db.engine import on_commit
 from comptoir.events.models import Event, OutboxMessage
+from comptoir.events.types import check_event
 
 __all__ = [
     "add_event_listener",
@@ -90,7 +91,9 @@ async def record_event(
     """Append an event in the session's transaction; it exists only if the change commits.
 
     Its ``seq`` is given by the database (see ``_announce_events``): here it stays None.
+    ``type`` must be registered (events/types.py) and ``data`` fit its payload.
     """
+    check_event(type, topic, data)
     event = Event(topic=topic, type=type, subject=subject, data=data, actor=actor)
     session.add(event)
     session.sync_session.info.setdefault(_PENDING_KEY, []).append(event)
@@ -105,8 +108,10 @@ def recorded_by_sql(
     transaction: it is announced after the commit like ``record_event``'s.
 
     For hot paths that write several tables in one statement (order capture). The object
-    joins the session as already stored, so no INSERT is flushed for it.
+    joins the session as already stored, so no INSERT is flushed for it. Checked like
+    ``record_event``'s: refused, the caller's transaction rolls back.
     """
+    check_event(type, topic, data)
     event = Event(id=id, seq=None, topic=topic, type=type, subject=subject, data=data,
                   actor=actor, at=at)
     make_transient_to_detached(event)
@@ -136,7 +141,13 @@ def _announce_events(sync_session: Session) -> None:
 
 def announce_committed(events: Sequence[Event], *, database: URL) -> None:
     """Tell the listeners of events the caller wrote with its own SQL, outside any session,
-    and has committed (order capture's shared statements)."""
+    and has committed (order capture's shared statements).
+
+    Their types and data are checked too: already committed, a producer's drift still
+    fails loudly (in the tests) rather than reaching the listeners unseen.
+    """
+    for event in events:
+        check_event(event.type, event.topic, event.data)
     if events:
         _notify(events, database)
 

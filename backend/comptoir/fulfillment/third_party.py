@@ -51,6 +51,7 @@ from comptoir.db.base import utcnow
 from comptoir.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from comptoir.events.dispatcher import Delivery
 from comptoir.events.service import record_event
+from comptoir.events.types import EventType
 from comptoir.fulfillment import service, states
 from comptoir.fulfillment.models import Fulfillment, Shipment
 from comptoir.fulfillment.schemas import FulfillmentOut, ShipIn, UnitsIn
@@ -206,7 +207,7 @@ async def deliver_hand_off(
         return
     await _post(endpoint.url, endpoint.secret, msgspec.json.encode(request), delivery.id, client)
     async with sessionmaker() as session, session.begin():
-        await record_event(session, topic="order", type="fulfillment.sent_to_3pl",
+        await record_event(session, topic="order", type=EventType.FULFILLMENT_SENT_TO_3PL,
                            subject=request["order_number"],
                            actor=str(delivery.payload.get("actor") or service.SYSTEM.actor),
                            data={"fulfillment_id": request["fulfillment_id"],
@@ -320,7 +321,7 @@ async def _update_tracking(
         parcel.carrier, parcel.service, parcel.tracking_number = wanted
         parcel.tracking_url = states.tracking_url(carrier.tracking_url_template, number)
         fulfillment.updated_at = utcnow()
-        await record_event(session, topic="order", type="fulfillment.tracking_updated",
+        await record_event(session, topic="order", type=EventType.FULFILLMENT_TRACKING_UPDATED,
                            subject=fulfillment.order_number, actor=principal.actor,
                            data={"fulfillment_id": str(fulfillment.id),
                                  "locations": [fulfillment.location],

@@ -28,6 +28,7 @@ from comptoir.db.coalesce import Coalescer
 from comptoir.db.engine import batch_engine, is_postgres, limits
 from comptoir.errors import Conflict, InvalidInput, NotFound
 from comptoir.events.service import record_event
+from comptoir.events.types import EventType
 from comptoir.inventory.models import MOVEMENT_KINDS, InventoryLevel, InventoryMovement
 
 __all__ = [
@@ -115,7 +116,7 @@ async def _level_changed(
     if movement is not None:
         data.update(kind=movement.kind, quantity=movement.quantity, reason=movement.reason)
     await record_event(
-        session, topic="inventory", type="inventory.changed",
+        session, topic="inventory", type=EventType.INVENTORY_CHANGED,
         subject=f"{level.sku}@{level.location}", data=data, actor=actor,
     )
 
@@ -455,7 +456,7 @@ recent_reads = RecentReads()
 def forget_recent_reads(events: Sequence[Any] = (), _database: Any = None) -> None:
     """Event listener (app.py): a committed change other than a capture may change a price or
     a level, so captures read afresh. Called without events: forget everything."""
-    if not events or any(event.type != "order.captured" for event in events):
+    if not events or any(event.type != EventType.ORDER_CAPTURED for event in events):
         recent_reads.clear()
 
 

@@ -31,6 +31,7 @@ from comptoir.config.schemas import LocationOut, RoutingPolicyOut
 from comptoir.db.base import new_id, utcnow
 from comptoir.errors import DomainError
 from comptoir.events.service import record_event
+from comptoir.events.types import EventType
 from comptoir.fulfillment.handoff import hand_off
 from comptoir.inventory import service as inventory
 from comptoir.orders import lifecycle, service
@@ -132,7 +133,7 @@ async def route_order(
     order.status = lifecycle.move(order.status, Action.ROUTE).status.value
     order.version += 1
     order.updated_at = now
-    await record_event(session, topic="order", type="order.routed", subject=order.number,
+    await record_event(session, topic="order", type=EventType.ORDER_ROUTED, subject=order.number,
                        actor=SYSTEM.actor, data={
                            "version": order.version, "from": previous,
                            "locations": decision.locations, "reason": decision.reason,

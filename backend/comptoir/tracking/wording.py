@@ -6,6 +6,8 @@ import datetime as dt
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from comptoir.events.types import REGISTRY, Words
+
 __all__ = [
     "LOCALES",
     "Locale",
@@ -72,27 +74,11 @@ def status_label(status: str, delivery_method: str, locale: Locale) -> str:
     return _STATUS.get(key, _STATUS_FALLBACK)[locale]
 
 
-# Events the customer sees on their timeline. Any other event type (staff notes, future
-# a store passing the work on, reminders) is left out: an unknown type is never shown.
-_EVENTS: dict[str, dict[Locale, str]] = {
-    "order.captured": {"fr": "Commande reçue", "en": "Order received"},
-    "order.awaiting_capacity": {"fr": "Articles réservés, préparation dès qu'un créneau se libère",
-                                "en": "Items set aside, prepared as soon as a slot frees up"},
-    "order.routed": {"fr": "Préparation planifiée", "en": "Preparation scheduled"},
-    "order.held": {"fr": "En cours de vérification", "en": "Being checked"},
-    "order.released": {"fr": "Vérification terminée", "en": "Check complete"},
-    "order.edited": {"fr": "Commande modifiée", "en": "Order updated"},
-    "order.lines_cancelled": {"fr": "Articles annulés", "en": "Some items cancelled"},
-    "order.cancelled": {"fr": "Commande annulée", "en": "Order cancelled"},
-    "fulfillment.picking": {"fr": "En préparation", "en": "Being prepared"},
-    "fulfillment.packed": {"fr": "Colis prêt", "en": "Parcel packed"},
-    "fulfillment.shipped": {"fr": "Colis expédié", "en": "Parcel shipped"},
-    "fulfillment.ready_for_pickup": {"fr": "Prête à retirer", "en": "Ready for pickup"},
-    "fulfillment.handed_over": {"fr": "Retirée en magasin", "en": "Collected in store"},
-    "fulfillment.customer_arrived": {"fr": "Arrivée signalée au magasin",
-                                     "en": "You told the store you were here"},
-    "fulfillment.tracking_updated": {"fr": "Suivi du colis mis à jour",
-                                     "en": "Parcel tracking updated"},
+# Events the customer sees on their timeline, in the registry's words (events/types.py). Any
+# other type (staff notes, a store passing the work on, reminders) is left out: a type without
+# customer words is never shown.
+_EVENTS: dict[str, Words] = {
+    type.value: spec.customer for type, spec in REGISTRY.items() if spec.customer is not None
 }
 
 

@@ -24,6 +24,12 @@ describe("describeError", () => {
     expect(describeError(refusal, "fr")).toBe("Already shipped.");
   });
 
+  it("translates any code the server knows into French, with its catalogue's sentence", () => {
+    const refusal = new ApiError(422, { code: "unknown_carrier", detail: "Unknown carrier 'ups'." });
+    expect(describeError(refusal, "fr")).toBe("Ce transporteur est inconnu.");
+    expect(describeError(refusal, "en")).toBe("Unknown carrier 'ups'.");
+  });
+
   it("puts the refusal's own figures into the translated sentence", () => {
     const refusal = new ApiError(409, {
       code: "stock_reserved",

@@ -2,6 +2,7 @@
 import { catalogs } from "../i18n";
 import { problemTexts } from "../i18n/problems";
 import { interpolate, translate, type Locale, type Params } from "../i18n/translate";
+import { ERROR_CODES, errorMessages, type ErrorCode } from "./errors.gen";
 
 /** An RFC 9457 problem, as the server sends it (`application/problem+json`). */
 export interface Problem {
@@ -55,6 +56,21 @@ function problemFields(problem: Problem | null): Params {
   return fields;
 }
 
+const isErrorCode = (code: string): code is ErrorCode =>
+  (ERROR_CODES as readonly string[]).includes(code);
+
+/**
+ * A refusal's code in a language other than English: the hand-written sentence with its
+ * figures (i18n/problems.ts), else what the code means (the server's catalogue, errors.gen.ts).
+ * English reads the server's own `detail`, which says more.
+ */
+function localizedText(code: string | undefined, locale: Locale): string | undefined {
+  if (!code) return undefined;
+  const written = problemTexts[locale]?.[code];
+  if (written || locale === "en" || !isErrorCode(code)) return written;
+  return errorMessages[locale][code];
+}
+
 /**
  * The sentence to show for `error`: the server's own words (its `detail`, or a translation
  * of its `code` in a language other than English), else a sentence chosen by status.
@@ -65,7 +81,7 @@ export function describeError(error: unknown, locale: Locale): string {
   if (error instanceof NetworkError) return say("error.network");
   if (error instanceof ApiError) {
     const code = error.problem?.code;
-    const localized = code ? problemTexts[locale]?.[code] : undefined;
+    const localized = localizedText(code, locale);
     if (localized) return interpolate(localized, problemFields(error.problem));
     if (error.status >= 500) return say("error.server");
     const detail = error.problem?.detail?.trim();

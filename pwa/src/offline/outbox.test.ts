@@ -260,11 +260,11 @@ describe("classifyResponse", () => {
   });
 
   it("treats a 4xx refusal as final, keeping the problem", () => {
-    const result = classifyResponse(412, { code: "version_mismatch", detail: "The order changed." });
+    const result = classifyResponse(412, { code: "stale_version", detail: "The order changed." });
     expect(result).toEqual({
       outcome: "refused",
       status: 412,
-      problem: { code: "version_mismatch", detail: "The order changed." },
+      problem: { code: "stale_version", detail: "The order changed." },
     });
   });
 
