@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import itertools
 from typing import Any
 
 from playwright.async_api import expect
@@ -138,7 +139,7 @@ async def test_the_french_bottom_bar_fits_a_390_px_phone(page: Any, sign_in: Sig
         # Inside its own entry, which is a comfortable target for a thumb.
         assert label["itemLeft"] <= label["left"] and label["right"] <= label["itemRight"], label
         assert label["width"] >= 44 and label["height"] >= 44, label
-    for before, after in zip(labels, labels[1:], strict=False):
+    for before, after in itertools.pairwise(labels):
         assert before["right"] <= after["left"], f"{before['text']} touches {after['text']}"
         assert before["itemRight"] <= after["itemLeft"] + 0.5, (before, after)
     await screenshot(page, "bottom-bar-fr-390")
