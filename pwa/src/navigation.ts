@@ -11,6 +11,8 @@ export interface NavItem {
   owns?: readonly string[];
   /** Roles that see the entry; every staff role when absent. */
   roles?: readonly string[];
+  /** Shown as an icon in the top bar rather than in the bottom bar (which fits five entries). */
+  inHeader?: boolean;
 }
 
 export const NAV_ITEMS: readonly NavItem[] = [
@@ -19,12 +21,17 @@ export const NAV_ITEMS: readonly NavItem[] = [
   { path: paths.store, label: "nav.store", icon: "pin" },
   { path: paths.orders, label: "nav.orders", icon: "receipt" },
   { path: paths.stock, label: "nav.stock", icon: "box", owns: [paths.outbox] },
-  { path: paths.account, label: "nav.account", icon: "person" },
+  { path: paths.account, label: "nav.account", icon: "person", inHeader: true },
 ];
 
 function under(pathname: string, prefix: string): boolean {
   if (prefix === "/") return pathname === "/";
   return pathname === prefix || pathname.startsWith(prefix + "/");
+}
+
+/** The entries `role` sees, in the bottom bar (default) or in the top bar. */
+export function navItemsFor(role: string | undefined, inHeader = false, items: readonly NavItem[] = NAV_ITEMS): NavItem[] {
+  return items.filter((item) => !!item.inHeader === inHeader && (!item.roles || (role !== undefined && item.roles.includes(role))));
 }
 
 /** The entry a path belongs to (`/orders/X` lights "Orders"), or null for none. */

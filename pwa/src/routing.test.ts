@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { activeNavPath } from "./navigation";
+import { activeNavPath, navItemsFor } from "./navigation";
 import { matchRoute, paths } from "./routes";
 import { isAppRoute } from "./sw-routes";
 
@@ -50,5 +50,17 @@ describe("activeNavPath", () => {
     expect(activeNavPath("/stock/TEE-BLK-M")).toBe("/stock");
     expect(activeNavPath("/outbox")).toBe("/stock");
     expect(activeNavPath("/nowhere")).toBeNull();
+  });
+});
+
+describe("navItemsFor", () => {
+  it("keeps the bottom bar to five entries at most, the account going to the top bar", () => {
+    for (const role of ["admin", "manager", "associate"]) {
+      expect(navItemsFor(role).length).toBeLessThanOrEqual(5);
+      expect(navItemsFor(role).map((item) => item.path)).not.toContain("/account");
+      expect(navItemsFor(role, true).map((item) => item.path)).toEqual(["/account"]);
+    }
+    expect(navItemsFor("associate").map((item) => item.path)).not.toContain("/dashboard");
+    expect(navItemsFor("manager").map((item) => item.path)).toContain("/dashboard");
   });
 });

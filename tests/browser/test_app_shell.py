@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import itertools
 from typing import Any
 
 from playwright.async_api import expect
@@ -100,3 +101,45 @@ async def test_first_page_loads_at_most_50_kb_of_javascript(
     assert total <= FIRST_ROUTE_BUDGET, f"{total} bytes gzip: {sorted(scripts)}"
     # Later screens are their own chunks, loaded when opened.
     assert not any("StockSearch" in url or "SkuPage" in url for url in scripts)
+
+
+# Each label of the bottom bar: the box of its text, how many lines it takes, and whether
+# its text is cut (an ellipsis hides letters).
+_LABELS = """nav => [...nav.querySelectorAll('.bottomnav__item')].map(item => {
+  const label = item.querySelector('span');
+  const range = document.createRange();
+  range.selectNodeContents(label);
+  const text = range.getBoundingClientRect();
+  const box = item.getBoundingClientRect();
+  return {
+    text: label.textContent,
+    lines: new Set([...range.getClientRects()].map(r => Math.round(r.top))).size,
+    cut: label.scrollWidth > label.clientWidth, natural: label.scrollWidth,
+    left: text.left, right: text.right, itemLeft: box.left, itemRight: box.right,
+    width: box.width, height: box.height,
+  };
+})"""
+
+
+async def test_the_french_bottom_bar_fits_a_390_px_phone(page: Any, sign_in: SignIn) -> None:
+    await sign_in(page, MANAGER)  # a manager sees every entry: five, the account in the top bar
+    await expect(page.locator("html")).to_have_attribute("lang", "fr")
+    assert page.viewport_size == {"width": 390, "height": 844}
+    nav = page.get_by_role("navigation", name="Navigation principale")
+    await expect(nav.locator(".bottomnav__item")).to_have_count(5)
+    await expect(page.locator(".topbar").get_by_role("link", name="Compte")).to_be_visible()
+
+    labels = await nav.evaluate(_LABELS)
+
+    assert [label["text"] for label in labels] == [
+        "Accueil", "Activité", "Magasin", "Commandes", "Stock"]
+    for label in labels:
+        assert label["lines"] == 1, f"{label['text']} wraps"
+        assert not label["cut"], f"{label['text']} is cut: {label}"
+        # Inside its own entry, which is a comfortable target for a thumb.
+        assert label["itemLeft"] <= label["left"] and label["right"] <= label["itemRight"], label
+        assert label["width"] >= 44 and label["height"] >= 44, label
+    for before, after in itertools.pairwise(labels):
+        assert before["right"] <= after["left"], f"{before['text']} touches {after['text']}"
+        assert before["itemRight"] <= after["itemLeft"] + 0.5, (before, after)
+    await screenshot(page, "bottom-bar-fr-390")

@@ -327,3 +327,42 @@ async def test_a_manager_sees_where_routing_sent_the_order_and_why(
     await expect(reason).to_contain_text(location)
     [winner] = [c for c in decision["candidates"] if c["code"] == location]
     await expect(chosen.locator(".candidate__reason")).to_have_text(winner["reason"])
+
+async def test_the_order_page_reads_in_french_with_every_amount_tax_included(
+    page: Any, sign_in: SignIn, demo_server: DemoServer, web_key: str
+) -> None:
+    order = await capture(demo_server, web_key)
+    number = order["number"]
+    async with api_as(demo_server) as client:
+        response = await client.post(f"/api/orders/{number}/notes", json={"text": "Client rappelé"})
+        assert response.status_code == 200, response.text
+    # The API keeps net subtotal and shipping; a manager reads prices tax included.
+    assert (order["totals"]["subtotal"], order["totals"]["shipping"]) == (542, 408)
+
+    await sign_in(page, MANAGER, f"/orders/{number}")
+    await expect(page.get_by_role("heading", level=1)).to_have_text(f"Commande {number}")
+
+    amounts = page.locator(".totals")
+    await expect(page.locator(".line [data-line-total]")).to_have_text("6,50\N{NO-BREAK SPACE}€")
+    for name, label, value in [("goods", r"Articles TTC", "6,50"),
+                               ("shipping", r"Livraison TTC", "4,90"),
+                               ("total", r"Total TTC", "11,40"),
+                               ("vat", r"dont TVA \(20\s?%\)", "1,90"),
+                               ("excl-tax", r"Total HT", "9,50")]:
+        row = amounts.locator(f'[data-amount="{name}"]')
+        await expect(row.locator("dt")).to_have_text(re.compile(f"^{label}$"))
+        await expect(row.locator("dd")).to_have_text(f"{value}\N{NO-BREAK SPACE}€")
+    await expect(amounts).not_to_contain_text("4,08")
+
+    # The history in words: what happened, and who did it, never a raw key.
+    captured = page.locator('.timeline__event[data-type="order.captured"]')
+    await expect(captured.locator(".timeline__what")).to_have_text("Commande reçue")
+    await expect(captured.locator(".timeline__who")).to_have_text(
+        re.compile(r"^Boutique en ligne \(clé API « web-\w+ »\)$"))
+    note = page.locator('.timeline__event[data-type="order.note_added"]')
+    await expect(note.locator(".timeline__note")).to_have_text("Client rappelé")
+    await expect(note.locator(".timeline__who")).to_have_text(MANAGER.username)
+    timeline = page.locator(".timeline")
+    for raw in ("order.captured", "key:", "staff:"):
+        await expect(timeline).not_to_contain_text(raw)
+    await screenshot(page, "order-amounts-timeline-fr")

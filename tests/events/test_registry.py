@@ -136,9 +136,16 @@ def test_the_pwa_event_types_are_generated_from_the_registry() -> None:
     assert GENERATED.read_text() == export.render()
 
 
+CATALOGUES = ("{language}.ts", "events.{language}.ts", "routing.{language}.ts")
+
+
 def _catalogue_keys(language: str) -> set[str]:
-    text = (PWA / "i18n" / f"{language}.ts").read_text()
-    return set(re.findall(r'^\s*"([^"]+)":', text, re.MULTILINE))
+    """The message keys of a language: its catalogue and the parts spread into it."""
+    keys: set[str] = set()
+    for name in CATALOGUES:
+        text = (PWA / "i18n" / name.format(language=language)).read_text()
+        keys |= set(re.findall(r'^\s*"([^"]+)":', text, re.MULTILINE))
+    return keys
 
 
 @pytest.mark.parametrize("language", ["fr", "en"])
@@ -150,7 +157,7 @@ def test_every_event_type_has_its_label_in_the_pwa(language: str) -> None:
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_the_pwa_labels_no_event_type_that_does_not_exist(language: str) -> None:
     labelled = {key: match.group(2) for key in _catalogue_keys(language)
-                if (match := re.fullmatch(r"(\w+)\.event\.(.+)", key))}
+                if (match := re.fullmatch(r"(event)\.(.+)", key))}
     assert {key for key, name in labelled.items()
             if name not in REGISTERED or EventType(name).label_key != key} == set()
 
@@ -164,7 +171,7 @@ def test_the_pwa_names_no_event_type_that_does_not_exist() -> None:
                if key.startswith("outbox.action.")}
     unknown = set()
     for path in sorted(PWA.rglob("*.ts*")):
-        if path == GENERATED or (path.parent.name == "i18n" and path.stem in ("fr", "en")):
+        if path == GENERATED or (path.parent.name == "i18n" and path.stem in ("fr", "en", "events.fr", "events.en")):
             continue
         for name in re.findall(r"""["'`]([a-z]+\.[a-z0-9_]+)["'`]""", path.read_text()):
             if (LOOKS_LIKE_EVENT.match(name) and name not in REGISTERED

@@ -63,8 +63,8 @@ class EventType(StrEnum):
     @property
     def label_key(self) -> str:
         """The key of the staff's words for it in the PWA's catalogues (pwa/src/i18n):
-        ``order.event.fulfillment.packed`` is shown on the order's timeline."""
-        return f"{self.topic}.event.{self.value}"
+        ``event.fulfillment.packed`` is shown on the order's timeline."""
+        return f"event.{self.value}"
 
 
 @dataclass(frozen=True, slots=True)

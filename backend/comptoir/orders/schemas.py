@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 import msgspec
 
+from comptoir.events.actors import ActorOut
+
 __all__ = [
     "AddressIn",
     "AddressOut",
@@ -209,7 +211,8 @@ class EventOut(msgspec.Struct, frozen=True, kw_only=True):
     seq: int | None
     type: str
     at: dt.datetime
-    actor: str
+    actor: str  # as stored: ``staff:<username>``, ``key:<name>``, ``customer``…
+    by: ActorOut  # the actor for people: a name and a store, or a system and its channel
     data: dict[str, Any]
 
 

@@ -30,7 +30,6 @@ from comptoir.errors import Conflict, Forbidden, InvalidInput, NotFound
 from comptoir.events.models import Event
 from comptoir.events.service import (
     announce_committed,
-    events_after,
     outbox_wakeup,
     record_event,
     recorded_by_sql,
@@ -64,6 +63,7 @@ from comptoir.orders.schemas import (
     OrderSummary,
     TotalsOut,
 )
+from comptoir.orders.timeline import order_timeline
 from comptoir.routing import scoring
 from comptoir.routing import service as routing
 
@@ -919,9 +919,7 @@ async def render(session: AsyncSession, order: Order) -> OrderOut:
 
 
 async def order_events(session: AsyncSession, number: str) -> list[EventOut]:
-    events = await events_after(session, 0, topic="order", subject=number, limit=1000)
-    return [EventOut(seq=e.seq, type=e.type, at=e.at, actor=e.actor, data=e.data)
-            for e in events]
+    return await order_timeline(session, number)
 
 
 async def order_detail(session: AsyncSession, number: str, principal: Principal) -> OrderDetailOut:

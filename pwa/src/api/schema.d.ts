@@ -749,6 +749,13 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** ActorOut */
+        ActorOut: {
+            /** @enum {string} */
+            kind: "staff" | "system" | "customer" | "comptoir" | "import" | "unknown";
+            name?: string | null;
+            place?: string | null;
+        };
         /** AddressIn */
         AddressIn: {
             city: string;
@@ -920,6 +927,7 @@ export interface components {
             actor: string;
             /** Format: date-time */
             at: string;
+            by: components["schemas"]["ActorOut"];
             data: {
                 [key: string]: unknown;
             };

@@ -9,6 +9,7 @@ interface Props {
   class?: string;
   "aria-current"?: "page" | undefined;
   "aria-label"?: string;
+  title?: string;
 }
 
 export function Link({ href, children, ...rest }: Props) {

@@ -5,7 +5,7 @@ import type { ComponentChildren } from "preact";
 import { describeError } from "../api/problem";
 import { locale, t } from "../i18n";
 import { roleLabel } from "../i18n/labels";
-import { activeNavPath, NAV_ITEMS } from "../navigation";
+import { activeNavPath, navItemsFor } from "../navigation";
 import { currentPath } from "../state/router";
 import { me, signOut } from "../state/session";
 import { Banners } from "./Banners";
@@ -14,6 +14,7 @@ import { Link } from "./Link";
 
 function Header() {
   const who = me.value;
+  const active = activeNavPath(currentPath.value);
   const busy = useSignal(false);
   const error = useSignal<string | null>(null);
   const onSignOut = async () => {
@@ -42,6 +43,18 @@ function Header() {
           </span>
         </div>
       )}
+      {navItemsFor(who?.role, true).map((item) => (
+        <Link
+          key={item.path}
+          href={item.path}
+          class="icon-button"
+          aria-label={t(item.label)}
+          title={t(item.label)}
+          aria-current={item.path === active ? "page" : undefined}
+        >
+          <Icon name={item.icon} />
+        </Link>
+      ))}
       <button
         type="button"
         class="icon-button"
@@ -64,7 +77,7 @@ function Header() {
 function BottomNav() {
   const who = me.value;
   const active = activeNavPath(currentPath.value);
-  const items = NAV_ITEMS.filter((item) => !item.roles || (who && item.roles.includes(who.role)));
+  const items = navItemsFor(who?.role);
   return (
     <nav class="bottomnav" aria-label={t("nav.label")}>
       {items.map((item) => (

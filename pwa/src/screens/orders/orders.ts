@@ -79,3 +79,6 @@ export function todayRange(now: Date = new Date()): { from: string; to: string }
   end.setDate(end.getDate() + 1);
   return { from: start.toISOString(), to: end.toISOString() };
 }
+
+/** Roles that change orders and see how they were routed (the API enforces the same). */
+export const MANAGERS: ReadonlySet<string> = new Set(["manager", "admin"]);

@@ -1,0 +1,37 @@
+/**
+ * What happened and who did it, in English: `event.<type>` for each type of the server's
+ * registry (comptoir/events/types.py; a test keeps them in step), and the actors' words.
+ */
+export const eventsEn = {
+  "event.order.captured": "Order received",
+  "event.order.awaiting_capacity": "Waiting for capacity",
+  "event.order.routed": "Routed: capacity freed",
+  "event.order.held": "Put on hold",
+  "event.order.released": "Released",
+  "event.order.cancelled": "Cancelled",
+  "event.order.lines_cancelled": "Some units cancelled",
+  "event.order.note_added": "Note",
+  "event.order.edited": "Edited",
+  "event.fulfillment.picking": "Picking started",
+  "event.fulfillment.packed": "Packed",
+  "event.fulfillment.shipped": "Shipped",
+  "event.fulfillment.ready_for_pickup": "Ready for pickup",
+  "event.fulfillment.handed_over": "Handed over to the customer",
+  "event.fulfillment.rejected": "Units refused by the store",
+  "event.fulfillment.customer_arrived": "Customer at the store",
+  "event.fulfillment.pickup_reminder_sent": "Pickup reminder sent",
+  "event.fulfillment.cancelled": "Not collected in time: cancelled",
+  "event.fulfillment.sent_to_3pl": "Sent to the logistics provider",
+  "event.fulfillment.tracking_updated": "Parcel tracking updated",
+  "event.inventory.changed": "Stock changed",
+  "event.catalog.product_created": "Product created",
+  "event.catalog.product_updated": "Product updated",
+  "event.catalog.product_activated": "Product put on sale",
+  "event.catalog.product_deactivated": "Product withdrawn from sale",
+  "actor.customer": "The customer",
+  "actor.comptoir": "Comptoir",
+  "actor.staffAt": "{name}, {place}",
+  "actor.key": "API key “{name}”",
+  "actor.keyFor": "{place} (API key “{name}”)",
+  "actor.import": "Import “{name}”",
+} as const;
