@@ -24,6 +24,7 @@ from comptoir.seed.catalog import (
 )
 from comptoir.seed.configuration import seed_configuration
 from comptoir.seed.demo import DemoRetailer, load_demo
+from comptoir.seed.history import seed_history
 from comptoir.seed.report import SeedReport, build_report, print_report
 from comptoir.settings import Settings
 
@@ -56,6 +57,7 @@ async def seed_demo(settings: Settings, demo: DemoRetailer | None = None) -> See
     await seed_configuration(demo, created)
     config.invalidate()
     await seed_catalog_and_stock(settings, demo, created)
+    await seed_history(settings, demo, created)
     return await build_report(settings, demo, created)
 
 

@@ -46,8 +46,10 @@ async def seed_configuration(demo: DemoRetailer, created: dict[str, int]) -> Non
     from comptoir.auth.service import create_staff
     from comptoir.config.models import (
         Carrier,
+        ChannelSafetyStock,
         Company,
         Location,
+        RoutingPolicy,
         SalesChannel,
         ShippingRate,
         TaxRate,
@@ -94,6 +96,17 @@ async def seed_configuration(demo: DemoRetailer, created: dict[str, int]) -> Non
         if carriers:
             await Carrier.insert(*carriers)
         created["carriers"] = len(carriers)
+
+        # The routing policy: one row, added only when there is none (the admin's edits stay).
+        if await RoutingPolicy.count() == 0:
+            await RoutingPolicy(**msgspec.structs.asdict(demo.routing_policy)).save()
+            channel_ids = {r["code"]: r["id"] for r in await SalesChannel.select()}
+            rules = [ChannelSafetyStock(channel=channel_ids[rule.channel], location=None,
+                                        units=rule.units)
+                     for rule in demo.channel_safety_stock if rule.channel in channel_ids]
+            if rules:
+                await ChannelSafetyStock.insert(*rules)
+            created["routing_policy"] = 1
 
         have = {r["username"] for r in await BaseUser.select(BaseUser.username)}
         staff = [s for s in demo.staff if s.username not in have]

@@ -13,6 +13,8 @@ __all__ = [
     "DemoRetailer",
     "FamilySpec",
     "LocationSpec",
+    "RoutingPolicySpec",
+    "SafetyStockSpec",
     "ShippingRateSpec",
     "StaffSpec",
     "TaxRateSpec",
@@ -86,6 +88,26 @@ class StaffSpec(msgspec.Struct, frozen=True, kw_only=True):
     email: str = ""
 
 
+class RoutingPolicySpec(msgspec.Struct, frozen=True, kw_only=True):
+    """The demo's routing policy, a row of ``config_routing_policy`` the admin edits."""
+
+    distance_weight: float
+    shipping_cost_weight: float
+    priority_weight: float
+    split_penalty: float
+    max_splits: int
+    stores_may_ship: bool
+    default_store_capacity: int | None = None
+    capacity_applies_to_pickups: bool = False
+
+
+class SafetyStockSpec(msgspec.Struct, frozen=True, kw_only=True):
+    """Units of every SKU kept back from a channel's orders (at every location)."""
+
+    channel: str
+    units: int
+
+
 class FamilySpec(msgspec.Struct, frozen=True, kw_only=True):
     """A product type: each model comes in some of the colours, each colourway in every size."""
 
@@ -109,6 +131,8 @@ class DemoRetailer(msgspec.Struct, frozen=True, kw_only=True):
     tax_rates: list[TaxRateSpec]
     locations: list[LocationSpec]
     channels: list[ChannelSpec]
+    routing_policy: RoutingPolicySpec
+    channel_safety_stock: list[SafetyStockSpec] = []
     staff: list[StaffSpec]
     colours: dict[str, str]  # colour name -> the three letters used in SKUs
     families: list[FamilySpec]

@@ -24,12 +24,13 @@ class SeedReport(msgspec.Struct, kw_only=True):
     stock_levels: int = 0
     stocked_locations: int = 0
     units: int = 0
+    orders: int = 0
+    order_days: int = 0
     created: dict[str, int] = {}
 
     @property
     def changed_anything(self) -> bool:
         return any(self.created.values())
-
 
 
 async def build_report(
@@ -42,6 +43,7 @@ async def build_report(
     from comptoir.config.models import TaxRate
     from comptoir.db.engine import create_engine, make_sessionmaker
     from comptoir.inventory.models import InventoryLevel
+    from comptoir.orders.models import Order
 
     locations = await config.list_locations()
     company = await config.company()
@@ -65,10 +67,13 @@ async def build_report(
                 func.coalesce(func.sum(InventoryLevel.on_hand), 0),
             ))).one()
             report.stock_levels, report.stocked_locations, report.units = levels, stocked, units
+            first, last = (await session.execute(
+                select(func.min(Order.created_at), func.max(Order.created_at)))).one()
+            report.orders = await session.scalar(select(func.count()).select_from(Order)) or 0
+            report.order_days = (last - first).days + 1 if first and last else 0
     finally:
         await engine.dispose()
     return report
-
 
 
 def print_report(report: SeedReport, demo: DemoRetailer) -> None:
@@ -83,6 +88,7 @@ def print_report(report: SeedReport, demo: DemoRetailer) -> None:
     print(f"  catalog     {report.products} products, {report.skus} SKUs")
     print(f"  stock       {report.units} units in {report.stock_levels} levels "
           f"at {report.stocked_locations} locations")
+    print(f"  orders      {report.orders} over {report.order_days} days")
     print()
     print("Demo logins (sign in at / and, for the admin, at /admin/):")
     for member in demo.staff:
