@@ -61,6 +61,7 @@ class _Replay:
         self.orders: dict[str, PlannedOrder] = {}
         self.progress: dict[str, _Progress] = {}
         self.failed: set[str] = set()
+        self.queues: dict[str, dict[str, Json]] = {}  # location -> order number -> its work
 
     def _at(self, location: str) -> httpx.AsyncClient:
         return self.associate if location == self.associate_location else self.manager
@@ -136,21 +137,25 @@ class _Replay:
         return progress.fulfillments
 
     async def _find(self, location: str, number: str) -> Json | None:
-        cursor: str | None = None
-        while True:
-            params = {"location": location, "limit": "100", **({"cursor": cursor} if cursor
-                                                              else {})}
-            response = await self.manager.get("/api/fulfillments", params=params)
-            if response.status_code >= 400:
-                raise _Refused(f"queue of {location}: {response.status_code}")
-            page = response.json()
-            for item in page["items"]:
-                if item["order_number"] == number and item["status"] != "cancelled":
-                    found: Json = item
-                    return found
-            cursor = page["next_cursor"]
-            if cursor is None:
-                return None
+        """The order's fulfillment at ``location``, from the location's queue as last read;
+        read again (every page) only when the order is not in it yet."""
+        if number not in self.queues.get(location, {}):
+            queue: dict[str, Json] = {}
+            cursor: str | None = None
+            while True:
+                params = {"location": location, "limit": "100",
+                          **({"cursor": cursor} if cursor else {})}
+                response = await self.manager.get("/api/fulfillments", params=params)
+                if response.status_code >= 400:
+                    raise _Refused(f"queue of {location}: {response.status_code}")
+                page = response.json()
+                queue.update((item["order_number"], item) for item in page["items"]
+                             if item["status"] != "cancelled")
+                cursor = page["next_cursor"]
+                if cursor is None:
+                    break
+            self.queues[location] = queue
+        return self.queues[location].get(number)
 
     async def _work(self, step: Step, location: str, work: Json, progress: _Progress) -> None:
         client, path = self._at(location), f"/api/fulfillments/{work['id']}"

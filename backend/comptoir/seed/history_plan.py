@@ -205,9 +205,10 @@ def plan_history(now: dt.datetime, ship_skus: Sequence[str],
     n = 0
     for days_ago in range(HISTORY_DAYS, -1, -1):
         day = today - dt.timedelta(days=days_ago)
-        # Busier at weekends, and busier lately (the shop is growing).
-        count = 1 + draw("count", day.isoformat()) % 3 + (day.weekday() >= 5)
-        count += (HISTORY_DAYS - days_ago) // 15
+        # Busier at weekends, and busier lately (the shop is growing; the last days fill
+        # the dashboard's "today" and its work in progress).
+        count = 1 + draw("count", day.isoformat()) % 2 + (day.weekday() >= 5)
+        count += 3 if days_ago <= 2 else (HISTORY_DAYS - days_ago) // 15
         for _ in range(count):
             n += 1
             key = str(n)
@@ -238,7 +239,8 @@ def plan_history(now: dt.datetime, ship_skus: Sequence[str],
             if days_ago <= 1 and fate != "held":
                 # The last two days' work is not all done: some wait to be picked, packed or
                 # collected (the dashboard's "to do").
-                journey = journey[:len(journey) - draw("backlog", key) % 3]
+                undone = draw("backlog", key) % 3 + (days_ago == 0 and fate != "cancelled")
+                journey = journey[:max(0, len(journey) - undone)]
             steps = [Step(placed, ref, "capture")]
             steps.extend(Step(at, ref, kind)
                          for at, kind in takewhile(lambda step: step[0] < now, journey))
