@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import sys
 from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -82,10 +83,11 @@ class _Replay:
                 await self._capture(self.orders[step.ref])
             else:
                 await self._follow(step)
-        except _Refused:
+        except _Refused as refused:
             # The shop said no (stock gone, a state it cannot leave): the order stays as it is,
-            # as it would in a shop; the rest of the month goes on.
+            # as it would in a shop, and the rest of the month goes on; said, not hidden.
             self.failed.add(step.ref)
+            print(f"seed-demo: {step.ref} ({step.kind}) was refused: {refused}", file=sys.stderr)
 
     async def _capture(self, order: PlannedOrder) -> None:
         address = order.address
