@@ -207,8 +207,8 @@ def plan_history(now: dt.datetime, ship_skus: Sequence[str],
         day = today - dt.timedelta(days=days_ago)
         # Busier at weekends, and busier lately (the shop is growing; the last days fill
         # the dashboard's "today" and its work in progress).
-        count = 1 + draw("count", day.isoformat()) % 2 + (day.weekday() >= 5)
-        count += 3 if days_ago <= 2 else (HISTORY_DAYS - days_ago) // 15
+        count = 1 + (draw("count", day.isoformat()) % 3 == 0) + (day.weekday() >= 5)
+        count += 2 if days_ago <= 2 else 0
         for _ in range(count):
             n += 1
             key = str(n)
