@@ -9,9 +9,13 @@ WORKDIR /src/pwa
 # Dependencies first, so a source change does not reinstall them.
 COPY pwa/package.json pwa/package-lock.json ./
 RUN npm ci --no-audit --no-fund --loglevel=error
+COPY pwa/schema-viewer/package.json pwa/schema-viewer/package-lock.json ./schema-viewer/
+RUN cd schema-viewer && npm ci --no-audit --no-fund --loglevel=error
 COPY pwa/ ./
 # vite.config.ts writes the build to ../backend/comptoir/static/app, i.e. /src/backend/...
 RUN npm run build
+# The /schema viewer's files, to ../backend/comptoir/static/schema-viewer.
+RUN cd schema-viewer && npm run build
 
 # --- 2. the Python package, installed into a virtual environment --------------------------------
 FROM python:3.11-slim AS build
@@ -21,6 +25,7 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY backend/ backend/
 COPY --from=pwa /src/backend/comptoir/static/app/ backend/comptoir/static/app/
+COPY --from=pwa /src/backend/comptoir/static/schema-viewer/ backend/comptoir/static/schema-viewer/
 RUN /opt/comptoir/bin/pip install .
 
 # --- 3. the image that runs ---------------------------------------------------------------------

@@ -9,11 +9,14 @@ INSTALLED := $(VENV)/.installed
 PWA_DIST := backend/comptoir/static/app
 PWA_BUILT := $(PWA_DIST)/index.html
 PWA_DEPS := pwa/node_modules/.installed
+# The API documentation's viewer (Swagger UI), served at /schema from our own files (no CDN).
+SCHEMA_VIEWER_DIR := pwa/schema-viewer
+SCHEMA_VIEWER := backend/comptoir/static/schema-viewer/swagger-ui-bundle.js
 # What the build reads: a change to any of these rebuilds the app (scripts/ and tests do not).
 PWA_SOURCES := $(shell find pwa/src pwa/public -type f -not -name '*.test.ts' 2>/dev/null) \
 	pwa/index.html pwa/vite.config.ts pwa/tsconfig.json pwa/tsconfig.sw.json
 
-.PHONY: help install pwa api-types registry-types chromium run test lint migrate seed clean
+.PHONY: help install pwa schema-viewer api-types registry-types chromium run test lint migrate seed clean
 
 help:
 	@echo "make run   - install, build the app, migrate, load demo data, serve on :8000"
@@ -39,6 +42,14 @@ $(PWA_BUILT): $(PWA_DEPS) $(PWA_SOURCES)
 
 pwa: $(PWA_BUILT)
 
+# Its own small package (swagger-ui-dist, pinned in its lock file): copied, never fetched at run time.
+$(SCHEMA_VIEWER): $(SCHEMA_VIEWER_DIR)/package.json $(SCHEMA_VIEWER_DIR)/package-lock.json \
+		$(SCHEMA_VIEWER_DIR)/copy-assets.mjs
+	cd $(SCHEMA_VIEWER_DIR) && npm ci --no-audit --no-fund --loglevel=error && npm run build
+	@test -f $@ && touch $@
+
+schema-viewer: $(SCHEMA_VIEWER)
+
 # Regenerate the PWA's typed API client from the app's OpenAPI document (commit the result).
 api-types: install $(PWA_DEPS)
 	@tmp=$$(mktemp --suffix=.json) && trap 'rm -f "$$tmp"' EXIT && \
@@ -56,7 +67,7 @@ migrate: install
 seed: migrate
 	$(VENV)/bin/comptoir seed-demo
 
-run: install pwa seed
+run: install pwa schema-viewer seed
 	$(VENV)/bin/comptoir serve --no-migrate
 
 # Browser tests drive Debian's Chromium, never a downloaded browser. As root on Debian (CI, a
@@ -67,7 +78,7 @@ chromium:
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium); \
 	fi
 
-test: install pwa chromium
+test: install pwa schema-viewer chromium
 	cd pwa && npm test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -82,4 +93,5 @@ lint: install
 	$(VENV)/bin/mypy
 
 clean:
-	rm -rf $(VENV) $(PWA_DIST) pwa/node_modules
+	rm -rf $(VENV) $(PWA_DIST) pwa/node_modules \
+		backend/comptoir/static/schema-viewer $(SCHEMA_VIEWER_DIR)/node_modules

@@ -20,7 +20,6 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.enums import ScopeType
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 from litestar.types import (
@@ -69,6 +68,7 @@ from comptoir.system.api import SystemController
 from comptoir.tracking.api import TrackingController
 from comptoir.tracking.service import proof_counter_unavailable
 from comptoir.web import spa
+from comptoir.web.api_docs import LocalSwaggerPlugin
 from comptoir.web.db_session import session_ender
 from comptoir.web.head import answer_head_as_get
 from comptoir.web.input_guard import MAX_BODY_BYTES, InputGuard
@@ -227,7 +227,7 @@ def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True)
             version=__version__,
             description="Order management for omnichannel retail.",
             path="/schema",
-            render_plugins=[ScalarRenderPlugin()],
+            render_plugins=[LocalSwaggerPlugin()],  # its files are ours: no CDN
         ),
         lifespan=[lifespan, realtime.lifespan],
         state=State(

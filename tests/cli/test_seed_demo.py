@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+import os
 import re
+import sys
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 from piccolo.apps.user.tables import BaseUser
 from sqlalchemy import text
@@ -15,6 +21,7 @@ from comptoir.seed import demo_barcode, ean13_check_digit, load_demo, plan_catal
 from comptoir.settings import load_settings
 from tests.cli.conftest import run_comptoir, scratch_database
 from tests.conftest import IS_POSTGRES
+from tests.support import free_port, stop_process, wait_ready
 
 # Metropolitan France, roughly: every demo location must be on the map there.
 FRANCE_LATITUDES = (41.3, 51.1)
@@ -75,6 +82,18 @@ async def snapshot(database_url: str, var_dir: Path) -> dict[str, Any]:
                 "levels": await rows(
                     "SELECT sku, location, on_hand, reserved FROM inventory_levels "
                     "ORDER BY sku, location"),
+                "receipts": await rows(
+                    "SELECT sku, location, quantity FROM inventory_movements "
+                    "WHERE kind = 'receipt' ORDER BY sku, location"),
+                # Every reserved unit is a unit some order holds there (and nothing else).
+                "off_reservation_levels": await rows(
+                    "SELECT l.sku, l.location FROM inventory_levels l WHERE l.reserved <> "
+                    "(SELECT COALESCE(SUM(a.quantity), 0) FROM order_allocations a "
+                    " WHERE a.sku = l.sku AND a.location = l.location)"),
+                "routing_policies": await rows(
+                    "SELECT max_splits, stores_may_ship FROM config_routing_policy"),
+                "orders": await rows(
+                    "SELECT channel, status, created_at FROM orders ORDER BY created_at"),
                 "off_ledger_levels": await rows(
                     "SELECT l.sku, l.location FROM inventory_levels l WHERE l.on_hand <> "
                     "(SELECT COALESCE(SUM(m.quantity), 0) FROM inventory_movements m "
@@ -86,6 +105,42 @@ async def snapshot(database_url: str, var_dir: Path) -> dict[str, Any]:
             }
     finally:
         await engine.dispose()
+
+
+async def what_the_dashboard_reads(env: dict[str, str], cwd: Path, username: str,
+                                   password: str) -> dict[str, list[dict[str, Any]]]:
+    """The orders API the managers' dashboard reads, from ``comptoir serve`` on the seeded
+    database: every order (page by page), the last week's, and those on hold."""
+    port, log = free_port(), cwd / "serve.log"
+    with log.open("wb") as out:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "comptoir", "serve", "--no-migrate", "--host", "127.0.0.1",
+            "--port", str(port), env={**os.environ, **env}, cwd=cwd, stdout=out, stderr=out)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        await wait_ready(url, process, lambda: log.read_text(errors="replace")[-3000:])
+        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+            signed_in = await client.post("/api/auth/login",
+                                          json={"username": username, "password": password})
+            assert signed_in.status_code == 200, signed_in.text
+
+            async def orders(**query: str) -> list[dict[str, Any]]:
+                items: list[dict[str, Any]] = []
+                cursor: dict[str, str] = {}
+                while True:
+                    page = await client.get("/api/orders", params={"limit": "100", **query,
+                                                                   **cursor})
+                    assert page.status_code == 200, page.text
+                    items.extend(page.json()["items"])
+                    if not page.json()["next_cursor"]:
+                        return items
+                    cursor = {"cursor": page.json()["next_cursor"]}
+
+            week_ago = (dt.datetime.now(dt.UTC) - dt.timedelta(days=7)).isoformat()
+            return {"all": await orders(), "last_week": await orders(**{"from": week_ago}),
+                    "on_hold": await orders(status="on_hold")}
+    finally:
+        await stop_process(process)
 
 
 @pytest.mark.parametrize("database", [
@@ -139,13 +194,21 @@ async def test_seed_demo_loads_a_french_retailer_once(tmp_path: Path, database: 
             assert price > 0 and currency == "EUR" and weight_g > 0, sku
         assert len({v[1] for v in data["variants"]}) == len(data["variants"])
 
-        # Stock at every location, every unit of it in the ledger.
+        # Stock at every location, every unit of it in the ledger: one opening receipt per
+        # level, then the month's sales; what is reserved is what the open orders hold.
         stocked = {level[1] for level in data["levels"]}
         assert stocked == {loc[0] for loc in data["locations"]}
-        assert all(level[2] > 0 and level[3] == 0 for level in data["levels"])
+        assert [(r[0], r[1]) for r in data["receipts"]] == [(lv[0], lv[1]) for lv in data["levels"]]
+        assert all(receipt[2] > 0 for receipt in data["receipts"])
+        assert all(level[2] >= level[3] >= 0 for level in data["levels"])  # never oversold
         assert {level[0] for level in data["levels"]} == {v[0] for v in data["variants"]}
         assert data["off_ledger_levels"] == []
-        assert data["movements"] == [("receipt", len(data["levels"]))]
+        assert data["off_reservation_levels"] == []
+        movements = dict(data["movements"])
+        assert movements.pop("receipt") == len(data["levels"])
+        assert set(movements) == {"sale"}, movements
+        # The routing policy is a row the admin can edit, not Comptoir's invisible defaults.
+        assert len(data["routing_policies"]) == 1
 
         # One account per role, and the logins printed are the ones that work.
         roles = {member[1]: member for member in data["staff"]}
@@ -159,6 +222,20 @@ async def test_seed_demo_loads_a_french_retailer_once(tmp_path: Path, database: 
         for role, (username, password) in printed.items():
             assert roles[role][0] == username
             assert password_matches(password, roles[role][3]), role
+
+        # A month of history from every channel, in every state, on most days of the month.
+        orders = data["orders"]
+        assert {order[0] for order in orders} == {"web", "marketplace", "pos", "phone"}
+        assert {"shipped", "completed", "cancelled", "on_hold"} <= {order[1] for order in orders}
+        assert len({str(order[2])[:10] for order in orders}) >= 20
+        assert re.search(rf"orders\s+{len(orders)} over (2[89]|3[01]) days", first.stdout)
+        # ... and the managers' dashboard shows it: not all zeros.
+        board = await what_the_dashboard_reads(env, tmp_path, *printed["manager"])
+        assert len(board["all"]) == len(orders)
+        assert len({row["status"] for row in board["all"]}) >= 4
+        assert len({row["created_at"][:10] for row in board["all"]}) >= 20
+        assert board["last_week"] and board["on_hold"]
+        assert {row["channel"] for row in board["last_week"]} >= {"web", "marketplace"}
 
         # Again: nothing changes, and it says so, with the same logins.
         second = await run_comptoir("seed-demo", env=env, cwd=tmp_path)
@@ -190,3 +267,27 @@ def test_the_demo_catalog_is_the_same_on_every_run_and_complete() -> None:
     duvet = next(p for p in catalog if p.name.startswith("Housse de couette Lina"))
     prices = [v.price for v in duvet.variants]
     assert prices == sorted(prices) and prices[0] < prices[-1]
+
+
+def test_the_months_history_is_the_same_for_the_same_moment_and_never_in_the_future() -> None:
+    from comptoir.seed.history import _plan
+    from comptoir.seed.history_plan import HISTORY_DAYS
+
+    demo = load_demo()
+    now = dt.datetime(2026, 6, 17, 15, 30, tzinfo=dt.UTC)  # a Wednesday afternoon
+    orders = _plan(demo, now)
+    assert _plan(demo, now) == orders
+    assert len({order.ref for order in orders}) == len(orders)
+    assert {order.channel for order in orders} == {"web", "marketplace", "pos", "phone"}
+    steps = [step for order in orders for step in order.steps]
+    assert all(now - dt.timedelta(days=HISTORY_DAYS + 1) < step.at < now for step in steps)
+    for order in orders:
+        assert order.steps[0].kind == "capture" and order.steps[0].at == order.placed_at
+        assert [s.at for s in order.steps] == sorted(s.at for s in order.steps), order.ref
+    # Every fate, and the recent orders half-way through theirs.
+    last = {order.steps[-1].kind for order in orders}
+    assert {"ship", "handover", "cancel", "hold"} <= last
+    assert last & {"capture", "pick", "pack", "ready", "ship_part"}
+    # People order at the hours they shop (Paris time), not at 4 in the morning.
+    hours = {order.placed_at.astimezone(ZoneInfo("Europe/Paris")).hour for order in orders}
+    assert hours <= set(range(7, 24))

@@ -110,3 +110,103 @@ async def test_an_admin_sets_the_channels_id_check_amount_in_the_admin(
         await SalesChannel.update({SalesChannel.id_check_above: None}).where(
             SalesChannel.code == "web")
         config.invalidate()
+
+
+async def test_the_admin_names_tables_and_columns_in_the_retailers_words_in_french_and_english(
+    anon: httpx.AsyncClient, world: World
+) -> None:
+    assert (await admin_sign_in(anon, world.users["admin"], PASSWORD)).status_code == 200
+    french = {"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.8"}
+    english = {"Accept-Language": "en-GB,en;q=0.9"}
+
+    tables = (await anon.get("/admin/api/tables/")).json()
+    assert {"config_routing_policy", "config_staff_profile", "piccolo_user"} <= set(tables)
+    menu = (await anon.get("/admin/api/tables/grouped/", headers=french)).json()["grouped"]
+    assert "config_location" in menu["Réseau : magasins, entrepôts, transporteurs"]
+    assert "config_routing_policy" in menu["Attribution des commandes"]
+    assert set(menu["Personnel"]) == {"config_staff_profile", "piccolo_user"}
+    menu = (await anon.get("/admin/api/tables/grouped/", headers=english)).json()["grouped"]
+    assert "config_routing_policy" in menu["Order routing"]
+
+    location = (await anon.get("/admin/api/tables/config_location/schema/",
+                               headers=french)).json()
+    titles = {name: column["title"] for name, column in location["properties"].items()}
+    assert titles["name"] == "Nom" and titles["postal_code"] == "Code postal"
+    assert titles["serves_pickups"] == "Retrait en magasin"
+    assert titles["daily_order_capacity"] == "Capacité (commandes par jour)"
+    assert location["extra"]["help_text"].startswith("Magasins et entrepôts — ")
+    policy = (await anon.get("/admin/api/tables/config_routing_policy/schema/",
+                             headers=english)).json()
+    assert policy["properties"]["max_splits"]["title"] == "Most locations per order"
+    assert policy["properties"]["max_splits"]["extra"]["help_text"] == "1: never split."
+    # Without a language, English (the ID-check help a channel's page has always shown).
+    channel = (await anon.get("/admin/api/tables/config_channel/schema/")).json()
+    assert channel["properties"]["id_check_above"]["title"] == "ID check above"
+
+
+async def test_the_admin_shows_what_a_foreign_key_points_to_by_name(
+    anon: httpx.AsyncClient, world: World
+) -> None:
+    assert (await admin_sign_in(anon, world.users["admin"], PASSWORD)).status_code == 200
+    profiles = await anon.get("/admin/api/tables/config_staff_profile/",
+                              params={"__readable": "true", "__page_size": "100"})
+    assert profiles.status_code == 200, profiles.text
+    by_user = {row["user_readable"]: row for row in profiles.json()["rows"]}
+    associate = by_user[world.users["associate"]]
+    assert associate["location_readable"] == "Comptoir Lyon Presqu'île"
+    assert by_user[world.users["manager"]]["location_readable"] in (None, "")
+
+    rates = await anon.get("/admin/api/tables/config_shipping_rate/",
+                           params={"__readable": "true"})
+    assert {row["channel_readable"] for row in rates.json()["rows"]} == {
+        "Boutique en ligne"}
+
+
+async def test_a_staff_member_is_added_and_changed_in_one_form(
+    anon: httpx.AsyncClient, world: World
+) -> None:
+    from piccolo.apps.user.tables import BaseUser
+
+    from comptoir.config.models import StaffProfile
+
+    assert (await admin_sign_in(anon, world.users["admin"], PASSWORD)).status_code == 200
+    csrf = {"X-CSRFToken": anon.cookies["csrftoken"], "Accept-Language": "fr"}
+    forms = (await anon.get("/admin/api/forms/")).json()
+    [form] = [f for f in forms if f["name"] == "Membre du personnel (staff member)"]
+    path = f"/admin/api/forms/{form['slug']}/"
+    schema = (await anon.get(f"{path}schema/")).json()
+    assert {"username", "role", "location", "email", "active", "password"} <= set(
+        schema["properties"])
+
+    try:
+        created = await anon.post(path, headers=csrf, json={
+            "username": "lea", "role": "associate", "location": "ST-PARIS-01",
+            "email": "lea@example.fr", "password": "vendeuse-2026"})
+        assert created.status_code == 200, created.text
+        assert "créé" in created.text
+
+        # Promoted to manager, moved to Lyon, new e-mail: account and profile, at once.
+        changed = await anon.post(path, headers=csrf, json={
+            "username": "lea", "role": "admin", "location": "ST-LYON-01",
+            "email": "lea.martin@example.fr", "active": True})
+        assert changed.status_code == 200, changed.text
+        user = await BaseUser.select().where(BaseUser.username == "lea").first()
+        assert user is not None
+        assert user["email"] == "lea.martin@example.fr" and user["admin"] and user["active"]
+        profile = await StaffProfile.select(StaffProfile.role,
+                                            StaffProfile.location.code.as_alias("code")).where(
+            StaffProfile.user == user["id"]).first()
+        assert profile == {"role": "admin", "code": "ST-LYON-01"}
+
+        # A refusal says why, in the form, and changes nothing.
+        refused = await anon.post(path, headers=csrf, json={
+            "username": "lea", "role": "associate", "location": None, "email": ""})
+        assert refused.status_code == 422
+        assert "location" in refused.json()["custom_form_error"]
+        assert (await BaseUser.select(BaseUser.admin).where(
+            BaseUser.username == "lea").first()) == {"admin": True}
+    finally:
+        lea = await BaseUser.select(BaseUser.id).where(BaseUser.username == "lea").first()
+        if lea is not None:
+            await StaffProfile.delete().where(StaffProfile.user == lea["id"])
+            await BaseUser.delete().where(BaseUser.id == lea["id"])

@@ -28,6 +28,7 @@ __all__ = [
     "hash_api_key",
     "principal_for_connection",
     "sign_in",
+    "update_staff",
 ]
 
 KEY_PREFIX = "cmp_"
@@ -196,25 +197,57 @@ async def create_staff(
     *, username: str, password: str, role: str, email: str = "", location: str | None = None
 ) -> int:
     """Create a staff member (piccolo user + profile); admins may also use /admin."""
-    if role not in {"admin", "manager", "associate"}:
-        raise InvalidInput(f"Unknown staff role '{role}': admin, manager or associate.",
-                           code="unknown_role")
-    if role == "associate" and not location:
-        raise InvalidInput("An associate needs a home location.", code="location_required")
     if len(password) < 8:
         raise InvalidInput("A password has at least 8 characters.", code="weak_password")
     if await BaseUser.exists().where(BaseUser.username == username):
         raise InvalidInput(f"The username '{username}' is taken.", code="username_taken")
-    location_id = None
-    if location is not None:
-        row = await Location.select(Location._meta.primary_key).where(
-            Location.code == location).first()
-        if row is None:
-            raise InvalidInput(f"Unknown location '{location}'.", code="unknown_location")
-        location_id = row["id"]
+    location_id = await _checked_role_and_location(role, location)
     user = await BaseUser.create_user(
         username=username, password=password, email=email or f"{username}@comptoir.invalid",
         active=True, admin=role == "admin", superuser=role == "admin",
     )
     await StaffProfile(user=user.id, role=role, location=location_id).save()
     return int(user.id)
+
+
+async def _checked_role_and_location(role: str, location: str | None) -> int | None:
+    """The id of ``location`` (a code) once the pair is one a staff member may have."""
+    if role not in {"admin", "manager", "associate"}:
+        raise InvalidInput(f"Unknown staff role '{role}': admin, manager or associate.",
+                           code="unknown_role")
+    if role == "associate" and not location:
+        raise InvalidInput("An associate needs a home location.", code="location_required")
+    if not location:
+        return None
+    row = await Location.select(Location._meta.primary_key).where(
+        Location.code == location).first()
+    if row is None:
+        raise InvalidInput(f"Unknown location '{location}'.", code="unknown_location")
+    return int(row["id"])
+
+
+async def update_staff(
+    *, username: str, role: str, location: str | None, email: str, active: bool,
+    password: str | None = None,
+) -> None:
+    """Change what a manager changes about a staff member, account and profile together: an
+    admin's account opens /admin, nobody else's does. Takes effect at their next sign-in."""
+    user = await BaseUser.select(BaseUser.id).where(BaseUser.username == username).first()
+    if user is None:
+        raise InvalidInput(f"No staff member is called '{username}'.", code="unknown_staff")
+    location_id = await _checked_role_and_location(role, location)
+    if password is not None and len(password) < 8:
+        raise InvalidInput("A password has at least 8 characters.", code="weak_password")
+    async with BaseUser._meta.db.transaction():
+        await BaseUser.update({BaseUser.email: email, BaseUser.active: active,
+                               BaseUser.admin: role == "admin",
+                               BaseUser.superuser: role == "admin"}).where(
+            BaseUser.id == user["id"])
+        if password is not None:
+            await BaseUser.update_password(user["id"], password)
+        if await StaffProfile.exists().where(StaffProfile.user == user["id"]):
+            await StaffProfile.update({StaffProfile.role: role,
+                                       StaffProfile.location: location_id}).where(
+                StaffProfile.user == user["id"])
+        else:
+            await StaffProfile(user=user["id"], role=role, location=location_id).save()

@@ -13,6 +13,7 @@ from piccolo.columns import (
     Text,
     Varchar,
 )
+from piccolo.columns.readable import Readable
 from piccolo.table import Table
 
 __all__ = [
@@ -87,6 +88,12 @@ class Location(Table, tablename="config_location"):
     webhook_url = Varchar(length=300, default="")
     webhook_secret = Varchar(length=200, default="", secret=True)
 
+    @classmethod
+    def get_readable(cls) -> Readable:
+        """How the admin names a location where another table points to it: its name (one
+        column: with two, an empty reference would read " — ")."""
+        return Readable(template="%s", columns=[cls.name])
+
 
 class SalesChannel(Table, tablename="config_channel"):
     """Where orders come from: web shop, marketplace, store POS, phone, mobile app."""
@@ -105,6 +112,10 @@ class SalesChannel(Table, tablename="config_channel"):
         null=True, default=None,
         help_text="Pickups of orders above this total, in cents of the channel's currency "
                   "(50000 = 500.00), are handed over only after an ID check. Empty: never.")
+
+    @classmethod
+    def get_readable(cls) -> Readable:
+        return Readable(template="%s", columns=[cls.name])
 
 
 class Company(Table, tablename="config_company"):

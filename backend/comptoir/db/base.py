@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from advanced_alchemy.types import GUID, DateTimeUTC, JsonB
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from uuid_utils.compat import uuid7
 
-__all__ = ["GUID", "Base", "DateTimeUTC", "JsonB", "UUIDPrimaryKey", "new_id", "utcnow"]
+__all__ = [
+    "GUID",
+    "Base",
+    "DateTimeUTC",
+    "JsonB",
+    "UUIDPrimaryKey",
+    "clock_at",
+    "new_id",
+    "utcnow",
+]
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -21,9 +33,26 @@ NAMING = {
 }
 
 
+# Set only by a replay of the past (the demo's month of history, ``seed/history.py``): what
+# the services do inside ``clock_at(moment)`` is recorded as done at that moment.
+_replayed_moment: ContextVar[dt.datetime | None] = ContextVar("replayed_moment", default=None)
+
+
 def utcnow() -> dt.datetime:
     """Now, timezone-aware UTC: the only clock the domain uses."""
-    return dt.datetime.now(dt.UTC)
+    return _replayed_moment.get() or dt.datetime.now(dt.UTC)
+
+
+@contextmanager
+def clock_at(moment: dt.datetime) -> Iterator[None]:
+    """Within this block (this task and what it awaits), ``utcnow()`` is ``moment``."""
+    if moment.tzinfo is None:
+        raise ValueError("clock_at needs a timezone-aware moment")
+    token = _replayed_moment.set(moment.astimezone(dt.UTC))
+    try:
+        yield
+    finally:
+        _replayed_moment.reset(token)
 
 
 def new_id() -> uuid.UUID:
