@@ -147,6 +147,7 @@ class ErrorCode(StrEnum):
     UNKNOWN_PRODUCT = "unknown_product"
     UNKNOWN_ROLE = "unknown_role"
     UNKNOWN_SKU = "unknown_sku"
+    UNKNOWN_STAFF = "unknown_staff"
     UNKNOWN_STATUS = "unknown_status"
     UNKNOWN_TOPIC = "unknown_topic"
     UNREADABLE_PROOF = "unreadable_proof"
