@@ -36,6 +36,7 @@ from comptoir.inventory import service as inventory
 from comptoir.orders import lifecycle, service
 from comptoir.orders.lifecycle import Action, Status
 from comptoir.orders.models import Order, OrderAllocation, OrderLine
+from comptoir.orders.reservations import change_reservations
 from comptoir.routing import scoring
 from comptoir.routing import service as routing
 
@@ -124,9 +125,7 @@ async def route_order(
         wanted[(a.sku, a.location)] = wanted.get((a.sku, a.location), 0) + a.quantity
     changes = {level: wanted.get(level, 0) - held.get(level, 0)
                for level in set(held) | set(wanted) if wanted.get(level, 0) != held.get(level, 0)}
-    await service.change_reservations(session, changes, demand=demand,
-                                      method=order.delivery_method,
-                                      store=order.pickup_location, held=held)
+    await change_reservations(session, changes, demand=demand, held=held)
     await _follow(session, order, lines, allocations, decision)
     previous = order.status
     order.status = lifecycle.move(order.status, Action.ROUTE).status.value

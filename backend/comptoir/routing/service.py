@@ -150,6 +150,10 @@ async def route(
     wait: bool = True,
     limits_taken: bool = False,
     together: AsyncEngine | None = None,
+    only: Collection[str] | None = None,
+    excluded: Collection[str] = (),
+    counted: Collection[str] = (),
+    capacity: bool = True,
 ) -> scoring.Decision:
     """Decide where ``lines`` are served under the configured policy. Reserves nothing.
 
@@ -162,6 +166,11 @@ async def route(
     lost the race for their last slots several times in a row routes without them, or
     waits). ``together``: read the counts with the other captures of the moment, on that
     engine, not in the session (``routed_today_together``).
+
+    For an order that already holds units (``routing.replanning``): ``only`` the locations
+    named may serve, ``excluded`` ones may not (a store that rejected the units), and the
+    daily capacity of those ``counted`` (where the order is counted already) does not bind;
+    ``capacity`` False: no daily limit binds at all (an order waiting for capacity).
     """
     skus = list(dict.fromkeys(sku for sku, _q in lines))
     if stock is None:
@@ -188,6 +197,13 @@ async def route(
             candidates = dict(candidates)
             for code, n in counts.items():
                 candidates[code] = candidates[code].after_orders(n)
+    chosen: Collection[scoring.Candidate] = candidates.values()
+    if only is not None or excluded:  # capture names neither: no copy of hundreds of them
+        chosen = [c for code, c in candidates.items()
+                  if code not in excluded and (only is None or code in only)]
+    if counted or not capacity:
+        chosen = [c.without_limit() if not capacity or c.code in counted else c
+                  for c in chosen]
     decide = scoring.route_or_wait if wait else scoring.route
-    return decide(lines, delivery, candidates.values(), stock, network.policy,
-                  channel=channel, listed=listed)
+    return decide(lines, delivery, chosen, stock, network.policy, channel=channel,
+                  listed=listed)
