@@ -64,9 +64,9 @@ from comptoir.inventory import service as inventory
 from comptoir.orders import actions as order_actions
 from comptoir.orders import lifecycle
 from comptoir.orders import service as orders
+from comptoir.orders import verbs as order_verbs
 from comptoir.orders.models import Order, OrderAllocation, OrderLine
 from comptoir.orders.schemas import CancelIn, HoldIn
-from comptoir.routing import service as routing
 
 __all__ = [
     "HAND_OFF",
@@ -665,26 +665,13 @@ async def _begin(
     return _Work(order, fulfillment, lines, principal)
 
 
-async def _allocation(
-    session: AsyncSession, order_id: uuid.UUID, line_id: uuid.UUID, location: str
-) -> OrderAllocation:
-    allocation = await session.scalar(select(OrderAllocation).where(
-        OrderAllocation.order_id == order_id, OrderAllocation.line_id == line_id,
-        OrderAllocation.location == location))
-    if allocation is None:
-        raise Conflict("This fulfillment no longer matches the order's allocations.",
-                       code="allocation_mismatch")
-    return allocation
-
-
 async def _follow_fulfillments(session: AsyncSession, order: Order) -> None:
     """The order's status follows its fulfillments, through the order lifecycle's moves."""
     await session.flush()
     rows = (await session.execute(select(Fulfillment.kind, Fulfillment.status)
                                   .where(Fulfillment.order_id == order.id))).all()
     target = states.order_target(order.status, [(kind, status) for kind, status in rows])
-    for action in states.order_moves(order.status, target):
-        order.status = lifecycle.move(order.status, action).status.value
+    order_verbs.follow(order, states.order_moves(order.status, target))
 
 
 async def _finish(session: AsyncSession, work: _Work, type: str) -> FulfillmentOut:
@@ -692,8 +679,7 @@ async def _finish(session: AsyncSession, work: _Work, type: str) -> FulfillmentO
     previous = order.status
     if order.status != lifecycle.Status.CANCELLED:
         await _follow_fulfillments(session, order)
-    fulfillment.updated_at = order.updated_at = utcnow()
-    order.version += 1
+    fulfillment.updated_at = order_verbs.touch(order)
     await record_event(
         session, topic="order", type=f"fulfillment.{type}", subject=order.number,
         actor=work.principal.actor,
@@ -761,9 +747,8 @@ async def _consume(session: AsyncSession, work: _Work, units: dict[uuid.UUID, in
         quantity = units.get(line.id, 0)
         if not quantity:
             continue
-        allocation = await _allocation(session, work.order.id, line.line_id,
-                                       work.fulfillment.location)
-        allocation.quantity -= quantity
+        await order_verbs.take_from_allocation(session, work.order.id, line.line_id,
+                                               work.fulfillment.location, quantity)
         line.quantity -= quantity
         line.shipped_quantity += quantity
         await inventory.consume_reservation(session, line.sku, work.fulfillment.location,
@@ -899,87 +884,35 @@ async def _fulfillment_at(
     return fulfillment
 
 
-@dataclass
-class _Rerouted:
-    """Where a rejection sent the units: elsewhere (with the work made there), to a location
-    with no capacity left today (held there for a manager's decision, no work made), and
-    what nowhere has, per line."""
-
-    elsewhere: list[dict[str, Any]] = field(default_factory=list)
-    over_capacity: list[dict[str, Any]] = field(default_factory=list)
-    nowhere: dict[uuid.UUID, int] = field(default_factory=dict)
-    over_capacity_worked: list[dict[str, Any]] = field(default_factory=list)
-
-
-async def _reroute(
+async def _work_for(
     session: AsyncSession, work: _Work, rejected: dict[uuid.UUID, int]
-) -> _Rerouted:
-    """Reserve the rejected units elsewhere when some location has them, SKU by SKU.
-
-    A location the order does not use yet takes them only with capacity left today, and
-    counts the order (the conditional write; one that filled meanwhile is left out and
-    the line placed again). When only locations at capacity have them, the units are held
-    at one of those, with no work made there: the caller puts the order on hold. An order
-    that can no longer be held (partly shipped) has the work made there all the same, and
-    the event says so (``over_capacity``): it is finished rather than left half-sent.
-    """
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], dict[uuid.UUID, int]]:
+    """Route the rejected units again (the order's verb: the routing policy decides, as at
+    capture) and make the work where they went: what went elsewhere (with the work made
+    there), what is held at a location with no capacity left today (no work made: the
+    caller puts the order on hold), what such a location works all the same because the
+    order can no longer be held (partly shipped: finished rather than left half-sent), and
+    what nowhere has, per order line."""
     order, here = work.order, work.fulfillment.location
+    units = {line.line_id: rejected[line.id] for line in work.lines if rejected.get(line.id)}
+    routed = await order_verbs.reroute_rejected(
+        session, order, units, {line.line_id: line.sku for line in work.lines}, here=here)
     can_hold = "hold" in lifecycle.allowed_actions(order.status)
-    pickup = order.delivery_method == "pickup"
-    closed = await routing.full_today(session, pickup=pickup)
-    serving = set(await session.scalars(select(OrderAllocation.location).where(
-        OrderAllocation.order_id == order.id, OrderAllocation.quantity > 0,
-        OrderAllocation.location != here)))
-    out = _Rerouted()
-    for line in sorted((line for line in work.lines if rejected.get(line.id)),
-                       key=lambda line: line.sku):
-        quantity = rejected[line.id]
-        stock = await inventory.availability(session, [line.sku])
-        # The rejecting location is out of the running: its units are the problem.
-        elsewhere = {loc: n for loc, n in stock[line.sku].items() if loc != here}
-        for _attempt in range(3):
-            within = {loc: n for loc, n in elsewhere.items()
-                      if loc not in closed or loc in serving}
-            proposal = await orders.plan([(line.sku, quantity)], order.delivery_method,
-                                         order.pickup_location, {line.sku: within})
-            new = {a.location for a in proposal.allocations} - serving
-            if not proposal.ok or not await routing.count_orders(
-                    session, await routing.claims_at(new, pickup=pickup)):
-                break
-            closed = {*closed, *new}  # one filled meanwhile: placed again without it
-        over = not proposal.ok
-        if over:
-            proposal = await orders.plan([(line.sku, quantity)], order.delivery_method,
-                                         order.pickup_location, {line.sku: elsewhere})
-        if not proposal.ok:
-            out.nowhere[line.line_id] = out.nowhere.get(line.line_id, 0) + quantity
-            continue
-        await orders.change_reservations(
-            session, {(a.sku, a.location): a.quantity for a in proposal.allocations},
-            demand=[(line.sku, quantity)], method=order.delivery_method,
-            store=order.pickup_location)
-        for placed in proposal.allocations:
-            allocation = await session.scalar(select(OrderAllocation).where(
-                OrderAllocation.order_id == order.id, OrderAllocation.line_id == line.line_id,
-                OrderAllocation.location == placed.location))
-            if allocation is None:
-                session.add(OrderAllocation(
-                    id=new_id(), order_id=order.id, line_id=line.line_id, sku=line.sku,
-                    location=placed.location, quantity=placed.quantity,
-                    created_at=order.created_at))
-            else:
-                allocation.quantity += placed.quantity
-            moved = {"sku": line.sku, "quantity": placed.quantity, "location": placed.location}
-            if over and can_hold:
-                out.over_capacity.append(moved)
+    elsewhere: list[dict[str, Any]] = []
+    held: list[dict[str, Any]] = []
+    worked: list[dict[str, Any]] = []
+    for placed, full in [*((m, False) for m in routed.elsewhere),
+                         *((m, True) for m in routed.at_capacity)]:
+        moved = {"sku": placed.sku, "quantity": placed.quantity, "location": placed.location}
+        if full:
+            if can_hold:
+                held.append(moved)
                 continue
-            if over:
-                out.over_capacity_worked.append(moved)
-            serving.add(placed.location)
-            # Its pick list is made from the allocation (``_sync_lines``).
-            target = await _fulfillment_at(session, order, placed.location)
-            out.elsewhere.append({**moved, "fulfillment_id": str(target.id)})
-    return out
+            worked.append(moved)
+        # Its pick list is made from the allocation (``_sync_lines``).
+        target = await _fulfillment_at(session, order, placed.location)
+        elsewhere.append({**moved, "fulfillment_id": str(target.id)})
+    return elsewhere, held, worked, routed.nowhere
 
 
 async def reject(session: AsyncSession, fulfillment_id: uuid.UUID, data: RejectIn, *,
@@ -994,8 +927,8 @@ async def reject(session: AsyncSession, fulfillment_id: uuid.UUID, data: RejectI
         quantity = units.get(line.id, 0)
         if not quantity:
             continue
-        allocation = await _allocation(session, work.order.id, line.line_id, location)
-        allocation.quantity -= quantity
+        await order_verbs.take_from_allocation(session, work.order.id, line.line_id, location,
+                                               quantity)
         line.quantity -= quantity
         line.rejected_quantity += quantity
         # The units are not sellable (damaged) or not there (not found): out of the books.
@@ -1003,8 +936,7 @@ async def reject(session: AsyncSession, fulfillment_id: uuid.UUID, data: RejectI
         await inventory.adjust(session, sku=line.sku, location=location, delta=-quantity,
                                reason=reason, actor=principal.actor, reference=number)
     order_lines, _allocations = await orders.lines_and_allocations(session, work.order.id)
-    routed = await _reroute(session, work, units)
-    rerouted, nowhere = routed.elsewhere, routed.nowhere
+    rerouted, over_capacity, worked, nowhere = await _work_for(session, work, units)
     work.fulfillment.status = (_settled(work.lines) or states.Status(work.fulfillment.status)).value
     work.data = {
         "reason": data.reason, "note": data.note,
@@ -1014,22 +946,22 @@ async def reject(session: AsyncSession, fulfillment_id: uuid.UUID, data: RejectI
         "cancelled": [{"sku": line.sku, "quantity": nowhere[line.id]} for line in order_lines
                       if nowhere.get(line.id)],
     }
-    if routed.over_capacity:
-        work.data["reserved"] = routed.over_capacity  # held, no work there yet
-    if routed.over_capacity_worked:
-        work.data["over_capacity"] = routed.over_capacity_worked
+    if over_capacity:
+        work.data["reserved"] = over_capacity  # held, no work there yet
+    if worked:
+        work.data["over_capacity"] = worked
     work.data["locations"] = sorted({location, *(r["location"] for r in rerouted)})
     await hand_off(session, order_id=work.order.id, order_number=number,
                    locations=[r["location"] for r in rerouted], actor=principal.actor)
-    if routed.over_capacity:
-        full = sorted({r["location"] for r in routed.over_capacity})
+    if over_capacity:
+        full = sorted({r["location"] for r in over_capacity})
         await order_actions.hold(session, number, HoldIn(
             reason="stock_problem",
             note=(f"Rejected units can only come from {', '.join(full)}, at capacity today; "
                   "they are held there. Release to send them there anyway, or edit the "
                   "order.")), principal=SYSTEM)
     if nowhere:
-        await order_actions.cancel_unallocated(
+        await order_verbs.cancel_unallocated(
             session, work.order, order_lines, nowhere, principal=principal,
             reason="out of stock after a store rejection",
             data={"fulfillment_id": str(work.fulfillment.id), "locations": [location]})
