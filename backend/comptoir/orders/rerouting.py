@@ -51,7 +51,7 @@ class Rerouted:
 
 
 async def _decide(session: AsyncSession, order: Rerouting, demand: list[tuple[str, int]],
-                  here: str) -> list[tuple[list[tuple[str, int]], scoring.Decision]]:
+                  here: str, using: int) -> list[tuple[list[tuple[str, int]], scoring.Decision]]:
     """The decisions for ``demand``: one for all of it, else one per SKU."""
     stock = await inventory.availability(session, [sku for sku, _q in demand])
     parts = [demand]
@@ -59,7 +59,8 @@ async def _decide(session: AsyncSession, order: Rerouting, demand: list[tuple[st
     while parts:
         part = parts.pop(0)
         decision, _near = await route_with_preference(
-            session, order, near=(part, stock), anywhere=(part, stock), excluded={here})
+            session, order, near=(part, stock), anywhere=(part, stock), excluded={here},
+            using=using)
         if not decision.accepted and len(part) > 1:
             parts = [[item] for item in part] + parts
             continue
@@ -75,15 +76,15 @@ async def reroute_rejected(
 ) -> Rerouted:
     """Route ``rejected`` units (per order line) anywhere but ``here``, reserve them and
     allocate them to the order; ``here``'s allocations were reduced by the caller."""
-    serving = frozenset(await session.scalars(select(OrderAllocation.location).where(
-        OrderAllocation.order_id == order.id, OrderAllocation.quantity > 0,
-        OrderAllocation.location != here)))
+    using = frozenset(await session.scalars(select(OrderAllocation.location).where(
+        OrderAllocation.order_id == order.id, OrderAllocation.quantity > 0)))
+    serving = using - {here}
     rerouting = Rerouting(order.number, order.channel, service.routing_delivery(
         order.delivery_method, order.pickup_location, order.ship_to), serving)
     line_of = {sku_of[line_id]: line_id for line_id in rejected}
     demand = sorted((sku_of[line_id], q) for line_id, q in rejected.items() if q > 0)
     out = Rerouted()
-    for part, decision in await _decide(session, rerouting, demand, here):
+    for part, decision in await _decide(session, rerouting, demand, here, len(using)):
         if not decision.accepted:
             for sku, quantity in part:
                 out.nowhere[line_of[sku]] = out.nowhere.get(line_of[sku], 0) + quantity

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from comptoir.config import service as config
 from comptoir.errors import Conflict
 from comptoir.routing import scoring
 from comptoir.routing.capacity import claims_at, count_orders, full_today
@@ -51,6 +52,7 @@ async def route_again(
     session: AsyncSession, lines: Sequence[tuple[str, int]], order: Rerouting, *,
     stock: Mapping[str, Mapping[str, int]], only: Collection[str] | None = None,
     excluded: Collection[str] = (), capacity: bool = True, wait: bool = True,
+    max_splits: int | None = None,
 ) -> scoring.Decision:
     """Route ``lines`` for ``order`` under the policy. A routed decision is counted at the
     locations it adds and stored; one waiting for capacity or refused is returned as it is
@@ -61,7 +63,8 @@ async def route_again(
     for _attempt in range(ATTEMPTS):
         decision = await route(session, lines, order.delivery, channel=order.channel,
                                stock=stock, only=only, excluded=excluded,
-                               counted=order.serving, capacity=capacity, wait=wait)
+                               counted=order.serving, capacity=capacity, wait=wait,
+                               max_splits=max_splits)
         if not decision.routed or not capacity:
             return decision
         added = set(decision.locations) - order.serving
@@ -78,19 +81,28 @@ async def route_with_preference(
     session: AsyncSession, order: Rerouting, *,
     near: tuple[Sequence[tuple[str, int]], Mapping[str, Mapping[str, int]]],
     anywhere: tuple[Sequence[tuple[str, int]], Mapping[str, Mapping[str, int]]],
-    excluded: Collection[str] = (), capacity: bool = True,
+    excluded: Collection[str] = (), capacity: bool = True, using: int = 0,
 ) -> tuple[scoring.Decision, bool]:
     """The lines of ``near`` at the locations serving the order when the policy lets them
     take all of it; otherwise those of ``anywhere`` (each with its availability snapshot),
-    routed everywhere but ``excluded``. The decision, and whether it is ``near``'s."""
+    routed everywhere but ``excluded``. The decision, and whether it is ``near``'s.
+
+    ``using``: the locations the order keeps using whatever this decides (``anywhere``'s
+    lines are then only part of it): new locations are added only within the policy's
+    maximum of locations.
+    """
     serving = order.serving - set(excluded)
-    if serving:
+    splits_left = (await config.routing_policy()).max_splits - using
+    if serving or splits_left < 1:
         lines, stock = near
         decision = await route_again(session, lines, order, stock=stock, only=serving,
                                      capacity=capacity, wait=False)
-        if decision.routed:
+        if decision.routed or splits_left < 1:
             return decision, True
     lines, stock = anywhere
+    if using:
+        return await route_again(session, lines, order, stock=stock, excluded=excluded,
+                                 capacity=capacity, max_splits=splits_left), False
     return await route_again(session, lines, order, stock=stock, excluded=excluded,
                              capacity=capacity), False
 

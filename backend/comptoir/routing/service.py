@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -154,6 +154,7 @@ async def route(
     excluded: Collection[str] = (),
     counted: Collection[str] = (),
     capacity: bool = True,
+    max_splits: int | None = None,
 ) -> scoring.Decision:
     """Decide where ``lines`` are served under the configured policy. Reserves nothing.
 
@@ -171,6 +172,8 @@ async def route(
     named may serve, ``excluded`` ones may not (a store that rejected the units), and the
     daily capacity of those ``counted`` (where the order is counted already) does not bind;
     ``capacity`` False: no daily limit binds at all (an order waiting for capacity).
+    ``max_splits``: the most locations these lines may go to, when fewer than the policy's
+    (the order uses some already).
     """
     skus = list(dict.fromkeys(sku for sku, _q in lines))
     if stock is None:
@@ -204,6 +207,8 @@ async def route(
     if counted or not capacity:
         chosen = [c.without_limit() if not capacity or c.code in counted else c
                   for c in chosen]
+    policy = network.policy
+    if max_splits is not None and max_splits < policy.max_splits:
+        policy = replace(policy, max_splits=max(1, max_splits))
     decide = scoring.route_or_wait if wait else scoring.route
-    return decide(lines, delivery, chosen, stock, network.policy, channel=channel,
-                  listed=listed)
+    return decide(lines, delivery, chosen, stock, policy, channel=channel, listed=listed)
