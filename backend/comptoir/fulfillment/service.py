@@ -47,7 +47,6 @@ from comptoir.errors import Conflict, DomainError, Forbidden, InvalidInput, NotF
 from comptoir.events.dispatcher import Delivery
 from comptoir.events.service import enqueue, record_event
 from comptoir.fulfillment import counter, pick_list, states
-from comptoir.fulfillment.handoff import HAND_OFF, hand_off
 from comptoir.fulfillment.models import Fulfillment, FulfillmentLine, Shipment
 from comptoir.fulfillment.schemas import (
     FulfillmentLineOut,
@@ -65,6 +64,7 @@ from comptoir.orders import actions as order_actions
 from comptoir.orders import lifecycle
 from comptoir.orders import service as orders
 from comptoir.orders import verbs as order_verbs
+from comptoir.orders.handoff import HAND_OFF, hand_off
 from comptoir.orders.models import Order, OrderAllocation, OrderLine
 from comptoir.orders.schemas import CancelIn, HoldIn
 

@@ -35,11 +35,11 @@ from comptoir.events.service import (
     record_event,
     recorded_by_sql,
 )
-from comptoir.fulfillment.handoff import HAND_OFF, hand_off, hand_off_payloads
 from comptoir.idempotency import CLAIM_KEY, key_scope, stored_response
 from comptoir.inventory import service as inventory
 from comptoir.inventory.service import SellableVariant
 from comptoir.orders import capture_pg, lifecycle, numbering, tax
+from comptoir.orders.handoff import HAND_OFF, hand_off, hand_off_payloads
 from comptoir.orders.lifecycle import Status
 from comptoir.orders.models import (
     Order,

@@ -31,9 +31,9 @@ from comptoir.config.schemas import LocationOut, RoutingPolicyOut
 from comptoir.db.base import new_id, utcnow
 from comptoir.errors import DomainError
 from comptoir.events.service import record_event
-from comptoir.fulfillment.handoff import hand_off
 from comptoir.inventory import service as inventory
 from comptoir.orders import lifecycle, service
+from comptoir.orders.handoff import hand_off
 from comptoir.orders.lifecycle import Action, Status
 from comptoir.orders.models import Order, OrderAllocation, OrderLine
 from comptoir.orders.reservations import change_reservations
