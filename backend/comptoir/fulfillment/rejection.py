@@ -7,19 +7,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import (
-    select,
-)
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from comptoir.auth.schemas import SYSTEM, Principal
 from comptoir.db.base import new_id, utcnow
 from comptoir.fulfillment import states
 from comptoir.fulfillment.models import Fulfillment
-from comptoir.fulfillment.schemas import (
-    FulfillmentOut,
-    RejectIn,
-)
+from comptoir.fulfillment.schemas import FulfillmentOut, RejectIn
 from comptoir.fulfillment.work import (
     WorkUnderway,
     begin_work,

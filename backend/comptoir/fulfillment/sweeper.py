@@ -8,10 +8,7 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import (
-    select,
-    text,
-)
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from comptoir.auth.schemas import SYSTEM

@@ -14,9 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import (
-    select,
-)
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from comptoir.auth.schemas import Principal
@@ -35,12 +33,7 @@ from comptoir.fulfillment.reading import (
     needs_id_check,
     render,
 )
-from comptoir.fulfillment.schemas import (
-    FulfillmentOut,
-    HandoverIn,
-    ShipIn,
-    UnitsIn,
-)
+from comptoir.fulfillment.schemas import FulfillmentOut, HandoverIn, ShipIn, UnitsIn
 from comptoir.inventory import service as inventory
 from comptoir.orders import lifecycle
 from comptoir.orders import verbs as order_verbs
