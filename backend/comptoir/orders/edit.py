@@ -63,9 +63,10 @@ async def edit(
 ) -> OrderOut:
     """Change quantities, add or remove lines, change the delivery — until fulfillment starts.
 
-    Stock follows, all or nothing: fewer units give back their reservations; more units or
-    new lines are reserved (at the locations the order already uses when they can); a switch
-    between shipping and pickup, or to another store, reserves everything again.
+    Stock follows, all or nothing: fewer units give back their reservations; more units,
+    new lines or another delivery are routed by the routing policy (``placement.place``: the
+    locations the order already uses when the policy lets them take it all, else the whole
+    order again), the decision stored with the order.
     """
     order = await service.find_order(session, number, principal, for_update=True)
     check_version(order, if_match, required=True)
