@@ -92,7 +92,7 @@ async def route_with_preference(
     maximum of locations.
     """
     serving = order.serving - set(excluded)
-    splits_left = (await config.routing_policy()).max_splits - using
+    splits_left = max(1, (await config.routing_policy()).max_splits) - using
     if serving or splits_left < 1:
         lines, stock = near
         decision = await route_again(session, lines, order, stock=stock, only=serving,
@@ -100,11 +100,8 @@ async def route_with_preference(
         if decision.routed or splits_left < 1:
             return decision, True
     lines, stock = anywhere
-    if using:
-        return await route_again(session, lines, order, stock=stock, excluded=excluded,
-                                 capacity=capacity, max_splits=splits_left), False
     return await route_again(session, lines, order, stock=stock, excluded=excluded,
-                             capacity=capacity), False
+                             capacity=capacity, max_splits=splits_left if using else None), False
 
 
 async def full_among(session: AsyncSession, decision: scoring.Decision,
