@@ -8,6 +8,7 @@ the same transaction.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Coroutine, Mapping, Sequence
 from typing import Any
@@ -86,9 +87,11 @@ def check_version(order: Order, if_match: str | None, *, required: bool) -> None
         )
 
 
-def touch(order: Order) -> None:
+def touch(order: Order, now: dt.datetime | None = None) -> dt.datetime:
+    """The order changed: one version more (what ``If-Match`` compares with); the time."""
     order.version += 1
-    order.updated_at = utcnow()
+    order.updated_at = now or utcnow()
+    return order.updated_at
 
 
 async def order_event(

@@ -7,17 +7,15 @@ Each verb runs in the caller's transaction, on an order the caller has locked.
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from comptoir.db.base import utcnow
 from comptoir.errors import Conflict
 from comptoir.orders import lifecycle
-from comptoir.orders.actions import cancel_unallocated
+from comptoir.orders.actions import cancel_unallocated, touch
 from comptoir.orders.models import Order, OrderAllocation
 from comptoir.orders.rerouting import Moved, Rerouted, reroute_rejected
 
@@ -52,10 +50,3 @@ def follow(order: Order, moves: Iterable[lifecycle.Action]) -> None:
     moves (each one checked)."""
     for action in moves:
         order.status = lifecycle.move(order.status, action).status.value
-
-
-def touch(order: Order, now: dt.datetime | None = None) -> dt.datetime:
-    """The order changed: one version more (what ``If-Match`` compares with); the time."""
-    order.updated_at = now or utcnow()
-    order.version += 1
-    return order.updated_at
