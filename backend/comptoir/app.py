@@ -45,7 +45,6 @@ from comptoir.catalog.api import CatalogController
 from comptoir.config.admin import build_admin
 from comptoir.config.api import ConfigController
 from comptoir.config.engine import bind_piccolo, make_piccolo_engine
-from comptoir.customers.api import CustomersController
 from comptoir.db.engine import create_engine, dispose, make_sessionmaker
 from comptoir.errors import DomainError, exception_handlers
 from comptoir.events.dispatcher import OutboxDispatcher, deliver_webhook
@@ -57,6 +56,7 @@ from comptoir.idempotency import purge_turn
 from comptoir.inventory import service as inventory
 from comptoir.inventory.api import InventoryController
 from comptoir.orders.api import OrdersController
+from comptoir.orders.customers_api import CustomersController
 from comptoir.orders.waiting import CapacityWatch
 from comptoir.periodic import Periodic
 from comptoir.realtime.api import live_feed

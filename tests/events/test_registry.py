@@ -36,8 +36,6 @@ NOT_EVENTS = {
     "fulfillment.requested": "the message type sent to a 3PL (fulfillment/third_party.py)",
     "fulfillment.3pl_hand_off": "an outbox kind (fulfillment/handoff.py)",
 }
-# ``_finish(session, work, "packed")`` records "fulfillment.packed" (fulfillment/service.py).
-FULFILLMENT_STEP = "_finish"
 REGISTERED = {t.value for t in REGISTRY}
 
 
@@ -47,8 +45,8 @@ def _backend_sources() -> list[tuple[Path, ast.Module]]:
 
 
 def _produced_types() -> dict[str, list[str]]:
-    """Every event type the backend names outside the registry: literals, EventType members,
-    and fulfillment steps, with where."""
+    """Every event type the backend names outside the registry: literals and EventType
+    members, with where."""
     found: dict[str, list[str]] = {}
     for path, tree in _backend_sources():
         if path.parent.name == "events" and path.name in ("types.py", "payloads.py"):
@@ -61,10 +59,6 @@ def _produced_types() -> dict[str, list[str]]:
             elif (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
                   and node.value.id == "EventType"):
                 name = EventType[node.attr].value
-            elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                  and node.func.id == FULFILLMENT_STEP and len(node.args) >= 3
-                  and isinstance(node.args[2], ast.Constant)):
-                name = f"fulfillment.{node.args[2].value}"
             if name is not None and name not in NOT_EVENTS:
                 where = f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', 0)}"
                 found.setdefault(name, []).append(where)
@@ -81,9 +75,8 @@ def test_every_registered_event_type_has_a_producer() -> None:
     assert REGISTERED - set(_produced_types()) == set()
 
 
-def test_event_types_are_built_from_pieces_only_where_the_pieces_are_checked() -> None:
-    """An f-string type ("fulfillment.{step}") hides from the scan above: only the
-    fulfillment steps may, because their callers' steps are read from ``_finish`` calls."""
+def test_no_event_type_is_built_from_pieces() -> None:
+    """An f-string type ("fulfillment.{step}") would hide from the scan above."""
     built = []
     for path, tree in _backend_sources():
         for function in ast.walk(tree):
@@ -95,7 +88,7 @@ def test_event_types_are_built_from_pieces_only_where_the_pieces_are_checked() -
                         and re.fullmatch(r"(order|fulfillment|catalog|inventory)\.",
                                          str(node.values[0].value))):
                     built.append(f"{path.relative_to(ROOT)}:{function.name}")
-    assert set(built) <= {"backend/comptoir/fulfillment/service.py:" + FULFILLMENT_STEP}
+    assert built == []
 
 
 def test_an_unregistered_type_or_drifted_data_is_refused_when_recorded() -> None:
@@ -171,7 +164,9 @@ def test_the_pwa_names_no_event_type_that_does_not_exist() -> None:
                if key.startswith("outbox.action.")}
     unknown = set()
     for path in sorted(PWA.rglob("*.ts*")):
-        if path == GENERATED or (path.parent.name == "i18n" and path.stem in ("fr", "en", "events.fr", "events.en")):
+        catalogue = (path.parent.name == "i18n"
+                     and path.stem in ("fr", "en", "events.fr", "events.en"))
+        if path == GENERATED or catalogue:
             continue
         for name in re.findall(r"""["'`]([a-z]+\.[a-z0-9_]+)["'`]""", path.read_text()):
             if (LOOKS_LIKE_EVENT.match(name) and name not in REGISTERED

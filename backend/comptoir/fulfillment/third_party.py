@@ -143,7 +143,7 @@ async def _request(session: AsyncSession, order_id: uuid.UUID, location: str,
         .order_by(Fulfillment.created_at, Fulfillment.id).limit(1))
     if fulfillment is None:
         return None
-    lines = [line for line in await service._sync_lines(session, fulfillment) if line.quantity]
+    lines = [line for line in await service.sync_lines(session, fulfillment) if line.quantity]
     if not lines:
         return None
     ordered = {line.id: line for line in await session.scalars(

@@ -13,6 +13,7 @@ from comptoir.auth.guards import ALL, MANAGERS, STAFF, allow, current_principal
 from comptoir.auth.schemas import Principal
 from comptoir.errors import DomainError
 from comptoir.orders import actions, service
+from comptoir.orders import edit as editing
 from comptoir.orders.schemas import (
     CancelIn,
     EditIn,
@@ -124,7 +125,7 @@ class OrdersController(Controller):
         self, number: str, data: EditIn, principal: Principal, db_session: AsyncSession,
         if_match: IfMatch = None,
     ) -> Response[OrderOut]:
-        return await _change(db_session, actions.edit(
+        return await _change(db_session, editing.edit(
             db_session, number, data, principal=principal, if_match=if_match))
 
     @post("/{number:str}/cancel", opt=allow(MANAGERS), status_code=200,

@@ -34,11 +34,11 @@ from comptoir.events.service import (
     record_event,
     recorded_by_sql,
 )
-from comptoir.fulfillment.handoff import HAND_OFF, hand_off, hand_off_payloads
 from comptoir.idempotency import CLAIM_KEY, key_scope, stored_response
 from comptoir.inventory import service as inventory
 from comptoir.inventory.service import SellableVariant
-from comptoir.orders import capture_pg, lifecycle, numbering, sourcing, tax
+from comptoir.orders import capture_pg, lifecycle, numbering, tax
+from comptoir.orders.handoff import HAND_OFF, hand_off, hand_off_payloads
 from comptoir.orders.lifecycle import Status
 from comptoir.orders.models import (
     Order,
@@ -95,7 +95,7 @@ class OutOfStock(Conflict):
     title = "Out of stock"
 
 
-def out_of_stock(shortages: Iterable[sourcing.Shortage | scoring.Shortage]) -> OutOfStock:
+def out_of_stock(shortages: Iterable[scoring.Shortage]) -> OutOfStock:
     short = list(shortages)
     names = ", ".join(f"{s.sku} ({s.requested} asked, {s.available} available)" for s in short)
     return OutOfStock(
@@ -133,7 +133,7 @@ async def _short_after_all(
                                 stock=now, listed=0)
     if not again.accepted:
         return not_routed(again)
-    return out_of_stock([sourcing.Shortage(sku, quantity, sum(now.get(sku, {}).values()))
+    return out_of_stock([scoring.Shortage(sku, quantity, sum(now.get(sku, {}).values()))
                          for sku, quantity in demand])
 
 
@@ -283,25 +283,6 @@ PICKUP_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read 
 def new_pickup_code() -> str:
     """8 characters from 31: about 10^12 codes, unguessable at a counter's pace."""
     return "".join(secrets.choice(PICKUP_CODE_ALPHABET) for _ in range(8))
-
-
-async def ship_sites() -> list[sourcing.Site]:
-    return [sourcing.Site(loc.code, loc.kind)
-            for loc in await config.list_locations(active_only=True) if loc.ships]
-
-
-async def plan(
-    demand: Sequence[tuple[str, int]],
-    method: str,
-    store: str | None,
-    stock: Mapping[str, Mapping[str, int]],
-    preferred: Sequence[str] = (),
-) -> sourcing.Plan:
-    """Where to reserve ``demand``: at ``store`` for a pickup, else from the shipping sites."""
-    if method == "pickup":
-        assert store is not None
-        return sourcing.plan_pickup(demand, store, stock)
-    return sourcing.plan_shipment(demand, await ship_sites(), stock, preferred=preferred)
 
 
 def goods_amount(lines: Iterable[Any]) -> int:
@@ -824,44 +805,6 @@ async def _capture_sqlite(
         await record_event(session, topic="order", type=event.type, subject=order.number,
                            actor=principal.actor, data=event.data)
     return Captured(order=answer)
-
-
-async def change_reservations(
-    session: AsyncSession,
-    deltas: Mapping[tuple[str, str], int],
-    *,
-    demand: Sequence[tuple[str, int]],
-    method: str,
-    store: str | None,
-    preferred: Sequence[str] = (),
-    held: Mapping[tuple[str, str], int] | None = None,
-) -> None:
-    """Reserve (positive) or release (negative) units per (sku, location), in a fixed order.
-
-    Reservations are the conditional update: when one fails, raise ``out_of_stock`` with what
-    is really available to ``demand`` (the caller's transaction must then be rolled back:
-    that is what undoes the changes already made). ``held``: the units the order held at
-    each level before this change, which count as available to it.
-    """
-    holding = dict(held or {})
-    # One order for every transaction (sku, then location): two never wait for each other
-    # in opposite orders, so they never deadlock.
-    for (sku, location), delta in sorted(deltas.items()):
-        if delta < 0:
-            await inventory.release(session, sku=sku, location=location, quantity=-delta)
-        elif delta > 0 and not await inventory.reserve(
-            session, sku=sku, location=location, quantity=delta
-        ):
-            now = await inventory.availability(session, [s for s, _ in demand])
-            stock = {s: {loc: n + holding.get((s, loc), 0) for loc, n in levels.items()}
-                     for s, levels in now.items()}
-            again = await plan(demand, method, store, stock, preferred)
-            if again.ok:
-                # Stock came back meanwhile (a release or a receipt): this attempt still failed.
-                requested = sum(q for s, q in demand if s == sku)
-                raise out_of_stock([sourcing.Shortage(sku, requested, sum(stock[sku].values()))])
-            raise out_of_stock(again.shortages)
-        holding[(sku, location)] = holding.get((sku, location), 0) + delta
 
 
 # --- reading ---------------------------------------------------------------------------------

@@ -32,11 +32,12 @@ from comptoir.db.base import new_id, utcnow
 from comptoir.errors import DomainError
 from comptoir.events.service import record_event
 from comptoir.events.types import EventType
-from comptoir.fulfillment.handoff import hand_off
 from comptoir.inventory import service as inventory
 from comptoir.orders import lifecycle, service
+from comptoir.orders.handoff import hand_off
 from comptoir.orders.lifecycle import Action, Status
 from comptoir.orders.models import Order, OrderAllocation, OrderLine
+from comptoir.orders.reservations import change_reservations
 from comptoir.routing import scoring
 from comptoir.routing import service as routing
 
@@ -125,9 +126,7 @@ async def route_order(
         wanted[(a.sku, a.location)] = wanted.get((a.sku, a.location), 0) + a.quantity
     changes = {level: wanted.get(level, 0) - held.get(level, 0)
                for level in set(held) | set(wanted) if wanted.get(level, 0) != held.get(level, 0)}
-    await service.change_reservations(session, changes, demand=demand,
-                                      method=order.delivery_method,
-                                      store=order.pickup_location, held=held)
+    await change_reservations(session, changes, demand=demand, held=held)
     await _follow(session, order, lines, allocations, decision)
     previous = order.status
     order.status = lifecycle.move(order.status, Action.ROUTE).status.value

@@ -1,8 +1,9 @@
-"""Queueing the hand-off of an order to its 3PLs; light enough for order capture to import.
+"""Queueing the hand-off of an order to its 3PLs: the order announces where its work goes.
 
-Only the cached configuration and the outbox: no import of the orders domain, so
-``orders.service`` can call ``hand_off`` without an import cycle. The delivery (make the
-fulfillment, POST it signed) is ``third_party.deliver_hand_off``.
+Only the cached configuration and the outbox, so capture pays nothing for it. Orders own
+the announcement; fulfillment delivers it (``fulfillment.third_party.deliver_hand_off``
+makes the fulfillment and POSTs it signed), so fulfillment depends on orders, never the
+other way round.
 """
 
 from __future__ import annotations
