@@ -20,7 +20,6 @@ from typing import Any
 
 import msgspec
 
-from comptoir.cli import command
 from comptoir.settings import Settings
 
 __all__ = [
@@ -504,10 +503,6 @@ def _print_report(report: SeedReport, demo: DemoRetailer) -> None:
               f"password {member.password}{where}")
 
 
-@command(
-    "seed-demo",
-    "Load a demo French retailer: stores, catalog, stock, staff (safe to run again).",
-)
 async def seed_demo_cmd(settings: Settings, _args: argparse.Namespace) -> int:
     from comptoir.config.engine import bind_piccolo, make_piccolo_engine
     from comptoir.config.models import Location
