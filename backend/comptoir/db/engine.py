@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.pool import NullPool
 
+from comptoir.db.dialect import POSTGRESQL, Bind, dialect_of
 from comptoir.settings import Settings
 
 __all__ = ["Limits", "batch_engine", "create_engine", "dispose", "is_postgres", "limits",
@@ -23,10 +24,10 @@ __all__ = ["Limits", "batch_engine", "create_engine", "dispose", "is_postgres", 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
-def is_postgres(conn_or_session: Any) -> bool:
-    """Whether a connection, session or engine talks to PostgreSQL."""
-    bind = getattr(conn_or_session, "bind", conn_or_session)
-    return bool(bind.dialect.name == "postgresql")
+def is_postgres(bind: Bind) -> bool:
+    """Whether a connection, session or engine talks to PostgreSQL (for tests and reports:
+    code that behaves differently asks its ``db.dialect.Dialect`` instead)."""
+    return dialect_of(bind) is POSTGRESQL
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
