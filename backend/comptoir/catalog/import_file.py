@@ -36,7 +36,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from comptoir.catalog import service
+from comptoir.catalog.rules import clean_variant
 from comptoir.catalog.schemas import VariantIn
 from comptoir.errors import DomainError
 
@@ -161,7 +161,7 @@ def _parse_row(line: int, cells: dict[str, str]) -> CatalogRow:
         currency=currency or "EUR", weight_g=int(weight_text) if weight_text else None,
     )
     try:
-        variant = service.clean_variant(variant, product_name)
+        variant = clean_variant(variant, product_name)
         if len(product_name) > 200:
             raise RowRejected("product_name is longer than 200 characters")
     except DomainError as exc:
