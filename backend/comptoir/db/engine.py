@@ -72,11 +72,11 @@ BATCH_POOL_SIZE = 4
 # Each engine's batch engine, made on first use (PostgreSQL only).
 _batch_engines: weakref.WeakKeyDictionary[AsyncEngine, AsyncEngine] = (
     weakref.WeakKeyDictionary())
-_batch_options: weakref.WeakKeyDictionary[AsyncEngine, dict[str, Any]] = (
+_batch_options: weakref.WeakKeyDictionary[AsyncEngine, dict[str, object]] = (
     weakref.WeakKeyDictionary())
 
 
-def create_engine(settings: Settings, **overrides: Any) -> AsyncEngine:
+def create_engine(settings: Settings, **overrides: object) -> AsyncEngine:
     """The engine of the requests' sessions. Waiting for a connection is bounded by
     ``queue_timeout``: past it the pool raises ``sqlalchemy.exc.TimeoutError``, which the
     API answers 503 with Retry-After (errors.py), never a 30-second stall."""
@@ -98,7 +98,7 @@ def create_engine(settings: Settings, **overrides: Any) -> AsyncEngine:
     # server dropped is invalidated by the error it raises (the request fails once, the
     # pool recovers). Recycling bounds the age of what sits in the pool. No overflow: the
     # pool's size is what the database sees of this process, whatever the load.
-    options: dict[str, Any] = {
+    options: dict[str, object] = {
         "pool_size": settings.db_pool_size,
         "max_overflow": 0,
         "pool_timeout": settings.queue_timeout,
