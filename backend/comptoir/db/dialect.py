@@ -27,11 +27,13 @@ from typing import Protocol, TypeVar
 import anyio
 from piccolo.engine.base import BaseTransaction
 from piccolo.engine.base import Engine as PiccoloEngineOf
-from sqlalchemy import ColumnElement, Select, Table, insert, text
+from sqlalchemy import ColumnElement, Select, Table, event, insert, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import QueryableAttribute, Session
+from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.elements import TextClause
 
 from comptoir.db.base import Base
@@ -94,12 +96,27 @@ class Dialect(Protocol):
     def migration_lock(self, settings: Settings, key: int) -> AbstractAsyncContextManager[None]:
         """Held while migrating: one migrator at a time per database."""
 
+    def engine_options(self, settings: Settings, overrides: dict[str, object]
+                       ) -> dict[str, object]:
+        """What ``create_async_engine`` is given for the requests' engine (``overrides``:
+        a caller's, e.g. a test's or a tool's pool)."""
+
+    def prepare_engine(self, engine: AsyncEngine) -> None:
+        """Set up each connection the engine opens."""
+
+    def batch_engine_options(self, options: dict[str, object], pool_size: int
+                             ) -> dict[str, object] | None:
+        """The options of the engine of statements captures share (db.engine.batch_engine),
+        or None: the requests' engine serves them."""
+
     async def open_piccolo(self, engine: PiccoloEngine) -> None:
         """Start Piccolo's connection pool (PostgreSQL; SQLite has none)."""
 
     async def close_piccolo(self, engine: PiccoloEngine) -> None:
         """Close what ``open_piccolo`` opened."""
 
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 _PG = postgresql.dialect()  # type: ignore[no-untyped-call]
 
@@ -160,6 +177,31 @@ class _PostgreSQL:
         finally:
             await conn.close()  # ends the session, which releases the lock
 
+    def engine_options(self, settings: Settings, overrides: dict[str, object]
+                       ) -> dict[str, object]:
+        # No pre-ping: it costs three round trips per checkout on asyncpg, and a connection
+        # the server dropped is invalidated by the error it raises (the request fails once,
+        # the pool recovers). Recycling bounds the age of what sits in the pool. No overflow:
+        # the pool's size is what the database sees of this process, whatever the load.
+        options: dict[str, object] = {
+            "pool_size": settings.db_pool_size,
+            "max_overflow": 0,
+            "pool_timeout": settings.queue_timeout,
+            "pool_recycle": 1800,
+        }
+        options.update(overrides)
+        if options.get("poolclass") is NullPool:
+            for key in ("pool_size", "max_overflow", "pool_timeout"):
+                options.pop(key, None)
+        return options
+
+    def prepare_engine(self, engine: AsyncEngine) -> None:
+        return None
+
+    def batch_engine_options(self, options: dict[str, object], pool_size: int
+                             ) -> dict[str, object] | None:
+        return {**options, "pool_size": pool_size, "max_overflow": 0}
+
     async def open_piccolo(self, engine: PiccoloEngine) -> None:
         # PostgresEngine passes these on to asyncpg.create_pool.
         await engine.start_connection_pool(  # type: ignore[call-arg,no-untyped-call]
@@ -167,6 +209,24 @@ class _PostgreSQL:
 
     async def close_piccolo(self, engine: PiccoloEngine) -> None:
         await engine.close_connection_pool()  # type: ignore[no-untyped-call]
+
+
+def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: object) -> None:
+    # pysqlite's own transaction handling is off (isolation_level=None): we emit BEGIN ourselves.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_begin_immediate(conn: Connection) -> None:
+    # Every transaction takes SQLite's write lock up front. A deferred transaction that reads
+    # and later writes can fail with SQLITE_BUSY without waiting; an immediate one waits its
+    # turn (busy_timeout), so concurrent requests queue instead of failing.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +268,25 @@ class _SQLite:
                 yield
             finally:
                 fcntl.flock(lock_file.fileno(), fcntl.LOCK_UN)
+
+    def engine_options(self, settings: Settings, overrides: dict[str, object]
+                       ) -> dict[str, object]:
+        settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        return {
+            "connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+            "pool_size": overrides.pop("pool_size", 4),
+            "max_overflow": 0,
+            "pool_timeout": overrides.pop("pool_timeout", settings.queue_timeout),
+            **overrides,
+        }
+
+    def prepare_engine(self, engine: AsyncEngine) -> None:
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
+
+    def batch_engine_options(self, options: dict[str, object], pool_size: int
+                             ) -> dict[str, object] | None:
+        return None  # one writer at a time: nothing to share a connection for
 
     async def open_piccolo(self, engine: PiccoloEngine) -> None:
         return None
