@@ -45,6 +45,7 @@ from comptoir.catalog.api import CatalogController
 from comptoir.config.admin import build_admin
 from comptoir.config.api import ConfigController
 from comptoir.config.engine import bind_piccolo, make_piccolo_engine
+from comptoir.db.dialect import dialect_for
 from comptoir.db.engine import create_engine, dispose, make_sessionmaker
 from comptoir.errors import DomainError, exception_handlers
 from comptoir.events.dispatcher import OutboxDispatcher, deliver_webhook
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True)
     settings = settings or load_settings()
     engine = create_engine(settings)
     sessionmaker = make_sessionmaker(engine)
+    dialect = dialect_for(settings)
     piccolo_engine = make_piccolo_engine(settings)
     bind_piccolo(piccolo_engine)
 
@@ -168,10 +170,7 @@ def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        if settings.is_postgres:
-            # PostgresEngine passes these on to asyncpg.create_pool.
-            await piccolo_engine.start_connection_pool(  # type: ignore[call-arg,no-untyped-call]
-                min_size=1, max_size=5)
+        await dialect.open_piccolo(piccolo_engine)
         if run_dispatcher:
             dispatcher.start()
         for job in housekeeping.values():
@@ -185,8 +184,7 @@ def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True)
             for job in housekeeping.values():
                 await job.stop()
             await dispatcher.stop()
-            if settings.is_postgres:
-                await piccolo_engine.close_connection_pool()  # type: ignore[no-untyped-call]
+            await dialect.close_piccolo(piccolo_engine)
             if redis is not None:
                 await redis.aclose()
             await dispose(engine)

@@ -7,33 +7,25 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any, cast
 
 from comptoir.settings import Settings, SettingsError, load_settings
 
 __all__ = ["main"]
 
-Command = Callable[[Settings, argparse.Namespace], Awaitable[int] | int]
-COMMANDS: dict[str, tuple[str, Command, Callable[[argparse.ArgumentParser], None]]] = {}
+Handler = Callable[[Settings, argparse.Namespace], Awaitable[int] | int]
+Arguments = Callable[[argparse.ArgumentParser], None]
 
 
-def command(
-    name: str, help: str, args: Callable[[argparse.ArgumentParser], None] = lambda p: None
-) -> Callable[[Command], Command]:
-    def register(fn: Command) -> Command:
-        COMMANDS[name] = (help, fn, args)
-        return fn
-
-    return register
+def _no_arguments(_parser: argparse.ArgumentParser) -> None:
+    pass
 
 
-async def _with_piccolo(settings: Settings) -> Any:
+async def _with_piccolo(settings: Settings) -> None:
     """Bind Piccolo's tables to this settings' database for a CLI command."""
     from comptoir.config.engine import bind_piccolo, make_piccolo_engine
 
     engine = make_piccolo_engine(settings)
     bind_piccolo(engine)
-    return engine
 
 
 # --- serve --------------------------------------------------------------------------------------
@@ -46,7 +38,6 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-migrate", action="store_true", help="do not migrate before serving")
 
 
-@command("serve", "Serve Comptoir over HTTP (migrates first).", _serve_args)
 def serve(settings: Settings, args: argparse.Namespace) -> int:
     from comptoir.web import serving
 
@@ -77,7 +68,6 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
 # --- migrate ------------------------------------------------------------------------------------
 
 
-@command("migrate", "Create or upgrade the database schema (safe to run again).")
 async def migrate_cmd(settings: Settings, _args: argparse.Namespace) -> int:
     from comptoir.db.migrate import migrate
 
@@ -97,7 +87,6 @@ def _staff_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--email", default="")
 
 
-@command("create-staff", "Create a staff account (admins can also sign in to /admin).", _staff_args)
 async def create_staff_cmd(settings: Settings, args: argparse.Namespace) -> int:
     from comptoir.auth.service import create_staff
 
@@ -117,7 +106,6 @@ def _key_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--location", help="location code (required for role associate)")
 
 
-@command("create-api-key", "Create an API key for another system; prints it once.", _key_args)
 async def create_api_key_cmd(settings: Settings, args: argparse.Namespace) -> int:
     from comptoir.auth.service import create_api_key
     from comptoir.db.engine import create_engine, make_sessionmaker
@@ -140,14 +128,43 @@ async def create_api_key_cmd(settings: Settings, args: argparse.Namespace) -> in
 # --- entry point --------------------------------------------------------------------------------
 
 
-def _register_optional_commands() -> None:
-    # Commands that live with their domain register themselves on import.
-    for module in ("comptoir.seed", "comptoir.catalog.importer"):
-        try:
-            __import__(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
+# --- commands that live with their domain (their module is imported when the command runs) ----
+
+
+async def seed_demo_cmd(settings: Settings, args: argparse.Namespace) -> int:
+    from comptoir.seed import seed_demo_cmd as run
+
+    return await run(settings, args)
+
+
+def _import_catalog_args(p: argparse.ArgumentParser) -> None:
+    from comptoir.catalog.importer import add_arguments
+
+    add_arguments(p)
+
+
+async def import_catalog_cmd(settings: Settings, args: argparse.Namespace) -> int:
+    from comptoir.catalog.importer import import_catalog_cmd as run
+
+    return await run(settings, args)
+
+
+# --- the list ------------------------------------------------------------------------------------
+
+# Every command, in the order `comptoir --help` lists them: (help, handler, arguments).
+COMMANDS: dict[str, tuple[str, Handler, Arguments]] = {
+    "serve": ("Serve Comptoir over HTTP (migrates first).", serve, _serve_args),
+    "migrate": ("Create or upgrade the database schema (safe to run again).", migrate_cmd,
+                _no_arguments),
+    "create-staff": ("Create a staff account (admins can also sign in to /admin).",
+                     create_staff_cmd, _staff_args),
+    "create-api-key": ("Create an API key for another system; prints it once.",
+                       create_api_key_cmd, _key_args),
+    "seed-demo": ("Load a demo French retailer: stores, catalog, stock, staff (safe to run again).",
+                  seed_demo_cmd, _no_arguments),
+    "import-catalog": ("Create or update products and SKUs from a CSV file.", import_catalog_cmd,
+                       _import_catalog_args),
+}
 
 
 class _OneLineHelp(argparse.HelpFormatter):
@@ -161,7 +178,6 @@ class _OneLineHelp(argparse.HelpFormatter):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    _register_optional_commands()
     parser = argparse.ArgumentParser(
         prog="comptoir",
         description="Comptoir — order management for omnichannel retail.",
@@ -172,6 +188,10 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
         add_args(p)
     return parser
+
+
+async def _finish(pending: Awaitable[int]) -> int:
+    return await pending
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -191,11 +211,11 @@ def main(argv: list[str] | None = None) -> None:
 
     try:
         result = fn(settings, args)
-        code = asyncio.run(result) if asyncio.iscoroutine(result) else result
+        code = result if isinstance(result, int) else asyncio.run(_finish(result))
     except DomainError as exc:
         print(f"comptoir {args.command}: {exc.detail}", file=sys.stderr)
         sys.exit(1)
     except ValueError as exc:
         print(f"comptoir {args.command}: {exc}", file=sys.stderr)
         sys.exit(1)
-    sys.exit(int(cast(int, code) or 0))
+    sys.exit(code)

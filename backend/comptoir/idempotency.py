@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from comptoir.auth.schemas import Principal
 from comptoir.db.base import new_id, utcnow
-from comptoir.db.engine import is_postgres
+from comptoir.db.dialect import dialect_of
 from comptoir.errors import Conflict, InvalidInput
 from comptoir.orders.models import IdempotencyKey, insert_unless_exists
 
@@ -141,8 +141,7 @@ async def purge_keys(
         async with sessionmaker() as session, session.begin():
             oldest = (select(IdempotencyKey.id).where(IdempotencyKey.created_at < older_than)
                       .order_by(IdempotencyKey.created_at).limit(batch))
-            if is_postgres(session):
-                oldest = oldest.with_for_update(skip_locked=True)
+            oldest = dialect_of(session).skip_locked(oldest)
             result = await session.execute(
                 delete(IdempotencyKey).where(IdempotencyKey.id.in_(oldest.scalar_subquery()))
                 .execution_options(synchronize_session=False))

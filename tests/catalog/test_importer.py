@@ -9,16 +9,14 @@ from typing import Any
 
 import pytest
 
-from comptoir.catalog.importer import (
+from comptoir.catalog.import_file import (
     CatalogFileError,
     ImportReport,
-    ProgressBar,
     RowRejected,
-    import_catalog,
-    import_catalog_cmd,
     parse_catalog_csv,
     parse_price,
 )
+from comptoir.catalog.importer import ProgressBar, import_catalog, import_catalog_cmd
 from tests.conftest import RowCounts
 
 HEADER = "product_name,sku,price,currency,barcode,size,colour,weight_g,brand,category\n"

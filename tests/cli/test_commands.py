@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import re
 import secrets
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -23,12 +26,27 @@ EXPECTED_COMMANDS = {"serve", "migrate", "seed-demo", "create-staff", "create-ap
 async def test_help_lists_every_command_on_one_line(tmp_path: Path) -> None:
     run = await run_comptoir("--help", cwd=tmp_path, env={"COLUMNS": "80"})
     assert run.returncode == 0, run.stderr
-    cli.build_parser()  # registers the commands that live with their domain
+    cli.build_parser()
     assert set(cli.COMMANDS) >= EXPECTED_COMMANDS
     for name, (help_text, _fn, _args) in cli.COMMANDS.items():
         lines = [line for line in run.lines if line.split()[:1] == [name]]
         assert len(lines) == 1, f"{name} is not listed on one line"
         assert lines[0].split(None, 1)[1] == help_text
+
+
+def test_every_command_is_listed_in_cli_without_importing_its_domain() -> None:
+    # The list is written in cli.py: nothing registers itself by being imported, so the
+    # list is whole before any domain's module is loaded.
+    probe = ("import sys; from comptoir import cli; "
+             "print(sorted(cli.COMMANDS)); "
+             "print(sorted(m for m in ('comptoir.seed', 'comptoir.catalog.importer') "
+             "if m in sys.modules))")
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         timeout=120, check=False)
+    assert run.returncode == 0, run.stderr
+    listed, imported = run.stdout.splitlines()
+    assert set(ast.literal_eval(listed)) >= EXPECTED_COMMANDS
+    assert ast.literal_eval(imported) == []
 
 
 async def test_staff_created_on_the_command_line_can_sign_in(anon: httpx.AsyncClient) -> None:

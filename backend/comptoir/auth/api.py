@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.datastructures import Cookie
 
 from comptoir.auth import service
@@ -12,11 +10,12 @@ from comptoir.auth.guards import ALL, CSRF_COOKIE, SESSION_COOKIE, STAFF, allow,
 from comptoir.auth.schemas import LoginIn, MeOut, Principal
 from comptoir.auth.sessions import rotate_session_id
 from comptoir.realtime.hub import session_key
+from comptoir.web.http import HttpRequest
 
 __all__ = ["AuthController"]
 
 
-def _client_address(request: Request[Any, Any, Any]) -> str:
+def _client_address(request: HttpRequest) -> str:
     """The address the ASGI server says the request came from.
 
     Never the ``X-Forwarded-For`` header itself: any client can write one, and a limit keyed
@@ -39,13 +38,13 @@ class AuthController(Controller):
     tags = ["auth"]
 
     @post("/login", opt=public(), status_code=200, summary="Sign a staff member in")
-    async def login(self, request: Request[Any, Any, Any], data: LoginIn) -> Response[MeOut]:
+    async def login(self, request: HttpRequest, data: LoginIn) -> Response[MeOut]:
         session_data = await service.sign_in(
             request.app.state.sign_in_attempts, username=data.username,
             password=data.password, address=_client_address(request),
         )
         rotate_session_id(request)
-        request.set_session(session_data)
+        request.set_session(dict(session_data))
         principal = Principal(
             kind="staff", id=str(session_data["uid"]), name=session_data["username"],
             role=session_data["role"], location=session_data["location"],
@@ -57,7 +56,7 @@ class AuthController(Controller):
         )
 
     @post("/logout", opt=allow(STAFF), status_code=204, summary="Sign out")
-    async def logout(self, request: Request[Any, Any, Any]) -> Response[None]:
+    async def logout(self, request: HttpRequest) -> Response[None]:
         request.clear_session()
         session_id = request.cookies.get(SESSION_COOKIE)
         hub = getattr(request.app.state, "realtime", None)
@@ -68,6 +67,6 @@ class AuthController(Controller):
                                                                max_age=0, path="/")])
 
     @get("/me", opt=allow(ALL), summary="Who is signed in")
-    async def me(self, request: Request[Any, Any, Any], principal: Principal) -> MeOut:
+    async def me(self, request: HttpRequest, principal: Principal) -> MeOut:
         csrf = request.session.get("csrf") if principal.kind == "staff" else None
         return _me(principal, csrf)

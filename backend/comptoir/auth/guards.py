@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import hmac
-from typing import Any
 
-from litestar import Request
-from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
 from comptoir.auth.schemas import Principal
 from comptoir.errors import Forbidden, Unauthorized
+from comptoir.web.http import Connection, HttpRequest
 
 __all__ = [
     "ALL",
@@ -35,7 +33,7 @@ MANAGERS = frozenset({"admin", "manager"})
 ALL = frozenset({"admin", "manager", "associate", "channel"})
 
 
-def allow(*roles: str | frozenset[str]) -> dict[str, Any]:
+def allow(*roles: str | frozenset[str]) -> dict[str, object]:
     """``opt=`` for a handler callable by the given roles (names or role sets)."""
     names: set[str] = set()
     for role in roles:
@@ -46,7 +44,7 @@ def allow(*roles: str | frozenset[str]) -> dict[str, Any]:
     return {ACCESS_KEY: frozenset(names)}
 
 
-def public() -> dict[str, Any]:
+def public() -> dict[str, object]:
     """``opt=`` for a handler anyone may call (health, login, tracking, static files)."""
     return {ACCESS_KEY: PUBLIC}
 
@@ -56,7 +54,7 @@ def declared_access(handler: BaseRouteHandler) -> frozenset[str] | str | None:
 
 
 async def authorize(
-    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+    connection: Connection, handler: BaseRouteHandler
 ) -> None:
     """Authenticate the caller and check the handler's declared roles; deny by default."""
     access = declared_access(handler)
@@ -83,7 +81,7 @@ async def authorize(
     connection.state.principal = principal
 
 
-def _check_csrf(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+def _check_csrf(connection: Connection) -> None:
     expected = connection.session.get("csrf") if connection.scope.get("session") else None
     sent = connection.headers.get(CSRF_HEADER, "")
     if not expected or not hmac.compare_digest(str(expected), sent):
@@ -93,7 +91,7 @@ def _check_csrf(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
         )
 
 
-def current_principal(request: Request[Any, Any, Any]) -> Principal:
+def current_principal(request: HttpRequest) -> Principal:
     """Dependency: the caller the guard authenticated."""
     principal = getattr(request.state, "principal", None)
     if principal is None:

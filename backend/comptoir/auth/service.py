@@ -6,23 +6,24 @@ import hashlib
 import hmac
 import secrets
 import time
-from typing import Any
+from typing import Any, TypedDict
 
 import anyio
-from litestar.connection import ASGIConnection
 from piccolo.apps.user.tables import BaseUser
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from comptoir.attempts import AttemptCounter
 from comptoir.auth.models import ApiKey
-from comptoir.auth.schemas import Principal
+from comptoir.auth.schemas import Principal, RoleName
 from comptoir.auth.sessions import refuse_if_session_store_was_unavailable
 from comptoir.auth.throttle import subjects_for
 from comptoir.config.models import Location, Role, StaffProfile
 from comptoir.errors import InvalidInput, TooManyRequests, Unauthorized
+from comptoir.web.http import HttpOrWebSocket, Route
 
 __all__ = [
+    "StaffSession",
     "create_api_key",
     "create_staff",
     "hash_api_key",
@@ -103,7 +104,7 @@ def forget_api_keys() -> None:
 
 
 async def principal_for_connection(
-    connection: ASGIConnection[Any, Any, Any, Any],
+    connection: HttpOrWebSocket[Route],
 ) -> Principal | None:
     """The caller: an API key in ``Authorization: Bearer``, else the session's staff member."""
     authorization = connection.headers.get("authorization", "")
@@ -141,9 +142,19 @@ def _verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(candidate, stored)
 
 
+class StaffSession(TypedDict):
+    """What a staff member's session holds (the store keeps it as JSON)."""
+
+    uid: int
+    username: str
+    role: RoleName
+    location: str | None
+    csrf: str
+
+
 async def sign_in(
     attempts: AttemptCounter, *, username: str, password: str, address: str
-) -> dict[str, Any]:
+) -> StaffSession:
     """Check a staff member's password, if the recent attempts from ``address`` allow it;
     return what their session holds."""
     subjects = subjects_for(username, address)
@@ -174,7 +185,7 @@ async def _user_with_password(username: str, password: str) -> dict[str, Any] | 
     return user if user is not None and ok else None
 
 
-async def _session_for(user: dict[str, Any]) -> dict[str, Any]:
+async def _session_for(user: dict[str, Any]) -> StaffSession:
     if not user["active"]:
         raise Unauthorized("This account is disabled.", code="account_disabled")
     profile = await StaffProfile.select(
@@ -184,13 +195,13 @@ async def _session_for(user: dict[str, Any]) -> dict[str, Any]:
         if not user["superuser"]:
             raise Unauthorized("This account has no staff profile.", code="no_staff_profile")
         profile = {"role": "admin", "location_code": None}
-    return {
-        "uid": user["id"],
-        "username": user["username"],
-        "role": profile["role"],
-        "location": profile["location_code"],
-        "csrf": secrets.token_urlsafe(24),
-    }
+    return StaffSession(
+        uid=user["id"],
+        username=user["username"],
+        role=profile["role"],
+        location=profile["location_code"],
+        csrf=secrets.token_urlsafe(24),
+    )
 
 
 async def create_staff(

@@ -10,7 +10,6 @@ from datetime import timedelta
 from typing import Any
 
 from litestar import Request
-from litestar.connection import ASGIConnection
 from litestar.middleware.base import DefineMiddleware
 from litestar.middleware.session.base import SessionMiddleware
 from litestar.middleware.session.server_side import (
@@ -23,6 +22,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from comptoir.errors import ServiceUnavailable, problem
+from comptoir.web.http import Connection, HttpOrWebSocket, HttpRequest, Route
 
 __all__ = [
     "SESSION_STORE_RETRY_SECONDS",
@@ -80,13 +80,13 @@ class SessionStore(RedisStore):
             await super().delete(key)
 
 
-def rotate_session_id(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+def rotate_session_id(connection: HttpOrWebSocket[Route]) -> None:
     """Give the session a fresh id when it is saved (at sign-in: no session fixation)."""
     connection.scope[_ROTATE_KEY] = True  # type: ignore[literal-required]
 
 
 def refuse_if_session_store_was_unavailable(
-    connection: ASGIConnection[Any, Any, Any, Any],
+    connection: HttpOrWebSocket[Route],
 ) -> None:
     """The caller sent a session cookie the store could not be asked about: refuse (503)
     rather than take them for someone signed out."""
@@ -95,7 +95,7 @@ def refuse_if_session_store_was_unavailable(
 
 
 class StaffSessionBackend(ServerSideSessionBackend):
-    def get_session_id(self, connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    def get_session_id(self, connection: Connection) -> str:
         # Called when the request starts and again when the session is saved: a rotation
         # requested in between (sign-in) gets a new id for the saved session.
         if connection.scope.get(_ROTATE_KEY):
@@ -103,7 +103,7 @@ class StaffSessionBackend(ServerSideSessionBackend):
         return super().get_session_id(connection)
 
     async def load_from_connection(
-        self, connection: ASGIConnection[Any, Any, Any, Any]
+        self, connection: Connection
     ) -> dict[str, Any]:
         session_id = connection.cookies.get(self.config.key)
         if not session_id:
@@ -122,7 +122,7 @@ class StaffSessionBackend(ServerSideSessionBackend):
         connection.scope[_LOADED_KEY] = data  # type: ignore[literal-required]
         return self.deserialize_data(data)
 
-    def _changed(self, scope_session: Any, connection: ASGIConnection[Any, Any, Any, Any]
+    def _changed(self, scope_session: Any, connection: Connection
                  ) -> bool:
         """Whether saving the session records something new (a sign-in or sign-out, new
         data), rather than renewing what the store already holds."""
@@ -137,7 +137,7 @@ class StaffSessionBackend(ServerSideSessionBackend):
         self,
         scope_session: Any,
         message: Message,
-        connection: ASGIConnection[Any, Any, Any, Any],
+        connection: Connection,
     ) -> None:
         if connection.scope.get(_UNAVAILABLE_KEY):
             return  # nothing was read, so nothing is written: an empty session is no sign-out
@@ -162,7 +162,7 @@ class StaffSessionMiddleware(SessionMiddleware[StaffSessionBackend]):
     refusal (the handler's own answer would claim a sign-in or sign-out that did not
     happen), and the handler's body is dropped."""
 
-    def create_send_wrapper(self, connection: ASGIConnection[Any, Any, Any, Any]) -> Send:
+    def create_send_wrapper(self, connection: Connection) -> Send:
         refused = False
 
         async def send(message: Message) -> None:
@@ -177,7 +177,7 @@ class StaffSessionMiddleware(SessionMiddleware[StaffSessionBackend]):
                                                     connection)
             except ServiceUnavailable as refusal:
                 refused = True
-                request: Request[Any, Any, Any] = Request(connection.scope, connection.receive)
+                request: HttpRequest = Request(connection.scope, connection.receive)
                 headers = refusal.extra.get("headers")
                 answer = problem(request, refusal.status_code, refusal.code, refusal.title,
                                  refusal.detail, headers)

@@ -23,9 +23,9 @@ from comptoir.catalog.schemas import (
 from comptoir.pagination import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
+    cursor_uuid,
     decode_cursor,
     encode_cursor,
-    invalid_cursor,
 )
 
 __all__ = ["CatalogController", "product_out"]
@@ -62,14 +62,14 @@ class CatalogController(Controller):
         after = None
         if cursor:
             name_key, last_id = decode_cursor(cursor, 2)
-            after = (name_key, _uuid_or_invalid(last_id))
+            after = (name_key, cursor_uuid(last_id))
         products = await service.list_products(db_session, q=q, active=active, after=after,
                                                 limit=limit + 1)
         next_cursor = None
         if len(products) > limit:
             products = products[:limit]
             last = products[-1]
-            next_cursor = encode_cursor(last.search_name, str(last.id))
+            next_cursor = encode_cursor(last.search_name, last.id)
         return ProductPage(items=[product_out(p) for p in products], next_cursor=next_cursor)
 
     @post("/products", opt=allow(MANAGERS), summary="Create a product with its variants")
@@ -125,9 +125,3 @@ class CatalogController(Controller):
             product_name=product.name, product_active=product.active,
         )
 
-
-def _uuid_or_invalid(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise invalid_cursor() from None

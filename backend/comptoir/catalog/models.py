@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -44,7 +43,7 @@ class Variant(UUIDPrimaryKey, Base):
     sku: Mapped[str] = mapped_column(String(64), unique=True)
     barcode: Mapped[str | None] = mapped_column(String(32), nullable=True, unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    options: Mapped[dict[str, Any]] = mapped_column(JsonB, default=dict)
+    options: Mapped[dict[str, str]] = mapped_column(JsonB, default=dict)
     price: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
     weight_g: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,11 +1,13 @@
-"""Catalog rules: SKUs are unique, prices are integer minor units, products deactivate."""
+"""The catalog's verbs: products and their variants read, created, changed, deactivated.
+
+SKUs are unique, prices are integer minor units, products deactivate rather than vanish.
+What makes one variant valid, with no database, is in ``rules``.
+"""
 
 from __future__ import annotations
 
-import re
-import unicodedata
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import TypeVar
 
 import msgspec
@@ -14,6 +16,14 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from comptoir.catalog.models import Product, Variant
+from comptoir.catalog.rules import (
+    MAX_PRICE,
+    clean_text,
+    clean_variant,
+    default_variant_name,
+    refuse_repeats,
+    search_key,
+)
 from comptoir.catalog.schemas import ProductIn, ProductPatch, VariantIn, VariantPatch
 from comptoir.db.base import utcnow
 from comptoir.errors import Conflict, InvalidInput, NotFound
@@ -37,122 +47,8 @@ __all__ = [
     "variants_by_sku",
 ]
 
-# Prices and weights are 32-bit integer columns; refuse what they cannot hold with a sentence
-# rather than a database error.
-MAX_PRICE = 1_000_000_000
-MAX_WEIGHT_G = 100_000_000
-MAX_SKU_LENGTH = 64
-MAX_BARCODE_LENGTH = 32
-# A SKU travels in URLs (/api/skus/{sku}) and in CSV files: no spaces, no URL separators.
-_SKU = re.compile(r"[^\s/?#%\\]+")
-_BARCODE = re.compile(r"[0-9A-Za-z.\-]+")
-_CURRENCY = re.compile(r"[A-Z]{3}")
-_TEXT_LIMITS = {"name": 200, "brand": 120, "category": 120, "description": 20_000}
-
 T = TypeVar("T")
 
-
-# --- pure rules (no database) -------------------------------------------------------------------
-
-
-def search_key(text: str) -> str:
-    """Lower-case, accent-free text, so "ecru" finds "Écru" and "T-SHIRT" finds "t-shirt"."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    folded = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return folded.strip()[:200]
-
-
-def _clean_text(field: str, value: str, *, required: bool = False) -> str:
-    value = value.strip()
-    if required and not value:
-        raise InvalidInput(f"A product needs a {field}.", code=f"{field}_required", field=field)
-    limit = _TEXT_LIMITS[field]
-    if len(value) > limit:
-        raise InvalidInput(
-            f"The {field} is {len(value)} characters long; at most {limit} are allowed.",
-            code="text_too_long", field=field,
-        )
-    return value
-
-
-def default_variant_name(product_name: str, options: dict[str, str]) -> str:
-    """"Marinière — M / bleu": the product's name and the variant's option values."""
-    if not options:
-        return product_name[:200]
-    return f"{product_name} — {' / '.join(options.values())}"[:200]
-
-
-def clean_variant(variant: VariantIn, product_name: str) -> VariantIn:
-    """The variant with its text trimmed and normalized, or a refusal saying what is wrong."""
-    sku = variant.sku.strip()
-    if not sku:
-        raise InvalidInput("Every variant needs a SKU.", code="empty_sku")
-    if len(sku) > MAX_SKU_LENGTH or not _SKU.fullmatch(sku):
-        raise InvalidInput(
-            f"SKU '{sku}' is not valid: at most {MAX_SKU_LENGTH} characters, without spaces "
-            "or any of / ? # % \\.",
-            code="invalid_sku", sku=sku,
-        )
-    if variant.price < 0:
-        raise InvalidInput(f"{sku}: a price cannot be negative.", code="negative_price", sku=sku)
-    if variant.price > MAX_PRICE:
-        raise InvalidInput(
-            f"{sku}: a price is in minor units (1999 = 19.99) and at most {MAX_PRICE}.",
-            code="price_too_large", sku=sku,
-        )
-    currency = variant.currency.strip().upper()
-    if not _CURRENCY.fullmatch(currency):
-        raise InvalidInput(
-            f"{sku}: currency '{variant.currency}' is not a three-letter ISO 4217 code "
-            "such as EUR.",
-            code="invalid_currency", sku=sku,
-        )
-    barcode = (variant.barcode or "").strip() or None
-    if barcode is not None and (
-        len(barcode) > MAX_BARCODE_LENGTH or not _BARCODE.fullmatch(barcode)
-    ):
-        raise InvalidInput(
-            f"{sku}: barcode '{barcode}' is not valid: letters, digits, '.' or '-', at most "
-            f"{MAX_BARCODE_LENGTH}.",
-            code="invalid_barcode", sku=sku,
-        )
-    weight = variant.weight_g or 0
-    if not 0 <= weight <= MAX_WEIGHT_G:
-        raise InvalidInput(
-            f"{sku}: a weight is a whole number of grams between 0 and {MAX_WEIGHT_G}.",
-            code="invalid_weight", sku=sku,
-        )
-    options: dict[str, str] = {}
-    for key, value in variant.options.items():
-        key, value = key.strip(), value.strip()
-        if not key or len(key) > 40 or len(value) > 100:
-            raise InvalidInput(
-                f"{sku}: option names are 1 to 40 characters and values at most 100.",
-                code="invalid_option", sku=sku,
-            )
-        if value:
-            options[key] = value
-    name = (variant.name or "").strip() or default_variant_name(product_name, options)
-    if len(name) > 200:
-        raise InvalidInput(f"{sku}: a variant name is at most 200 characters.",
-                           code="text_too_long", field="name", sku=sku)
-    return VariantIn(sku=sku, price=variant.price, barcode=barcode, name=name, options=options,
-                     currency=currency, weight_g=weight)
-
-
-def _refuse_repeats(variants: Iterable[VariantIn]) -> None:
-    """The same SKU or barcode twice in one request is a mistake, not two variants."""
-    skus: set[str] = set()
-    barcodes: set[str] = set()
-    for v in variants:
-        if v.sku in skus:
-            raise Conflict(f"SKU '{v.sku}' appears twice.", code="duplicate_sku", sku=v.sku)
-        skus.add(v.sku)
-        if v.barcode is not None:
-            if v.barcode in barcodes:
-                raise Conflict(f"Barcode '{v.barcode}' appears twice.", code="duplicate_barcode",
-                               barcode=v.barcode)
-            barcodes.add(v.barcode)
 
 
 # --- queries ------------------------------------------------------------------------------------
@@ -284,18 +180,18 @@ async def _product_event(
 
 async def create_product(session: AsyncSession, data: ProductIn, *, actor: str) -> Product:
     """A new product with its variants; refused whole if any SKU or barcode is taken."""
-    name = _clean_text("name", data.name, required=True)
+    name = clean_text("name", data.name, required=True)
     if not data.variants:
         raise InvalidInput("A product needs at least one variant (a SKU with a price).",
                            code="variants_required")
     variants = [clean_variant(v, name) for v in data.variants]
-    _refuse_repeats(variants)
+    refuse_repeats(variants)
     await _refuse_foreign_skus(session, [v.sku for v in variants])
     await _refuse_taken_barcodes(session, variants)
     product = Product(
         name=name, search_name=search_key(name),
-        description=_clean_text("description", data.description),
-        brand=_clean_text("brand", data.brand), category=_clean_text("category", data.category),
+        description=clean_text("description", data.description),
+        brand=clean_text("brand", data.brand), category=clean_text("category", data.category),
         active=True,
     )
     product.variants = [_new_variant(v) for v in variants]
@@ -348,9 +244,9 @@ async def update_product(
     product = await get_product(session, product_id)
     name = product.name
     if not isinstance(patch.name, UnsetType):
-        name = _clean_text("name", patch.name, required=True)
+        name = clean_text("name", patch.name, required=True)
     texts = {
-        field: _clean_text(field, value)
+        field: clean_text(field, value)
         for field, value in (("description", patch.description), ("brand", patch.brand),
                              ("category", patch.category))
         if isinstance(value, str)
@@ -370,7 +266,7 @@ async def update_product(
         else:
             merged = _as_new(variant_patch)
         changes.append((clean_variant(merged, name), variant_patch))
-    _refuse_repeats(v for v, _ in changes)
+    refuse_repeats(v for v, _ in changes)
     await _refuse_taken_barcodes(session, [v for v, _ in changes])
 
     if name != product.name:

@@ -9,42 +9,19 @@ row costs no round trip.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from functools import lru_cache
-from typing import Any
+from collections.abc import Sequence
 
-from sqlalchemy import Table, insert, text
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import TextClause
 
-from comptoir.db.engine import is_postgres
+from comptoir.db.dialect import Row, dialect_of
 
 __all__ = ["insert_rows"]
 
-_PG = postgresql.dialect()  # type: ignore[no-untyped-call]
-
-
-@lru_cache(maxsize=64)
-def _unnest(table: Table, columns: tuple[str, ...], skip_conflicts: bool) -> TextClause:
-    arrays = ", ".join(
-        f"CAST(:{name} AS {table.c[name].type.compile(dialect=_PG)}[])" for name in columns)
-    names = ", ".join(f'"{name}"' for name in columns)
-    return text(f'INSERT INTO "{table.name}" ({names}) SELECT * FROM unnest({arrays})'
-                + (" ON CONFLICT DO NOTHING" if skip_conflicts else ""))
-
-
-async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]],
+async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Row],
                       *, skip_conflicts: bool = False) -> None:
     """Insert ``rows`` (each with the same keys: the columns it fills) in the session's
     transaction; ``skip_conflicts``: a row a unique index already holds is left out."""
     if not rows:
         return
-    columns = tuple(rows[0])
-    if is_postgres(session):
-        await session.execute(_unnest(table, columns, skip_conflicts),
-                              {name: [row[name] for row in rows] for name in columns})
-        return
-    statement = sqlite_insert(table).on_conflict_do_nothing() if skip_conflicts else insert(table)
-    await session.execute(statement, list(rows))
+    await dialect_of(session).insert_rows(session, table, rows, skip_conflicts=skip_conflicts)

@@ -6,45 +6,22 @@ import logging
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 from sqlalchemy.orm import Session, SessionTransaction
-from sqlalchemy.pool import NullPool
 
+from comptoir.db.dialect import POSTGRESQL, Bind, dialect_for, dialect_of
 from comptoir.settings import Settings
 
 __all__ = ["Limits", "batch_engine", "create_engine", "dispose", "is_postgres", "limits",
            "make_sessionmaker", "on_commit"]
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
-
-
-def is_postgres(conn_or_session: Any) -> bool:
-    """Whether a connection, session or engine talks to PostgreSQL."""
-    bind = getattr(conn_or_session, "bind", conn_or_session)
-    return bool(bind.dialect.name == "postgresql")
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # pysqlite's own transaction handling is off (isolation_level=None): we emit BEGIN ourselves.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
-
-
-def _sqlite_begin_immediate(conn: Connection) -> None:
-    # Every transaction takes SQLite's write lock up front. A deferred transaction that reads
-    # and later writes can fail with SQLITE_BUSY without waiting; an immediate one waits its
-    # turn (busy_timeout), so concurrent requests queue instead of failing.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+def is_postgres(bind: Bind) -> bool:
+    """Whether a connection, session or engine talks to PostgreSQL (for tests and reports:
+    code that behaves differently asks its ``db.dialect.Dialect`` instead)."""
+    return dialect_of(bind) is POSTGRESQL
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,47 +45,24 @@ def limits(engine: AsyncEngine) -> Limits:
 # locations' counts of the day) and a write lane per year (two years meet at New Year).
 BATCH_POOL_SIZE = 4
 
-# Each engine's batch engine, made on first use (PostgreSQL only).
+# Each engine's batch engine, made on first use (where the dialect has one: PostgreSQL).
 _batch_engines: weakref.WeakKeyDictionary[AsyncEngine, AsyncEngine] = (
     weakref.WeakKeyDictionary())
-_batch_options: weakref.WeakKeyDictionary[AsyncEngine, dict[str, Any]] = (
+_batch_options: weakref.WeakKeyDictionary[AsyncEngine, dict[str, object]] = (
     weakref.WeakKeyDictionary())
 
 
-def create_engine(settings: Settings, **overrides: Any) -> AsyncEngine:
+def create_engine(settings: Settings, **overrides: object) -> AsyncEngine:
     """The engine of the requests' sessions. Waiting for a connection is bounded by
     ``queue_timeout``: past it the pool raises ``sqlalchemy.exc.TimeoutError``, which the
     API answers 503 with Retry-After (errors.py), never a 30-second stall."""
-    if settings.is_sqlite:
-        settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-        engine = _create_async_engine(
-            settings.sqlalchemy_url,
-            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
-            pool_size=overrides.pop("pool_size", 4),
-            max_overflow=0,
-            pool_timeout=overrides.pop("pool_timeout", settings.queue_timeout),
-            **overrides,
-        )
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
-        _limits[engine] = _limits_of(settings)
-        return engine
-    # No pre-ping: it costs three round trips per checkout on asyncpg, and a connection the
-    # server dropped is invalidated by the error it raises (the request fails once, the
-    # pool recovers). Recycling bounds the age of what sits in the pool. No overflow: the
-    # pool's size is what the database sees of this process, whatever the load.
-    options: dict[str, Any] = {
-        "pool_size": settings.db_pool_size,
-        "max_overflow": 0,
-        "pool_timeout": settings.queue_timeout,
-        "pool_recycle": 1800,
-    }
-    options.update(overrides)
-    if options.get("poolclass") is NullPool:
-        for key in ("pool_size", "max_overflow", "pool_timeout"):
-            options.pop(key, None)
+    dialect = dialect_for(settings)
+    options = dialect.engine_options(settings, dict(overrides))
     engine = _create_async_engine(settings.sqlalchemy_url, **options)
-    _batch_options[engine] = {**options, "pool_size": BATCH_POOL_SIZE, "max_overflow": 0}
+    dialect.prepare_engine(engine)
+    batch = dialect.batch_engine_options(options, BATCH_POOL_SIZE)
+    if batch is not None:
+        _batch_options[engine] = batch
     _limits[engine] = _limits_of(settings)
     return engine
 

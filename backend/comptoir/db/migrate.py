@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -12,6 +11,7 @@ import anyio
 from alembic import command
 from alembic.config import Config
 
+from comptoir.db.dialect import dialect_for
 from comptoir.settings import Settings
 
 __all__ = ["MIGRATION_LOCK_KEY", "alembic_config", "migrate", "migration_lock", "piccolo_bound_to"]
@@ -37,24 +37,8 @@ async def migration_lock(settings: Settings) -> AsyncIterator[None]:
     Several processes starting together (containers that migrate on start) would otherwise
     race to create the same tables, and all but one would crash.
     """
-    if settings.is_postgres:
-        import asyncpg
-
-        conn = await asyncpg.connect(settings.postgres_dsn)
-        try:
-            await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
-            yield
-        finally:
-            await conn.close()  # ends the session, which releases the lock
-        return
-    lock_path = settings.sqlite_path.with_name(settings.sqlite_path.name + ".migrate-lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with lock_path.open("a") as lock_file:
-        await anyio.to_thread.run_sync(fcntl.flock, lock_file.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock_file.fileno(), fcntl.LOCK_UN)
+    async with dialect_for(settings).migration_lock(settings, MIGRATION_LOCK_KEY):
+        yield
 
 
 @contextmanager

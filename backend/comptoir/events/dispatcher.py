@@ -21,7 +21,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from comptoir.db.base import utcnow
-from comptoir.db.engine import is_postgres
+from comptoir.db.dialect import dialect_of
 from comptoir.events.models import OutboxMessage
 from comptoir.events.service import outbox_wakeup
 
@@ -139,16 +139,7 @@ class OutboxDispatcher:
         )
         async with self.sessionmaker() as session, session.begin():
             await self._bury_abandoned(session, now)
-            if is_postgres(session):
-                # A materialised CTE runs the locking SELECT exactly once; inside "IN (…)" the
-                # planner may re-run it, and SKIP LOCKED can then pick other rows.
-                locked = due.with_for_update(skip_locked=True).cte("due").prefix_with(
-                    "MATERIALIZED"
-                )
-                claim = update(OutboxMessage).where(OutboxMessage.id == locked.c.id)
-            else:
-                # SQLite: this transaction already holds the database's only write lock.
-                claim = update(OutboxMessage).where(OutboxMessage.id.in_(due.scalar_subquery()))
+            claim = update(OutboxMessage).where(dialect_of(session).claim(OutboxMessage.id, due))
             rows = await session.execute(
                 claim.values(**lease)
                 .returning(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 from litestar import Controller, Response, get, post
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,9 +29,9 @@ from comptoir.inventory.schemas import (
 from comptoir.pagination import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
+    cursor_uuid,
     decode_cursor,
     encode_cursor,
-    invalid_cursor,
 )
 
 __all__ = ["InventoryController", "level_out", "movement_out"]
@@ -211,16 +209,11 @@ class InventoryController(Controller):
         limit: int = Parameter(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
     ) -> MovementPage:
         await _check_location_filter(location)
-        before = None
-        if cursor:
-            try:
-                before = uuid.UUID(decode_cursor(cursor, 1)[0])
-            except ValueError:
-                raise invalid_cursor() from None
+        before = cursor_uuid(decode_cursor(cursor, 1)[0]) if cursor else None
         movements = await service.list_movements(db_session, sku, location=location,
                                                  before=before, limit=limit + 1)
         next_cursor = None
         if len(movements) > limit:
             movements = movements[:limit]
-            next_cursor = encode_cursor(str(movements[-1].id))
+            next_cursor = encode_cursor(movements[-1].id)
         return MovementPage(items=[movement_out(m) for m in movements], next_cursor=next_cursor)

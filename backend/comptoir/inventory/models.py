@@ -5,14 +5,38 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    CheckConstraint,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.ext.hybrid import hybrid_property
+from sqlalchemy.orm import Mapped, aliased, mapped_column
 
 from comptoir.db.base import Base, DateTimeUTC, UUIDPrimaryKey, utcnow
 
-__all__ = ["MOVEMENT_KINDS", "InventoryLevel", "InventoryMovement"]
+__all__ = ["MOVEMENT_KINDS", "InventoryLevel", "InventoryMovement", "available_sql",
+           "available_units"]
 
 MOVEMENT_KINDS = ("receipt", "adjustment", "count", "sale", "return", "transfer")
+
+
+def available_units(on_hand: int, reserved: int, safety_stock: int) -> int:
+    """What can be promised: on hand, less what orders reserved, less the safety stock kept
+    back; never below 0. ``InventoryLevel.available`` is this formula, in Python and in SQL;
+    ``available_sql`` writes it for a statement of text. Nowhere else is it written."""
+    return max(0, on_hand - reserved - safety_stock)
+
+
+def available_sql(alias: str) -> str:
+    """``InventoryLevel.available`` as SQL text, for statements written as text, the levels
+    table named ``alias`` (``l`` gives ``l.on_hand - l.reserved - l.safety_stock``)."""
+    level = aliased(InventoryLevel, name=alias)
+    return str(level.available.compile(compile_kwargs={"literal_binds": True}))
 
 
 class InventoryLevel(UUIDPrimaryKey, Base):
@@ -39,9 +63,17 @@ class InventoryLevel(UUIDPrimaryKey, Base):
         CheckConstraint("safety_stock >= 0", name="safety_stock_not_negative"),
     )
 
-    @property
+    @hybrid_property
     def available(self) -> int:
-        return max(0, self.on_hand - self.reserved - self.safety_stock)
+        """What can be promised of this level (``available_units``)."""
+        return available_units(self.on_hand, self.reserved, self.safety_stock)
+
+    @available.inplace.expression
+    @classmethod
+    def _available_in_sql(cls) -> ColumnElement[int]:
+        # The formula as SQL, not clamped at 0: queries compare it to a quantity (>= q) or to 0
+        # (<= 0), where clamping changes nothing; readers clamp what they show.
+        return cls.on_hand - cls.reserved - cls.safety_stock
 
 
 class InventoryMovement(UUIDPrimaryKey, Base):

@@ -17,7 +17,7 @@ import re
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from comptoir.db.engine import is_postgres
+from comptoir.db.dialect import dialect_of
 from comptoir.orders.models import OrderNumberCounter
 
 __all__ = ["format_number", "next_number", "number_sql", "parse_number", "prepare_year",
@@ -57,13 +57,9 @@ def _sequence_name(year: int) -> str:
 
 async def prepare_year(engine: AsyncEngine, year: int) -> None:
     """Make sure ``year``'s sequence exists (PostgreSQL), in its own short transaction."""
-    if year in _ready_years or engine.dialect.name != "postgresql":
+    if year in _ready_years:
         return
-    async with engine.begin() as conn:
-        # Concurrent CREATE SEQUENCE IF NOT EXISTS can still collide in the catalog: the lock
-        # makes processes take turns.
-        await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SEQUENCE_LOCK})
-        await conn.execute(text(f"CREATE SEQUENCE IF NOT EXISTS {_sequence_name(year)}"))
+    await dialect_of(engine).create_sequence(engine, _sequence_name(year), _SEQUENCE_LOCK)
     _ready_years.add(year)
 
 
@@ -89,9 +85,6 @@ def number_sql(year: int, serial: str) -> str:
 
 async def next_number(session: AsyncSession, year: int) -> str:
     """The next order number of ``year``, in the session's transaction (one statement)."""
-    if is_postgres(session):
-        serial = await session.scalar(text(f"SELECT nextval('{_sequence_name(year)}')"))
-    else:
-        serial = await session.scalar(_NEXT_ON_COUNTER, {"year": year})
-    assert serial is not None
-    return format_number(year, int(serial))
+    serial = await dialect_of(session).next_serial(
+        session, _sequence_name(year), _NEXT_ON_COUNTER, {"year": year})
+    return format_number(year, serial)

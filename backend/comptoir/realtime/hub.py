@@ -16,23 +16,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
-import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from comptoir.events.models import Event
 from comptoir.events.service import add_event_listener, events_after
-from comptoir.realtime.schemas import EventMessage, LiveEvent, Ping
-from comptoir.realtime.topics import event_topics
+from comptoir.realtime.followers import Followers
+from comptoir.realtime.redis_link import RedisLink
+from comptoir.realtime.schemas import LiveEvent
+from comptoir.realtime.subscriber import (
+    CLOSE_GOING_AWAY,
+    CLOSE_SIGNED_OUT,
+    CLOSE_TOO_SLOW,
+    Presenter,
+    Route,
+    Subscriber,
+    live_event,
+    session_key,
+)
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -41,7 +48,9 @@ __all__ = [
     "CLOSE_GOING_AWAY",
     "CLOSE_SIGNED_OUT",
     "CLOSE_TOO_SLOW",
+    "PAGE",
     "Hub",
+    "Presenter",
     "Route",
     "Subscriber",
     "live_event",
@@ -50,166 +59,12 @@ __all__ = [
 
 log = logging.getLogger("comptoir.realtime")
 
-CLOSE_TOO_SLOW = 4008
-CLOSE_SIGNED_OUT = 4401  # the staff session the connection was opened with has ended
-CLOSE_GOING_AWAY = 1012  # the server restarts: reconnect and resume
-
 PAGE = 500  # events read from the table per query
 READ_BACK = "read back"  # inbox marker: this process committed events the table numbered
 RECENT = 8192  # sequence numbers remembered to tell a duplicate from a restarted log
 RECENT_EVENTS = 512  # events kept to publish one a read found before its commit was heard
 INBOX_LIMIT = 10_000
 BURST = 50  # events handed out before the connections get a turn to send
-LISTEN_SECONDS = 30.0  # the longest one wait for a message from Redis
-
-Presenter = Callable[[str, dict[str, Any]], dict[str, Any] | None]
-
-_encode = msgspec.json.Encoder().encode
-PING_TEXT = _encode(Ping()).decode()
-
-
-def session_key(session_id: str) -> str:
-    """What the hub (and Redis) know of a staff session: a digest, never the cookie itself."""
-    return hashlib.sha256(session_id.encode()).hexdigest()[:32]
-
-
-class SignedOut(msgspec.Struct, kw_only=True):
-    """On the control channel: the staff session ``signed_out`` (a :func:`session_key`) has
-    ended, signed out through some process."""
-
-    signed_out: str
-
-
-def live_event(row: Event) -> LiveEvent:
-    """A committed row of the event log, as the hub and the other processes carry it."""
-    assert row.seq is not None
-    return LiveEvent(id=str(row.id), seq=row.seq, topic=row.topic, type=row.type,
-                     subject=row.subject, data=row.data, at=row.at)
-
-
-@dataclass(frozen=True, slots=True)
-class Route:
-    """How a subscriber receives one hub topic: under which name, and as whom.
-
-    ``present`` is None for staff and systems (the event's data as recorded); a customer
-    following an order by its tracking token gets what the tracking code lets them see.
-    """
-
-    topic: str
-    present: Presenter | None = None
-
-
-def render(event: LiveEvent, routes: tuple[Route, ...]) -> str | None:
-    """The message for a subscriber reached by ``routes`` (the most specific first): one
-    message, under the first topic, listing every topic of the client's it belongs to.
-    The recorded data when any route is a staff one; else what a customer may see."""
-    staff = any(route.present is None for route in routes)
-    present = routes[0].present
-    data = event.data if staff or present is None else present(event.type, event.data)
-    if data is None:
-        return None
-    message = EventMessage(seq=event.seq, topic=routes[0].topic,
-                           topics=[route.topic for route in routes], type=event.type,
-                           data=data, at=event.at)
-    return _encode(message).decode()
-
-
-class Subscriber:
-    """One connection's place in the feed: what it follows, what it was sent, what waits.
-
-    ``position`` is the last sequence number handed to the connection (or passed over):
-    it only grows, which is what makes the stream free of duplicates and in order. While
-    the connection's backlog is read from the table, live events wait in ``held``.
-    """
-
-    __slots__ = ("closing", "held", "last_sent", "limit", "out", "position", "replaying",
-                 "room", "routes", "session", "wake")
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.routes: dict[str, Route] = {}  # hub topic -> how this subscriber gets it
-        self.position = 0
-        self.replaying = True
-        self.held: list[tuple[int, str]] = []
-        self.out: deque[str] = deque()
-        self.wake = asyncio.Event()  # something to send, or the connection must close
-        self.room = asyncio.Event()  # the backlog reader may queue more
-        self.room.set()
-        self.closing: tuple[int, str] | None = None
-        self.last_sent = time.monotonic()
-        self.session: str | None = None  # the staff session it was opened with (a digest)
-
-    @property
-    def low_water(self) -> int:
-        """The backlog reader queues more only below this many waiting messages."""
-        return max(1, self.limit // 4)
-
-    def offer(self, seq: int, text: str) -> None:
-        """A live event for this subscriber, from the hub, in sequence order."""
-        if self.closing is not None or seq <= self.position:
-            return
-        if self.replaying:
-            self.held.append((seq, text))
-            if len(self.held) > self.limit:
-                self.too_slow()
-            return
-        self.position = seq
-        self.out.append(text)
-        self.wake.set()
-        if len(self.out) > self.limit:
-            self.too_slow()
-
-    async def replayed(self, seq: int, text: str | None) -> None:
-        """An event of the backlog, oldest first; waits while the connection drains."""
-        while self.closing is None and len(self.out) >= self.low_water:
-            self.room.clear()
-            await self.room.wait()
-        if self.closing is not None or seq <= self.position:
-            return
-        self.position = seq
-        if text is not None:
-            self.out.append(text)
-            self.wake.set()
-
-    def go_live(self, position: int | None = None) -> None:
-        """The backlog is sent (up to ``position``): release the live events that waited."""
-        if position is not None:
-            self.position = max(self.position, position)
-        self.replaying = False
-        held, self.held = self.held, []
-        for seq, text in held:
-            if seq > self.position:
-                self.position = seq
-                self.out.append(text)
-        self.wake.set()
-
-    def say(self, text: str) -> None:
-        """A message of the protocol (an answer, a ping), in line with the events."""
-        if self.closing is None:
-            self.out.append(text)
-            self.wake.set()
-
-    def too_slow(self) -> None:
-        # What waits is dropped now (memory is given back); the client resumes with since.
-        self.out.clear()
-        self.held.clear()
-        self.close(CLOSE_TOO_SLOW, "too slow: reconnect and resume with since")
-
-    def close(self, code: int, reason: str) -> None:
-        """Stop feeding this connection; its sender closes it once what waits is sent."""
-        if self.closing is None:
-            self.closing = (code, reason)
-        self.wake.set()
-        self.room.set()
-
-    def next_message(self) -> str | None:
-        if not self.out:
-            return None
-        self.last_sent = time.monotonic()
-        text = self.out.popleft()
-        if len(self.out) < self.low_water:
-            self.room.set()
-        return text
 
 
 class Hub:
@@ -232,14 +87,14 @@ class Hub:
         self.redis = redis
         self.channel = channel
         self.client_limit = client_limit
+        self._link = None if redis is None else RedisLink(
+            redis, channel, on_event=self.accept, on_signed_out=self._close_session,
+            on_subscribed=self._poll_now)
         self.ping_seconds = ping_seconds
         self.poll_seconds = poll_seconds
         bind = sessionmaker.kw.get("bind")
-        self._database_url = getattr(bind, "url", None)
-        self._followers: dict[str, set[Subscriber]] = {}
-        self._subscribers: set[Subscriber] = set()
-        self._by_session: dict[str, set[Subscriber]] = {}  # session_key -> its connections
-        self.control_channel = f"{channel}:control"
+        self._database_url: URL | None = getattr(bind, "url", None)
+        self._subscribers = Followers()
         self._last_seq: int | None = None
         self._recent: OrderedDict[int, str] = OrderedDict()
         self._inbox: asyncio.Queue[LiveEvent | str | None] = asyncio.Queue(INBOX_LIMIT)
@@ -248,12 +103,9 @@ class Hub:
         self._catching_up_from: int | None = None
         self._unpublished: set[str] = set()  # ids committed here, to read back and publish
         self._recent_events: OrderedDict[str, LiveEvent] = OrderedDict()
-        self._to_publish: deque[bytes] = deque(maxlen=INBOX_LIMIT)
-        self._publish_wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._stop_listening: Callable[[], None] | None = None
-        self._subscribed = asyncio.Event()
 
     # --- running ---------------------------------------------------------------------------
 
@@ -272,12 +124,12 @@ class Hub:
         self._loop = asyncio.get_running_loop()
         if self.hear_commits:
             self._stop_listening = add_event_listener(self._heard)
-        if self.redis is not None:
-            self._tasks.append(asyncio.create_task(self._listen_redis(), name="ws-redis-in"))
-            self._tasks.append(asyncio.create_task(self._publish(), name="ws-redis-out"))
+        if self._link is not None:
+            self._tasks.append(asyncio.create_task(self._link.listening(), name="ws-redis-in"))
+            self._tasks.append(asyncio.create_task(self._link.publishing(), name="ws-redis-out"))
             # Listening before reading the table's head: nothing committed in between is lost.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._subscribed.wait(), 5)
+                await asyncio.wait_for(self._link.subscribed.wait(), 5)
         try:
             self._last_seq = await self.read_head()
         except Exception:  # the database may come up later; the first event will tell
@@ -290,7 +142,7 @@ class Hub:
         if self._stop_listening is not None:
             self._stop_listening()
             self._stop_listening = None
-        for subscriber in list(self._subscribers):
+        for subscriber in self._subscribers:
             subscriber.close(CLOSE_GOING_AWAY, "server restarting: reconnect with since")
         for task in self._tasks:
             task.cancel()
@@ -300,7 +152,7 @@ class Hub:
         self._tasks.clear()
 
     @contextlib.asynccontextmanager
-    async def lifespan(self, _app: Any = None) -> AsyncIterator[None]:
+    async def lifespan(self, _app: object = None) -> AsyncIterator[None]:
         await self.start()
         try:
             yield
@@ -324,68 +176,33 @@ class Hub:
     def join(self, session: str | None = None) -> Subscriber:
         """A new connection; ``session`` is the :func:`session_key` of the staff session it
         was opened with, so that signing out closes it."""
-        subscriber = Subscriber(self.client_limit)
-        subscriber.session = session
-        self._subscribers.add(subscriber)
-        if session is not None:
-            self._by_session.setdefault(session, set()).add(subscriber)
-        return subscriber
+        return self._subscribers.join(self.client_limit, session)
 
     def leave(self, subscriber: Subscriber) -> None:
-        self._subscribers.discard(subscriber)
-        if subscriber.session is not None:
-            connections = self._by_session.get(subscriber.session)
-            if connections is not None:
-                connections.discard(subscriber)
-                if not connections:
-                    del self._by_session[subscriber.session]
-        for topic in subscriber.routes:
-            followers = self._followers.get(topic)
-            if followers is not None:
-                followers.discard(subscriber)
-                if not followers:
-                    del self._followers[topic]
-        subscriber.routes.clear()
+        self._subscribers.leave(subscriber)
 
     def follow(self, subscriber: Subscriber, topic: str, route: Route) -> None:
         """From now on, events on ``topic`` go to ``subscriber``."""
-        subscriber.routes[topic] = route
-        self._followers.setdefault(topic, set()).add(subscriber)
+        self._subscribers.follow(subscriber, topic, route)
 
     def unfollow(self, subscriber: Subscriber, topic: str) -> None:
-        subscriber.routes.pop(topic, None)
-        followers = self._followers.get(topic)
-        if followers is not None:
-            followers.discard(subscriber)
-            if not followers:
-                del self._followers[topic]
+        self._subscribers.unfollow(subscriber, topic)
 
     def render_for(self, subscriber: Subscriber, event: LiveEvent) -> str | None:
         """The message ``subscriber`` gets for ``event``, or None if it follows none of its
         topics (the backlog is read whole and sorted out here)."""
-        routes = subscriber.routes
-        reached = tuple(routes[topic]
-                        for topic in event_topics(event.topic, event.subject, event.data)
-                        if topic in routes)
-        return render(event, reached) if reached else None
+        return self._subscribers.render_for(subscriber, event)
 
     async def sign_out(self, session: str) -> None:
         """The staff session ``session`` (a :func:`session_key`) has ended: close its
         connections here and, through Redis, in every other process. A connection keeps the
         identity it was opened with, so without this it would outlive the sign-out."""
         self._close_session(session)
-        if self.redis is None:
-            return
-        try:
-            await self.redis.publish(self.control_channel,
-                                     msgspec.json.encode(SignedOut(signed_out=session)))
-        except Exception:  # Redis is down: the other processes' connections stay open for now
-            log.warning("live feed: cannot tell the other processes of a sign-out",
-                        exc_info=True)
+        if self._link is not None:
+            await self._link.sign_out(session)
 
     def _close_session(self, session: str) -> None:
-        for subscriber in self._by_session.pop(session, set()):
-            subscriber.close(CLOSE_SIGNED_OUT, "signed out: sign in again")
+        self._subscribers.close_session(session)
 
     # --- events in -------------------------------------------------------------------------
 
@@ -406,14 +223,13 @@ class Hub:
             self._loop.call_soon_threadsafe(self._read_back, ids)
 
     def _to_redis(self, event: LiveEvent) -> None:
-        if self.redis is not None:
-            self._to_publish.append(msgspec.json.encode(event))
-            self._publish_wake.set()
+        if self._link is not None:
+            self._link.publish(event)
 
     def _read_back(self, ids: Iterable[str]) -> None:
         """This process committed the events ``ids``, numbered by the database: have them
         read from the table (one read for every commit until it runs) and published."""
-        if self.redis is not None:
+        if self._link is not None:
             for event_id in ids:
                 known = self._recent_events.get(event_id)
                 if known is not None:  # a read that was under way already found it
@@ -540,31 +356,14 @@ class Hub:
         self._recent.move_to_end(event.seq)
         if len(self._recent) > RECENT:
             self._recent.popitem(last=False)
-        if self.redis is not None:
+        if self._link is not None:
             if event.id in self._unpublished:
                 self._unpublished.discard(event.id)
                 self._to_redis(event)
             self._recent_events[event.id] = event
             if len(self._recent_events) > RECENT_EVENTS:
                 self._recent_events.popitem(last=False)
-        topics = event_topics(event.topic, event.subject, event.data)
-        reached: set[Subscriber] = set()
-        texts: dict[tuple[Route, ...], str | None] = {}  # most subscribers share one text
-        for topic in topics:
-            followers = self._followers.get(topic)
-            if not followers:
-                continue
-            for subscriber in followers:
-                if subscriber in reached:
-                    continue
-                reached.add(subscriber)
-                routes = subscriber.routes
-                key = tuple(routes[t] for t in topics if t in routes)
-                if key not in texts:
-                    texts[key] = render(event, key)
-                text = texts[key]
-                if text is not None:
-                    subscriber.offer(event.seq, text)
+        self._subscribers.fan_out(event)
 
     async def _poll(self) -> None:
         """Now and then, look at the table: events committed by a process that could not
@@ -575,90 +374,12 @@ class Hub:
                 with contextlib.suppress(asyncio.QueueFull):
                     self._inbox.put_nowait(None)
 
+    def _poll_now(self) -> None:
+        with contextlib.suppress(asyncio.QueueFull):
+            self._inbox.put_nowait(None)
+
     async def _ping(self) -> None:
-        """Say something to every connection that has heard nothing for ``ping_seconds``:
-        a browser cannot see protocol pings, and a silent feed looks like a dead one."""
+        """Now and then, a word to each connection that has heard nothing for a while."""
         while True:
             await asyncio.sleep(min(self.ping_seconds / 2, 1.0))
-            quiet_since = time.monotonic() - self.ping_seconds
-            for subscriber in self._subscribers:
-                if subscriber.last_sent <= quiet_since and not subscriber.out:
-                    subscriber.last_sent = time.monotonic()
-                    subscriber.say(PING_TEXT)
-
-    # --- between processes -----------------------------------------------------------------
-
-    async def _listen_redis(self) -> None:
-        assert self.redis is not None
-        delay = 0.5
-        while True:
-            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-            try:
-                await pubsub.subscribe(self.channel, self.control_channel)
-                self._subscribed.set()
-                delay = 0.5
-                with contextlib.suppress(asyncio.QueueFull):
-                    self._inbox.put_nowait(None)  # catch up on what was missed while away
-                while True:
-                    # A wait of our own, not the client's read timeout (made short so that
-                    # requests fail fast while Redis is away): a quiet channel is no error.
-                    message = await pubsub.get_message(ignore_subscribe_messages=True,
-                                                       timeout=LISTEN_SECONDS)
-                    if message is None or message.get("type") != "message":
-                        continue
-                    if _channel_name(message.get("channel")) == self.control_channel:
-                        self._control(message["data"])
-                        continue
-                    try:
-                        event = msgspec.json.decode(message["data"], type=LiveEvent)
-                    except msgspec.DecodeError:
-                        log.warning("live feed: unreadable message on %s", self.channel)
-                        continue
-                    self.accept(event)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.warning("live feed: Redis subscription lost; retrying in %.1f s", delay,
-                            exc_info=True)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 10.0)
-            finally:
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
-
-    def _control(self, raw: bytes) -> None:
-        try:
-            signed_out = msgspec.json.decode(raw, type=SignedOut)
-        except msgspec.DecodeError:
-            log.warning("live feed: unreadable message on %s", self.control_channel)
-            return
-        self._close_session(signed_out.signed_out)
-
-    async def _publish(self) -> None:
-        """Tell the other processes, in commit order, what this one committed."""
-        assert self.redis is not None
-        failing = False
-        while True:
-            await self._publish_wake.wait()
-            self._publish_wake.clear()
-            while self._to_publish:
-                try:
-                    await self.redis.publish(self.channel, self._to_publish[0])
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    # Meanwhile the other processes find these events in the table (a gap
-                    # or the poll); what does not fit in the queue is left to them.
-                    if not failing:
-                        log.warning("live feed: cannot publish to Redis", exc_info=True)
-                    failing = True
-                    await asyncio.sleep(0.5)
-                    continue
-                if failing:
-                    log.warning("live feed: publishing to Redis again")
-                    failing = False
-                self._to_publish.popleft()
-
-
-def _channel_name(channel: object) -> str:
-    return channel.decode() if isinstance(channel, bytes) else str(channel)
+            self._subscribers.ping_quiet(self.ping_seconds)

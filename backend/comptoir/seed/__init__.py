@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from comptoir.cli import command
 from comptoir.seed.catalog import (
     PlannedProduct,
     PlannedVariant,
@@ -61,10 +60,6 @@ async def seed_demo(settings: Settings, demo: DemoRetailer | None = None) -> See
     return await build_report(settings, demo, created)
 
 
-@command(
-    "seed-demo",
-    "Load a demo French retailer: stores, catalog, stock, staff (safe to run again).",
-)
 async def seed_demo_cmd(settings: Settings, _args: argparse.Namespace) -> int:
     from comptoir.config.engine import bind_piccolo, make_piccolo_engine
     from comptoir.config.models import Location

@@ -10,7 +10,7 @@ from typing import Any
 
 import msgspec
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from comptoir.attempts import AttemptCounter
@@ -21,6 +21,7 @@ from comptoir.realtime.service import set_tracking
 from comptoir.tracking import service, wording
 from comptoir.tracking.proof import PASS_LIFETIME_SECONDS, device_pass, pass_key, pass_opens
 from comptoir.tracking.schemas import Arrival, PickupCode, ProofIn, Tracking
+from comptoir.web.http import HttpRequest
 
 __all__ = ["PASS_COOKIE", "TrackingController", "register_live_tracking", "security_headers"]
 
@@ -77,17 +78,17 @@ def _pass_key(secret_key: str) -> bytes:
     return pass_key(secret_key or secrets.token_urlsafe(48))
 
 
-def _key(request: Request[Any, Any, Any]) -> bytes:
+def _key(request: HttpRequest) -> bytes:
     return _pass_key(request.app.state.settings.secret_key)
 
 
-def _proven(request: Request[Any, Any, Any], order: Order) -> bool:
+def _proven(request: HttpRequest, order: Order) -> bool:
     """Whether this device showed, on an earlier visit, that it is the order's customer."""
     return pass_opens(_key(request), order.id, request.cookies.get(PASS_COOKIE),
                       int(time.time()))
 
 
-def _remember(response: Response[Any], request: Request[Any, Any, Any], order: Order,
+def _remember(response: Response[Any], request: HttpRequest, order: Order,
               token: str) -> None:
     value = device_pass(_key(request), order.id, int(time.time()))
     secure = request.app.state.settings.base_url.startswith("https://")
@@ -103,7 +104,7 @@ class TrackingController(Controller):
 
     @get("/track/{token:str}", opt=public(), include_in_schema=False,
          media_type="text/html; charset=utf-8")
-    async def page(self, request: Request[Any, Any, Any], db_session: AsyncSession,
+    async def page(self, request: HttpRequest, db_session: AsyncSession,
                    token: str) -> Response[str]:
         """The tracking page, French or English from ``Accept-Language``, live over ``/ws``."""
         locale = wording.negotiate(request.headers.get("accept-language"))
@@ -126,7 +127,7 @@ class TrackingController(Controller):
                         headers=security_headers(nonce))
 
     @get("/api/track/{token:str}", opt=public(), summary="An order followed by its tracking token")
-    async def data(self, request: Request[Any, Any, Any], db_session: AsyncSession,
+    async def data(self, request: HttpRequest, db_session: AsyncSession,
                    token: str) -> Response[Tracking]:
         """What the tracking page shows, as JSON. An unknown token: 404 with nothing more."""
         locale = wording.negotiate(request.headers.get("accept-language"))
@@ -141,7 +142,7 @@ class TrackingController(Controller):
     @post("/api/track/{token:str}/proof", opt=public(), status_code=200,
           summary="The customer proves it is them and gets the pickup code; this device "
                   "remembers it")
-    async def prove(self, request: Request[Any, Any, Any], db_session: AsyncSession,
+    async def prove(self, request: HttpRequest, db_session: AsyncSession,
                     token: str, data: ProofIn) -> Response[PickupCode]:
         """``answer``: the last four digits of the order's phone number, or its e-mail. A
         right one gives the code and its QR code, and a cookie that opens them on this
@@ -165,7 +166,7 @@ class TrackingController(Controller):
 
     @post("/api/track/{token:str}/arrived", opt=public(), status_code=200,
           summary="The customer is at the store (\"I'm here\"): the store's screen shows it")
-    async def arrived(self, request: Request[Any, Any, Any], db_session: AsyncSession,
+    async def arrived(self, request: HttpRequest, db_session: AsyncSession,
                       token: str) -> Response[Arrival]:
         """For a pickup ready at the counter (409 ``not_ready_for_pickup`` otherwise); a
         second tap changes nothing. The token is the only key."""

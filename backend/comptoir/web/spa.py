@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Response, get
+from litestar.handlers import HTTPRouteHandler
 from litestar.response import File
 
 from comptoir.auth.guards import public
@@ -109,7 +110,7 @@ def _serve(dist: Path, relative: str) -> Response[Any]:
     return _app_shell(dist / "index.html")
 
 
-def route_handlers(_settings: Settings, dist: Path | None = None) -> list[Any]:
+def route_handlers(_settings: Settings, dist: Path | None = None) -> list[HTTPRouteHandler]:
     root = (dist or DIST_DIR).resolve()
 
     @get("/", opt=public(), include_in_schema=False)
