@@ -11,12 +11,13 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from comptoir.customers import service as customers
+from comptoir.db.insert import insert_unless_exists
 from comptoir.events.models import Event, OutboxMessage
 from comptoir.idempotency import CLAIM_KEY
 from comptoir.inventory import service as inventory
 from comptoir.orders import numbering
 from comptoir.orders.draft import OrderDraft, Written, row
-from comptoir.orders.models import Order, OrderAllocation, OrderLine, insert_unless_exists
+from comptoir.orders.models import Order, OrderAllocation, OrderLine
 from comptoir.orders.schemas import CustomerOut
 from comptoir.orders.writing import Refusal, Refused
 from comptoir.routing import service as routing
