@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from comptoir.auth.guards import MANAGERS, allow
 from comptoir.customers import service
 from comptoir.customers.schemas import CustomerDetailOut, CustomerTotalsOut
-from comptoir.orders import service as orders
+from comptoir.orders import reading as orders
 
 __all__ = ["CustomersController"]
 

@@ -105,7 +105,7 @@ class Order(UUIDPrimaryKey, Base):
 
 
 # A search of several words ("marie mar", "Ada Byron") looks for the beginning of the customer's
-# name (orders.service.search_condition): a trigram index cannot tell words that follow each
+# name (orders.search.search_condition): a trigram index cannot tell words that follow each
 # other from words anywhere, and first names are common. The index carries the page's keys and
 # the name, so the newest matches are picked from the index alone (an index-only scan) and only
 # the page's own rows are read from the table. PostgreSQL only, like the trigram index.
@@ -118,7 +118,7 @@ Index(
 )
 
 # A search with a digit ("SHOP-12", a marketplace's order id) looks for references by their
-# beginning (orders.service.search_condition): digits make trigrams that thousands of orders
+# beginning (orders.search.search_condition): digits make trigrams that thousands of orders
 # share, which a trigram index reads slowly. Covering, like the name index: however many
 # references begin with it, the newest are picked from the index alone. PostgreSQL only.
 Index(
