@@ -33,7 +33,7 @@ from comptoir.orders.schemas import (
 
 __all__ = ["customer_orders", "customer_spending", "find_by_external_ref", "find_order",
            "lines_and_allocations", "order_detail", "order_events", "order_out", "render",
-           "visible_to"]
+           "summary", "visible_to"]
 
 
 def _not_found(number: str) -> NotFound:
@@ -151,15 +151,17 @@ async def customer_orders(
     rows = await session.scalars(
         select(Order).where(Order.customer_id == customer_id)
         .order_by(Order.created_at.desc(), Order.id.desc()).limit(limit))
-    return [
-        OrderSummary(number=o.number, status=o.status, channel=o.channel,
-                     external_ref=o.external_ref, created_at=o.created_at,
-                     customer_name=o.customer_name, customer_email=o.customer_email,
-                     delivery_method=o.delivery_method, pickup_location=o.pickup_location,
-                     total=o.total, currency=o.currency, version=o.version,
-                     hold_reason=o.hold_reason)
-        for o in rows
-    ]
+    return [summary(o) for o in rows]
+
+
+def summary(o: Any) -> OrderSummary:
+    """An order (a row of ``orders``, whole or of the list's columns) as lists show it."""
+    return OrderSummary(number=o.number, status=o.status, channel=o.channel,
+                        external_ref=o.external_ref, created_at=o.created_at,
+                        customer_name=o.customer_name, customer_email=o.customer_email,
+                        delivery_method=o.delivery_method, pickup_location=o.pickup_location,
+                        total=o.total, currency=o.currency, version=o.version,
+                        hold_reason=o.hold_reason)
 
 
 async def customer_spending(

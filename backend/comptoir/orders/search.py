@@ -16,7 +16,8 @@ from comptoir.db.engine import is_postgres
 from comptoir.errors import InvalidInput
 from comptoir.orders import lifecycle, numbering
 from comptoir.orders.models import Order, OrderAllocation
-from comptoir.orders.schemas import OrderPage, OrderSummary
+from comptoir.orders.reading import summary
+from comptoir.orders.schemas import OrderPage
 
 __all__ = ["MAX_PAGE", "decode_cursor", "encode_cursor", "list_orders", "search_condition"]
 
@@ -191,14 +192,6 @@ async def list_orders(
         rows = await page(query)
     more = len(rows) > limit
     rows = rows[:limit]
-    items = [
-        OrderSummary(number=r.number, status=r.status, channel=r.channel,
-                     external_ref=r.external_ref, created_at=r.created_at,
-                     customer_name=r.customer_name, customer_email=r.customer_email,
-                     delivery_method=r.delivery_method, pickup_location=r.pickup_location,
-                     total=r.total, currency=r.currency, version=r.version,
-                     hold_reason=r.hold_reason)
-        for r in rows
-    ]
+    items = [summary(r) for r in rows]
     next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more else None
     return OrderPage(items=items, next_cursor=next_cursor)
