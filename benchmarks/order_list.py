@@ -24,7 +24,7 @@ On a new database ``comptoir_bench_<random>`` (dropped at the end) it:
    combinations;
 4. prints p50/p95 per kind of page with PASS/FAIL against p95 <= 50 ms, and the EXPLAIN
    (ANALYZE, BUFFERS) plan of every kind that missed it (the same SQL the API sends, captured
-   from ``orders.service.list_orders``).
+   from ``orders.search.list_orders``).
 """
 
 from __future__ import annotations
@@ -594,7 +594,7 @@ def iso(moment: dt.datetime) -> str:
 
 def plan_kinds(s: Sample, end: dt.datetime, samples: int) -> list[Kind]:
     """The pages to time, with values drawn from orders that exist (``s``)."""
-    from comptoir.orders.service import encode_cursor
+    from comptoir.orders.search import encode_cursor
 
     rnd = random.Random(11)
 
@@ -729,7 +729,7 @@ async def explain(scratch: Scratch, settings: Any, params: dict[str, str]) -> st
 
     from comptoir.auth.schemas import Principal
     from comptoir.db.engine import create_engine, make_sessionmaker
-    from comptoir.orders import service
+    from comptoir.orders import search
 
     engine = create_engine(settings, pool_size=1, max_overflow=0)
     captured: list[tuple[str, Any]] = []
@@ -741,7 +741,7 @@ async def explain(scratch: Scratch, settings: Any, params: dict[str, str]) -> st
     principal = Principal(kind="api_key", id="bench", name="bench manager", role="manager")
     try:
         async with make_sessionmaker(engine)() as session:
-            await service.list_orders(
+            await search.list_orders(
                 session, principal, status=params.get("status"), channel=params.get("channel"),
                 location=params.get("location"),
                 created_from=dt.datetime.fromisoformat(params["from"]) if "from" in params

@@ -1,9 +1,10 @@
 """Idempotency-Key for staff actions: an action sent twice is applied once, and answered alike.
 
-The keys live in ``idempotency_keys`` (orders/models.py), beside the ones order capture
-keeps, in the same key space per caller. Capture has a path of its own, tuned for its
-statement budget (orders/service.py); this module serves every other action: stock
-adjustments and counts, fulfillment work. Old keys are purged by ``purge_turn``.
+The keys live in ``idempotency_keys`` (``IdempotencyKey``, this module's table), order
+capture's among them, in the same key space per caller. Capture writes its key with the
+order, tuned for its statement budget (orders/capture.py, with ``CLAIM_KEY``); this module
+serves every other action: stock adjustments and counts, fulfillment work. Old keys are
+purged by ``purge_turn``.
 """
 
 from __future__ import annotations
@@ -11,23 +12,36 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar, cast
 
 import msgspec
 from litestar import Response
 from litestar.params import HeaderParameter
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import (
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    delete,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Mapped, mapped_column
 
 from comptoir.auth.schemas import Principal
-from comptoir.db.base import new_id, utcnow
+from comptoir.db.base import GUID, Base, DateTimeUTC, UUIDPrimaryKey, new_id, utcnow
 from comptoir.db.dialect import dialect_of
+from comptoir.db.insert import insert_unless_exists
 from comptoir.errors import Conflict, InvalidInput
-from comptoir.orders.models import IdempotencyKey, insert_unless_exists
 
 __all__ = [
     "CLAIM_KEY",
+    "IdempotencyKey",
     "IdempotencyKeyHeader",
     "answer_once",
     "key_scope",
@@ -43,6 +57,26 @@ IdempotencyKeyHeader = Annotated[
                                 description="Send the same key again to retry safely")]
 
 T = TypeVar("T")
+
+class IdempotencyKey(UUIDPrimaryKey, Base):
+    """A caller's ``Idempotency-Key`` with the request it came with and the answer it got."""
+
+    __tablename__ = "idempotency_keys"
+
+    id: Mapped[uuid.UUID]
+    scope: Mapped[str] = mapped_column(String(160))  # who sent it: one key space per caller
+    key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    response: Mapped[str | None] = mapped_column(Text, nullable=True)
+    order_id: Mapped[uuid.UUID | None] = mapped_column(GUID, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True), default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("scope", "key"),
+        Index("ix_idempotency_keys_created_at", "created_at"),  # the purge takes the oldest
+    )
+
 
 CLAIM_KEY = insert_unless_exists(cast(Table, IdempotencyKey.__table__), ("scope", "key"), "id")
 PURGE_BATCH = 1000  # rows per DELETE: no long lock, no huge transaction

@@ -34,7 +34,7 @@ LOOKS_LIKE_EVENT = re.compile(r"^(order|fulfillment|catalog|inventory)\.[a-z0-9_
 # Dotted names in the backend that are not event types.
 NOT_EVENTS = {
     "fulfillment.requested": "the message type sent to a 3PL (fulfillment/third_party.py)",
-    "fulfillment.3pl_hand_off": "an outbox kind (fulfillment/handoff.py)",
+    "fulfillment.3pl_hand_off": "an outbox kind (orders/handoff.py)",
 }
 REGISTERED = {t.value for t in REGISTRY}
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from comptoir.db.base import new_id, utcnow
-from comptoir.orders.models import IdempotencyKey
+from comptoir.idempotency import IdempotencyKey
 from comptoir.settings import SettingsError, load_settings
 
 RETENTION = dt.timedelta(hours=72)

@@ -54,8 +54,9 @@ def stored(sessionmaker: Any) -> Callable[[], Any]:
     """``await stored()``: row counts and reserved units, equal before and after a refusal."""
     from comptoir.customers.models import Customer
     from comptoir.events.models import Event
+    from comptoir.idempotency import IdempotencyKey
     from comptoir.inventory.models import InventoryLevel, InventoryMovement
-    from comptoir.orders.models import IdempotencyKey, Order, OrderAllocation, OrderLine
+    from comptoir.orders.models import Order, OrderAllocation, OrderLine
 
     async def snapshot() -> dict[str, int]:
         async with sessionmaker() as session:

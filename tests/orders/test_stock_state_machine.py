@@ -70,14 +70,10 @@ def test_stock_books_balance_whatever_happens_to_orders(
         async def _reset(self) -> None:
             from comptoir.customers.models import Customer
             from comptoir.events.models import Event
+            from comptoir.idempotency import IdempotencyKey
             from comptoir.inventory import service as inventory
             from comptoir.inventory.models import InventoryLevel, InventoryMovement
-            from comptoir.orders.models import (
-                IdempotencyKey,
-                Order,
-                OrderAllocation,
-                OrderLine,
-            )
+            from comptoir.orders.models import Order, OrderAllocation, OrderLine
 
             async with sessionmaker() as session, session.begin():
                 for model in (OrderAllocation, OrderLine, Order, IdempotencyKey, Customer,

@@ -1,5 +1,6 @@
 """Import every domain's tables so ``Base.metadata`` knows them all (Alembic, tests)."""
 
+from comptoir import idempotency as idempotency_models
 from comptoir.auth import models as auth_models
 from comptoir.catalog import models as catalog_models
 from comptoir.customers import models as customers_models
@@ -17,6 +18,7 @@ __all__ = [
     "customers_models",
     "events_models",
     "fulfillment_models",
+    "idempotency_models",
     "inventory_models",
     "orders_models",
     "routing_models",

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from comptoir.auth.guards import ALL, MANAGERS, STAFF, allow, current_principal
 from comptoir.auth.schemas import Principal
 from comptoir.errors import DomainError
-from comptoir.orders import actions, service
+from comptoir.orders import actions, capture, reading, search
 from comptoir.orders import edit as editing
 from comptoir.orders.schemas import (
     CancelIn,
@@ -62,26 +62,26 @@ class OrdersController(Controller):
         # resolves two independent dependencies in a task group, which costs more than both.
         principal = current_principal(request)
         try:
-            outcome = await service.capture(
+            outcome = await capture.capture(
                 db_session, data, principal=principal, idempotency_key=idempotency_key)
         except DomainError:
             # Roll back before answering: no reservation may outlive a refused order.
             await db_session.rollback()
-            replay = await service.answer_for_retry(
+            replay = await capture.answer_for_retry(
                 db_session, data, principal=principal, idempotency_key=idempotency_key)
             if replay is None:
                 raise
             outcome = replay
-        if isinstance(outcome, service.AlreadyCaptured):
+        if isinstance(outcome, capture.AlreadyCaptured):
             # Undo this attempt (customer update, number), then answer with the first order.
             await db_session.rollback()
-            replay = await service.answer_for_retry(
+            replay = await capture.answer_for_retry(
                 db_session, data, principal=principal, idempotency_key=idempotency_key)
             if replay is not None:
                 return _answer(replay.order, replay.status_code)
-            order = await service.find_by_external_ref(
+            order = await reading.find_by_external_ref(
                 db_session, outcome.channel, outcome.external_ref)
-            return _answer(await service.render(db_session, order), 200)
+            return _answer(await reading.render(db_session, order), 200)
         if outcome.replayed:
             await db_session.rollback()
         elif db_session.in_transaction():  # not when a shared statement wrote the order
@@ -102,7 +102,7 @@ class OrdersController(Controller):
         cursor: str | None = None,
         limit: int = 50,
     ) -> OrderPage:
-        return await service.list_orders(
+        return await search.list_orders(
             db_session, principal, status=status, channel=channel, location=location,
             created_from=created_from, created_to=created_to, q=q, cursor=cursor, limit=limit)
 
@@ -110,15 +110,15 @@ class OrdersController(Controller):
     async def get_order(
         self, number: str, principal: Principal, db_session: AsyncSession
     ) -> Response[OrderDetailOut]:
-        order = await service.order_detail(db_session, number, principal)
+        order = await reading.order_detail(db_session, number, principal)
         return Response(order, headers={"ETag": f'"{order.version}"'})
 
     @get("/{number:str}/events", opt=allow(ALL), summary="The order's timeline")
     async def get_events(
         self, number: str, principal: Principal, db_session: AsyncSession
     ) -> list[EventOut]:
-        await service.find_order(db_session, number, principal)
-        return await service.order_events(db_session, number)
+        await reading.find_order(db_session, number, principal)
+        return await reading.order_events(db_session, number)
 
     @patch("/{number:str}", opt=allow(MANAGERS), summary="Edit an order (If-Match: version)")
     async def edit(

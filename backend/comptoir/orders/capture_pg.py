@@ -1,19 +1,21 @@
-"""Order capture on PostgreSQL: all of a capture's writes in one statement, and the
-captures that arrive together in one statement between them.
+"""The batched capture writer (PostgreSQL): all of a draft's writes in one statement, and
+the captures that arrive together in one statement between them.
 
-``orders.service.capture`` reads and routes each order, then hands the rows to write here
-as an ``Item``. Captures in flight at the same moment in a process are written together
-(``together``: a ``Coalescer`` per engine and year), so under load one statement, one
-commit and one turn at the event-numbering lock serve many orders. A batch either stands
-whole or is refused whole: when one of its orders cannot stand (a level short of units, a
-repeated reference...), each of its orders is written again alone (``alone``), where the
-refusal is its own and says why.
+``PgWriter`` persists an ``OrderDraft`` as ``write_sql.SqlWriter`` does, the rows as the
+draft made them; the statement only does what must be atomic at the database: the serial
+from the year's sequence (written with the draft's ``NumberFormat``), the customer's upsert,
+the unique reference and Idempotency-Key, the daily counts and the reservations. Captures
+in flight at the same moment in a process are written together (``together``: a
+``Coalescer`` per engine and year), so under load one statement, one commit and one turn
+at the event-numbering lock serve many orders. A batch either stands whole or is refused
+whole: when one of its orders cannot stand (a level short of units, a repeated
+reference...), each of its orders is written again alone (``alone``), where the refusal
+is its own and comes back as a ``Refusal``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 import uuid
 import weakref
 from collections.abc import Hashable, Iterable, Mapping, Sequence
@@ -21,9 +23,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from sqlalchemy import bindparam, text
+from sqlalchemy import Row, bindparam, text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.sql.elements import TextClause
 
 from comptoir.db.base import DateTimeUTC
@@ -31,30 +33,14 @@ from comptoir.db.coalesce import Coalescer
 from comptoir.db.engine import batch_engine, limits
 from comptoir.inventory import service as inventory
 from comptoir.orders import numbering
+from comptoir.orders.draft import OrderDraft, Written, row
+from comptoir.orders.schemas import CustomerOut
+from comptoir.orders.writing import Refusal, Refused
 
-__all__ = ["Item", "Refused", "Written", "alone", "document", "statistics", "together"]
+__all__ = ["Item", "PgWriter", "alone", "item_of", "statistics", "together"]
 
-_REFUSED = re.compile(r"comptoir capture: (\w+)")
-
-
-@dataclass(slots=True, frozen=True)
-class Written:
-    """What the statement decided for an order: its number, and its customer as stored."""
-
-    number: str
-    customer_id: uuid.UUID | None
-    customer_name: str | None
-    customer_phone: str | None
-
-
-@dataclass(slots=True, frozen=True)
-class Refused:
-    """The statement was refused: ``reason`` is the order's own when it was written alone;
-    None when the world moved under it (refused with others, or a deadlock or
-    serialization failure between statements): written again, it may stand."""
-
-    reason: str | None
-
+# The message ``orders.models.CAPTURE_REFUSAL_FUNCTION`` raises: its prefix, then the reason.
+_REFUSAL_PREFIX = "comptoir capture: "
 
 # Deadlock and serialization failure: the statement lost a race, not an argument.
 _RETRYABLE = frozenset({"40P01", "40001"})
@@ -69,6 +55,7 @@ class Item:
     now: dt.datetime
     document: bytes
     reservations: Mapping[tuple[str, str], int]
+    customer_email: str | None  # as the order shows it (lower case)
     # What two orders of one statement must not share: a customer, an external reference,
     # an Idempotency-Key. Each would make the statement refuse itself.
     exclusive: tuple[Hashable, ...]
@@ -77,24 +64,34 @@ class Item:
 _encode = msgspec.json.Encoder().encode
 
 
-def document(
-    *, order: Mapping[str, Any], customer: Mapping[str, Any] | None, routed: bool,
-    lines: Sequence[Mapping[str, Any]], allocations: Sequence[Mapping[str, Any]],
-    decision: Mapping[str, Any], capacity: Sequence[Mapping[str, Any]],
-    events: Sequence[Mapping[str, Any]], outbox: Sequence[Mapping[str, Any]],
-    key: Mapping[str, Any] | None, response: bytes | None,
-) -> bytes:
-    """An order's rows as the JSON the statement reads (each turned into its table's row
-    type, so every column is named once, in the models). The number, the customer and
-    the search text are the statement's to fill in. ``capacity``: the order to count at
-    each chosen location with a daily capacity ({location, local_day, capacity}; capacity
-    null: counted without a check, ``routing.service.DayClaim``)."""
-    claim = None if key is None else {**key, "response": msgspec.Raw(response or b"null")}
-    return _encode({
-        "order": order, "customer": customer, "routed": routed, "lines": lines,
-        "allocations": allocations, "decision": decision, "capacity": capacity,
-        "events": events, "outbox": outbox, "key": claim,
+def item_of(draft: OrderDraft) -> Item:
+    """The draft as the JSON the statement reads (each row turned into its table's row
+    type, so every column is named once, in the models). ``capacity``: the order to count
+    at each chosen location with a daily capacity (capacity null: counted without a
+    check, ``routing.service.DayClaim``)."""
+    order, key, customer = draft.order, draft.key, draft.customer
+    claim = None if key is None else {
+        **row(key), "response": msgspec.Raw(_encode(draft.answer))}
+    document = _encode({
+        "order": order, "customer": customer, "routed": draft.accepted,
+        "lines": draft.lines, "allocations": draft.allocations,
+        "decision": draft.decision_row,
+        "capacity": [{"location": c.location, "local_day": c.local_day,
+                      "capacity": c.capacity} for c in draft.claims],
+        "events": draft.event_rows(""), "outbox": draft.outbox_rows(""), "key": claim,
+        "number_prefix": draft.numbering.prefix, "number_digits": draft.numbering.digits,
+        "search_words": draft.search_words,
     })
+    exclusive: list[Hashable] = []
+    if order.external_ref is not None:
+        exclusive.append(("order", order.channel, order.external_ref))
+    if customer is not None:
+        exclusive.append(("customer", customer.email_lower))
+    if key is not None:
+        exclusive.append(("key", key.scope, key.key))
+    return Item(order_id=order.id, year=draft.numbering.year, now=order.created_at,
+                document=document, reservations=draft.reservations,
+                customer_email=order.customer_email, exclusive=tuple(exclusive))
 
 
 _STATEMENTS: dict[int, TextClause] = {}
@@ -170,14 +167,15 @@ def _statement(year: int) -> TextClause:
                 SELECT r.* FROM input i
                 LEFT JOIN cust ON cust.oid = i.oid
                 CROSS JOIN LATERAL (
-                    SELECT {numbering.number_sql(year, "i.serial")} AS number) AS n
+                    SELECT {numbering.number_sql(
+                        "i.serial", "(i.e->>'number_prefix')",
+                        "CAST(i.e->>'number_digits' AS integer)")} AS number) AS n
                 CROSS JOIN LATERAL jsonb_populate_record(
                     NULL::orders, i.e->'order' || jsonb_build_object(
                         'number', n.number, 'customer_id', cust.id,
                         'customer_name', cust.name, 'customer_phone', cust.phone,
-                        'search', lower(n.number) || ' ' || lower(concat_ws(' ',
-                            i.e->'order'->>'external_ref', i.e->'customer'->>'email',
-                            nullif(cust.name, ''))))) AS r
+                        'search', lower(n.number) || ' ' || concat_ws(' ',
+                            nullif(i.e->>'search_words', ''), lower(nullif(cust.name, ''))))) AS r
                 WHERE jsonb_typeof(i.e->'customer') <> 'object' OR cust.id IS NOT NULL
                 ORDER BY i.e->'order'->>'external_ref'
                 ON CONFLICT ("channel", "external_ref") DO NOTHING
@@ -214,9 +212,9 @@ def _statement(year: int) -> TextClause:
                            jsonb_set(k->'response', '{{number}}', to_jsonb(ord.number)),
                            '{{customer}}',
                            CASE WHEN cust.id IS NULL THEN k->'response'->'customer'
-                                ELSE jsonb_build_object(
-                                    'id', cust.id, 'email', i.e->'customer'->>'email_lower',
-                                    'name', cust.name, 'phone', cust.phone) END) AS text),
+                                ELSE k->'response'->'customer' || jsonb_build_object(
+                                    'id', cust.id, 'name', cust.name, 'phone', cust.phone)
+                           END) AS text),
                        ord.id, :now
                 FROM input i
                 CROSS JOIN LATERAL (SELECT i.e->'key' AS k) AS claimed
@@ -268,10 +266,15 @@ def _statement(year: int) -> TextClause:
     return _STATEMENTS[year]
 
 
-def _reason(error: DBAPIError) -> str | None:
-    """The reason the statement's final check gave, when that is what aborted it."""
-    found = _REFUSED.search(str(error.orig))
-    return found.group(1) if found else None
+def _refusal(error: DBAPIError) -> Refusal | None:
+    """The reason the statement's final check gave (``comptoir_capture_refused``: SQLSTATE
+    P0001, its primary message the prefix and a ``Refusal``), when that is what aborted it."""
+    cause = error.orig.__cause__ if error.orig is not None else None
+    message = getattr(cause, "message", None)
+    if getattr(error.orig, "sqlstate", None) != "P0001" or not isinstance(message, str):
+        return None
+    reason = message.removeprefix(_REFUSAL_PREFIX)
+    return Refusal(reason) if reason in set(Refusal) and reason != message else None
 
 
 async def _write(
@@ -289,18 +292,23 @@ async def _write(
     try:
         rows = (await connection.execute(_statement(items[0].year), params)).all()
     except DBAPIError as error:
-        reason = _reason(error)
+        reason = _refusal(error)
         if len(items) > 1:
             # Whatever refused it (one order's reason, or a deadlock between two batches
             # over customers or references), each order is written again alone.
-            return Refused(None)
+            return Refused(Refusal.RACE)
         if reason is None and getattr(error.orig, "sqlstate", None) not in _RETRYABLE:
             raise
-        return Refused(reason)
-    by_order = {row.order_id: row for row in rows}
-    return [Written(number=row.number, customer_id=row.customer_id,
-                    customer_name=row.customer_name, customer_phone=row.customer_phone)
-            for row in (by_order[item.order_id] for item in items)]
+        return Refused(reason or Refusal.RACE)
+    by_order = {found.order_id: found for found in rows}
+    return [_written(by_order[item.order_id], item) for item in items]
+
+
+def _written(found: Row[Any], item: Item) -> Written:
+    customer = None if found.customer_id is None else CustomerOut(
+        id=found.customer_id, email=item.customer_email, name=found.customer_name,
+        phone=found.customer_phone)
+    return Written(number=found.number, customer=customer)
 
 
 async def alone(connection: AsyncConnection, item: Item) -> Written | Refused:
@@ -350,3 +358,41 @@ def statistics(engine: AsyncEngine) -> tuple[int, int]:
     """Batches written together by this process so far, and the orders they held."""
     coalescers = _together.get(engine, {}).values()
     return sum(c.batches for c in coalescers), sum(c.items for c in coalescers)
+
+
+async def _autocommit(session: AsyncSession) -> AsyncConnection:
+    """The session's connection, in autocommit unless the caller's transaction holds it."""
+    if not session.in_transaction():
+        return await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    return await session.connection()
+
+
+class PgWriter:
+    """Writes each draft in one statement of its own, in autocommit: no BEGIN and no COMMIT,
+    two round trips fewer. Captures that arrive together share their statements
+    (``together``), on connections of their own, unless the caller holds a transaction:
+    then the order is written in it (``alone``), and commits with it."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        engine = session.bind if isinstance(session.bind, AsyncEngine) else None
+        self.engine = engine if engine is not None and not session.in_transaction() else None
+
+    async def prepare(self, session: AsyncSession, year: int) -> AsyncEngine | None:
+        if isinstance(session.bind, AsyncEngine):
+            await numbering.prepare_year(session.bind, year)
+        if self.engine is None:
+            await _autocommit(session)
+        return self.engine
+
+    async def write(self, session: AsyncSession, draft: OrderDraft) -> Written | Refused:
+        item = item_of(draft)
+        if self.engine is None:
+            return await alone(await _autocommit(session), item)
+        if session.in_transaction():
+            # Routing read today's counts in the session: give its connection back before
+            # waiting for the shared statement (one connection at a time).
+            await session.rollback()
+        written = await together(self.engine, item)
+        if isinstance(written, Refused):
+            return written
+        return Written(written.number, written.customer, committed=True)

@@ -1,10 +1,9 @@
-"""Order tables: orders, their lines, where each line is reserved, idempotency keys, numbers."""
+"""Order tables: orders, their lines, where each line is reserved, numbers."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -18,24 +17,20 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    bindparam,
     event,
     func,
     text,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, mapped_column
-from sqlalchemy.sql.selectable import TextualSelect
 
 from comptoir.db.base import GUID, Base, DateTimeUTC, JsonB, UUIDPrimaryKey, utcnow
 
 __all__ = [
-    "IdempotencyKey",
     "Order",
     "OrderAllocation",
     "OrderLine",
     "OrderNumberCounter",
-    "insert_unless_exists",
 ]
 
 Money = BigInteger  # minor units; an order of a few hundred thousand euros overflows 32 bits
@@ -110,7 +105,7 @@ class Order(UUIDPrimaryKey, Base):
 
 
 # A search of several words ("marie mar", "Ada Byron") looks for the beginning of the customer's
-# name (orders.service.search_condition): a trigram index cannot tell words that follow each
+# name (orders.search.search_condition): a trigram index cannot tell words that follow each
 # other from words anywhere, and first names are common. The index carries the page's keys and
 # the name, so the newest matches are picked from the index alone (an index-only scan) and only
 # the page's own rows are read from the table. PostgreSQL only, like the trigram index.
@@ -123,7 +118,7 @@ Index(
 )
 
 # A search with a digit ("SHOP-12", a marketplace's order id) looks for references by their
-# beginning (orders.service.search_condition): digits make trigrams that thousands of orders
+# beginning (orders.search.search_condition): digits make trigrams that thousands of orders
 # share, which a trigram index reads slowly. Covering, like the name index: however many
 # references begin with it, the newest are picked from the index alone. PostgreSQL only.
 Index(
@@ -188,26 +183,6 @@ class OrderAllocation(UUIDPrimaryKey, Base):
     )
 
 
-class IdempotencyKey(UUIDPrimaryKey, Base):
-    """A caller's ``Idempotency-Key`` with the request it came with and the answer it got."""
-
-    __tablename__ = "idempotency_keys"
-
-    id: Mapped[uuid.UUID]
-    scope: Mapped[str] = mapped_column(String(160))  # who sent it: one key space per caller
-    key: Mapped[str] = mapped_column(String(200))
-    request_hash: Mapped[str] = mapped_column(String(64))
-    status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    response: Mapped[str | None] = mapped_column(Text, nullable=True)
-    order_id: Mapped[uuid.UUID | None] = mapped_column(GUID, nullable=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True), default=utcnow)
-
-    __table_args__ = (
-        UniqueConstraint("scope", "key"),
-        Index("ix_idempotency_keys_created_at", "created_at"),  # the purge takes the oldest
-    )
-
-
 class OrderNumberCounter(Base):
     """The last order number given in a year (SQLite; PostgreSQL uses a sequence per year)."""
 
@@ -215,32 +190,6 @@ class OrderNumberCounter(Base):
 
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last: Mapped[int] = mapped_column(Integer, default=0)
-
-
-def insert_unless_exists(
-    table: Table, conflict: Sequence[str], returning: str
-) -> TextualSelect:
-    """``INSERT … ON CONFLICT (conflict) DO NOTHING RETURNING returning``, built once.
-
-    The same text runs on PostgreSQL and SQLite. SQLAlchemy does not cache the compiled form
-    of its ``on_conflict_do_nothing()`` constructs, and compiling a 30-column insert on every
-    capture costs milliseconds of CPU; a prepared text statement costs nothing. Every column
-    must be given, with the column's own type (UUIDs, JSON and times are converted as usual).
-    """
-    def quoted(names: Sequence[str]) -> str:
-        return ", ".join(f'"{name}"' for name in names)
-
-    names = [column.name for column in table.columns]
-    sql = (
-        f"INSERT INTO {table.name} ({quoted(names)}) "
-        f"VALUES ({', '.join(':' + name for name in names)}) "
-        f"ON CONFLICT ({quoted(conflict)}) DO NOTHING RETURNING {quoted([returning])}"
-    )
-    return (
-        text(sql)
-        .bindparams(*(bindparam(column.name, type_=column.type) for column in table.columns))
-        .columns(table.columns[returning])
-    )
 
 
 def _trigram_extension(target: Table, connection: Connection, **_kw: Any) -> None:

@@ -13,6 +13,7 @@ back (no gaps).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -20,10 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from comptoir.db.dialect import dialect_of
 from comptoir.orders.models import OrderNumberCounter
 
-__all__ = ["format_number", "next_number", "number_sql", "parse_number", "prepare_year",
-           "serial_sql"]
+__all__ = ["NumberFormat", "format_number", "next_number", "next_serial", "number_format",
+           "number_sql", "parse_number", "prepare_year", "serial_sql"]
 
 PREFIX = "CMP"
+DIGITS = 6
 _PATTERN = re.compile(rf"^{PREFIX}-(\d{{4}})-(\d{{6,}})$")
 # Any two-level key for the advisory lock that serialises sequence creation between processes.
 _SEQUENCE_LOCK = 0x636D706E  # "cmpn"
@@ -38,11 +40,31 @@ _NEXT_ON_COUNTER = text(
 )
 
 
+@dataclass(frozen=True, slots=True)
+class NumberFormat:
+    """How a year's numbers are written: ``prefix`` then the serial, zero-padded to ``digits``.
+
+    The one rule of the format: ``format_number`` applies it in Python, and the PostgreSQL
+    capture statement receives it as parameters (``number_sql``) to apply to the serial the
+    sequence gives."""
+
+    year: int
+    prefix: str
+    digits: int
+
+    def number(self, serial: int) -> str:
+        if serial < 1:
+            raise ValueError("order serials start at 1")
+        return f"{self.prefix}{serial:0{self.digits}d}"
+
+
+def number_format(year: int) -> NumberFormat:
+    return NumberFormat(year, f"{PREFIX}-{year:04d}-", DIGITS)
+
+
 def format_number(year: int, serial: int) -> str:
     """``CMP-2026-000123``; serials past 999999 simply grow a digit."""
-    if serial < 1:
-        raise ValueError("order serials start at 1")
-    return f"{PREFIX}-{year:04d}-{serial:06d}"
+    return number_format(year).number(serial)
 
 
 def parse_number(number: str) -> tuple[int, int] | None:
@@ -76,15 +98,19 @@ def serial_sql(year: int) -> str:
     return f"nextval('{_sequence_name(year)}')"
 
 
-def number_sql(year: int, serial: str) -> str:
-    """PostgreSQL: the order number, as ``format_number`` writes it, of the SQL integer
-    ``serial`` (a column: it is read twice)."""
-    return (f"('{PREFIX}-{int(year):04d}-' || lpad(CAST({serial} AS text), "
-            f"greatest(6, length(CAST({serial} AS text))), '0'))")
+def number_sql(serial: str, prefix: str, digits: str) -> str:
+    """PostgreSQL: ``NumberFormat.number`` of the SQL integer ``serial`` (a column: it is
+    read twice), the format's ``prefix`` and ``digits`` given as SQL expressions."""
+    return (f"({prefix} || lpad(CAST({serial} AS text), "
+            f"greatest({digits}, length(CAST({serial} AS text))), '0'))")
+
+
+async def next_serial(session: AsyncSession, year: int) -> int:
+    """The next order serial of ``year``, in the session's transaction (one statement)."""
+    return await dialect_of(session).next_serial(
+        session, _sequence_name(year), _NEXT_ON_COUNTER, {"year": year})
 
 
 async def next_number(session: AsyncSession, year: int) -> str:
     """The next order number of ``year``, in the session's transaction (one statement)."""
-    serial = await dialect_of(session).next_serial(
-        session, _sequence_name(year), _NEXT_ON_COUNTER, {"year": year})
-    return format_number(year, serial)
+    return format_number(year, await next_serial(session, year))

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from comptoir.inventory import service as inventory
-from comptoir.orders.service import out_of_stock
+from comptoir.orders.refusals import out_of_stock
 from comptoir.routing import scoring
 
 __all__ = ["Levels", "change_reservations", "released", "reserved"]

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from comptoir.auth.schemas import Principal
 from comptoir.errors import NotFound
 from comptoir.events.service import events_after
-from comptoir.orders import service as orders
+from comptoir.orders import reading as orders
 from comptoir.realtime.hub import PAGE, Hub, Presenter, Route, live_event
 from comptoir.realtime.schemas import ClientMessage, ErrorMessage, Subscribed, Unsubscribed
 from comptoir.realtime.topics import Access, access, parse_topic, presenter_for

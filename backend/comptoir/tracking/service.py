@@ -15,7 +15,7 @@ from comptoir.config import service as config
 from comptoir.errors import Conflict, Forbidden, ServiceUnavailable, TooManyRequests
 from comptoir.events.service import events_after
 from comptoir.fulfillment import service as fulfillment
-from comptoir.orders import service as orders
+from comptoir.orders import reading as orders
 from comptoir.orders.models import Order
 from comptoir.tracking import wording
 from comptoir.tracking.masking import mask_name, mask_street

@@ -1,0 +1,359 @@
+"""An order made ready to write, decided in pure code: every row, every rule, no I/O.
+
+``draft_order`` turns a checked request (``checks.CaptureRequest``) and what was read for
+it (``CaptureFacts``: the variants, the VAT rate, the routing decision…) into an
+``OrderDraft``: priced lines, totals, allocations, the order's status, its events and
+outbox messages, the inputs of its number and of its search text, the customer to match
+and the answer to store for its Idempotency-Key. A writer (``writing.CaptureWriter``)
+persists it; what only the database can decide at write time (the number's serial, the
+customer's id and stored name, conflicts) comes back as ``Written`` and is filled in with
+``OrderDraft.search`` and ``OrderDraft.answer_for``, the same rules for every writer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import secrets
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from comptoir.db.base import new_id
+from comptoir.inventory.service import SellableVariant
+from comptoir.orders import tax
+from comptoir.orders.checks import CaptureRequest, unit_price_for
+from comptoir.orders.handoff import HAND_OFF
+from comptoir.orders.lifecycle import Status
+from comptoir.orders.numbering import NumberFormat, number_format
+from comptoir.orders.pricing import goods_amount, line_amounts, order_totals
+from comptoir.orders.reading import order_out
+from comptoir.orders.schemas import CustomerOut, OrderOut
+from comptoir.routing import scoring
+from comptoir.routing import service as routing
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+__all__ = [
+    "AllocationRow",
+    "CaptureFacts",
+    "CustomerRow",
+    "DraftEvent",
+    "KeyRow",
+    "LineRow",
+    "OrderDraft",
+    "OrderRow",
+    "OutboxRow",
+    "Written",
+    "draft_order",
+    "new_pickup_code",
+    "row",
+    "search_words",
+]
+
+PICKUP_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud at a counter
+
+# What a JSON column holds: the payloads of events, outbox messages and decisions.
+Json = dict[str, object]
+
+
+def new_pickup_code() -> str:
+    """8 characters from 31: about 10^12 codes, unguessable at a counter's pace."""
+    return "".join(secrets.choice(PICKUP_CODE_ALPHABET) for _ in range(8))
+
+
+def search_words(*parts: str | None) -> str:
+    return " ".join(p.lower() for p in parts if p)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRow:
+    """The ``orders`` row. ``number``, ``customer_id`` and ``search`` are the writer's to
+    fill in (``Written``); ``customer_name``/``customer_phone`` are the ones sent, which a
+    returning customer's stored ones complete."""
+
+    id: uuid.UUID
+    number: str
+    channel: str
+    external_ref: str | None
+    status: str
+    held_from: str | None
+    hold_reason: str | None
+    hold_note: str | None
+    version: int
+    currency: str
+    prices_include_tax: bool
+    vat_rate_bp: int
+    customer_id: uuid.UUID | None
+    customer_email: str | None
+    customer_name: str | None
+    customer_phone: str | None
+    delivery_method: str
+    pickup_location: str | None
+    pickup_code: str | None
+    ship_to: Json | None
+    note: str | None
+    subtotal: int
+    shipping: int
+    shipping_tax: int
+    tax: int
+    total: int
+    tracking_token: str
+    search: str
+    created_by: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LineRow:
+    id: uuid.UUID
+    order_id: uuid.UUID
+    position: int
+    sku: str
+    name: str
+    quantity: int
+    cancelled_quantity: int
+    unit_price: int
+    net: int
+    tax: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationRow:
+    id: uuid.UUID
+    order_id: uuid.UUID
+    line_id: uuid.UUID
+    sku: str
+    location: str
+    quantity: int
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DraftEvent:
+    """An event of the capture; its subject is the order's number, known once written."""
+
+    id: uuid.UUID
+    type: str
+    data: Json
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """An ``outbox`` row; its payload's ``order_number`` is filled in once written."""
+
+    id: uuid.UUID
+    kind: str
+    payload: Json
+    event_seq: int | None
+    status: str
+    attempts: int
+    available_at: dt.datetime
+    claimed_by: str | None
+    claimed_until: dt.datetime | None
+    last_error: str | None
+    created_at: dt.datetime
+    delivered_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerRow:
+    """The customer to match by e-mail (any case), or create: name and phone as sent."""
+
+    id: uuid.UUID
+    email: str
+    email_lower: str
+    name: str | None
+    phone: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRow:
+    """The Idempotency-Key to claim, with the answer the draft gives (``answer_for``)."""
+
+    id: uuid.UUID
+    scope: str
+    key: str
+    request_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What the database decided when the order was written: its number, and its customer
+    as stored (a returning customer keeps the name and phone the order did not send).
+    ``committed``: the writer committed it already (announce now, not at the session's
+    commit)."""
+
+    number: str
+    customer: CustomerOut | None
+    committed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureFacts:
+    """What capture read for the order: the variants, the VAT rate of the destination, the
+    routing decision, the capacity it takes, and the 3PL hand-offs of its locations."""
+
+    order_id: uuid.UUID
+    now: dt.datetime
+    variants: Mapping[str, SellableVariant]
+    vat_rate_bp: int
+    decision: scoring.Decision
+    claims: tuple[routing.DayClaim, ...]
+    hand_offs: tuple[Json, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderDraft:
+    """An order ready to write, the same for every writer."""
+
+    order: OrderRow
+    lines: tuple[LineRow, ...]
+    allocations: tuple[AllocationRow, ...]
+    decision: scoring.Decision
+    decision_row: Json
+    claims: tuple[routing.DayClaim, ...]  # the daily capacity it takes (none while it waits)
+    events: tuple[DraftEvent, ...]  # order.captured, then order.awaiting_capacity if it waits
+    outbox: tuple[OutboxRow, ...]  # its 3PL hand-offs
+    customer: CustomerRow | None
+    key: KeyRow | None
+    numbering: NumberFormat
+    search_words: str  # the search text but for the number and the customer's stored name
+    reservations: Mapping[tuple[str, str], int]  # units per (sku, location)
+    answer: OrderOut  # the answer, number and customer to fill in (``answer_for``)
+
+    @property
+    def accepted(self) -> bool:
+        """Routed, or waiting for capacity: the order stands and holds its units."""
+        return self.decision.accepted
+
+    def search(self, written: Written) -> str:
+        """The ``search`` column: number, external reference, e-mail and name, lower case."""
+        name = written.customer.name if written.customer else None
+        return f"{written.number.lower()} " + search_words(self.search_words or None, name)
+
+    def event_rows(self, number: str) -> list[Json]:
+        """The ``events`` rows, about order ``number`` (numbered at commit: ``seq`` None)."""
+        return [{"id": event.id, "seq": None, "topic": "order", "type": event.type,
+                 "subject": number, "data": event.data, "actor": self.order.created_by,
+                 "at": self.order.created_at} for event in self.events]
+
+    def outbox_rows(self, number: str) -> list[Json]:
+        """The ``outbox`` rows, their payloads about order ``number``."""
+        return [{**row(message), "payload": {**message.payload, "order_number": number}}
+                for message in self.outbox]
+
+    def answer_for(self, written: Written) -> OrderOut:
+        """The order as the API shows it, and the answer stored for its Idempotency-Key."""
+        customer = self.answer.customer if written.customer is None else written.customer
+        return msgspec.structs.replace(self.answer, number=written.number, customer=customer)
+
+
+_FIELDS: dict[type[DataclassInstance], tuple[str, ...]] = {}
+
+
+def row(value: DataclassInstance) -> dict[str, object]:
+    """A draft's row as the column values an INSERT takes."""
+    kind = type(value)
+    names = _FIELDS.get(kind)
+    if names is None:
+        names = _FIELDS[kind] = tuple(field.name for field in dataclasses.fields(kind))
+    return {name: getattr(value, name) for name in names}
+
+
+def draft_order(request: CaptureRequest, facts: CaptureFacts) -> OrderDraft:
+    """The order ``request`` asks for, priced, routed as ``facts.decision`` says: no I/O."""
+    data, channel, delivery, now = request.data, request.channel, request.delivery, facts.now
+    rate_bp, include_tax, order_id = facts.vat_rate_bp, channel.prices_include_tax, facts.order_id
+    lines = tuple(_line(order_id, position, line.sku, line.quantity,
+                        unit_price_for(facts.variants[line.sku], line.unit_price, channel),
+                        facts.variants[line.sku].name, rate_bp, include_tax)
+                  for position, line in enumerate(data.lines, start=1))
+    fee = tax.shipping_fee(channel.shipping_rates, delivery.method, goods_amount(lines))
+    totals = order_totals(lines, fee, rate_bp, include_tax)
+    decision = facts.decision
+    status = Status.AWAITING_CAPACITY if decision.awaiting_capacity else Status.CONFIRMED
+    given = data.customer
+    email = request.email.lower() if request.email else None
+    order = OrderRow(
+        id=order_id, number="", channel=channel.code, external_ref=data.external_ref,
+        status=status.value, held_from=None, hold_reason=None, hold_note=None,
+        version=1, currency=channel.currency, prices_include_tax=include_tax,
+        vat_rate_bp=rate_bp, customer_id=None, customer_email=email,
+        customer_name=given.name if given else None,
+        customer_phone=given.phone if given else None,
+        delivery_method=delivery.method, pickup_location=delivery.location_code,
+        pickup_code=new_pickup_code() if delivery.method == "pickup" else None,
+        ship_to=delivery.ship_to(), note=data.note,
+        subtotal=totals.subtotal, shipping=totals.shipping, shipping_tax=totals.shipping_tax,
+        tax=totals.tax, total=totals.total, tracking_token=secrets.token_urlsafe(16),
+        search="", created_by=request.actor, created_at=now, updated_at=now,
+    )
+    line_of = {line.sku: line for line in lines}
+    allocations = tuple(
+        AllocationRow(id=new_id(), order_id=order_id, line_id=line_of[a.sku].id, sku=a.sku,
+                      location=a.location, quantity=a.quantity, created_at=now)
+        for a in decision.allocations
+    ) if decision.accepted else ()
+    customer = None if request.email is None or given is None else CustomerRow(
+        id=new_id(), email=request.email, email_lower=request.email.lower(), name=given.name,
+        phone=given.phone)
+    key = None if request.idempotency_key is None else KeyRow(
+        id=new_id(), scope=request.scope, key=request.idempotency_key,
+        request_hash=request.digest)
+    return OrderDraft(
+        order=order, lines=lines, allocations=allocations, decision=decision,
+        decision_row=routing.decision_rows(decision, now=now),
+        claims=facts.claims, events=_events(order, lines, allocations, decision),
+        outbox=tuple(_outbox_row(HAND_OFF, payload, now) for payload in facts.hand_offs),
+        customer=customer, key=key, numbering=number_format(now.year),
+        search_words=search_words(data.external_ref, request.email),
+        reservations=_reservations(allocations),
+        answer=order_out(order, lines, allocations),
+    )
+
+
+def _line(order_id: uuid.UUID, position: int, sku: str, quantity: int, unit_price: int,
+          name: str, rate_bp: int, include_tax: bool) -> LineRow:
+    amounts = line_amounts(unit_price, quantity, rate_bp, include_tax)
+    return LineRow(id=new_id(), order_id=order_id, position=position, sku=sku, name=name,
+                   quantity=quantity, cancelled_quantity=0, unit_price=unit_price,
+                   net=amounts.net, tax=amounts.tax, total=amounts.total)
+
+
+def _events(order: OrderRow, lines: tuple[LineRow, ...], allocations: tuple[AllocationRow, ...],
+            decision: scoring.Decision) -> tuple[DraftEvent, ...]:
+    captured: Json = {
+        "status": order.status, "channel": order.channel, "external_ref": order.external_ref,
+        "delivery": order.delivery_method, "pickup_location": order.pickup_location,
+        "lines": [{"sku": line.sku, "quantity": line.quantity,
+                   "unit_price": line.unit_price} for line in lines],
+        "allocations": [{"sku": a.sku, "location": a.location, "quantity": a.quantity}
+                        for a in allocations],
+        "total": order.total, "currency": order.currency,
+    }
+    events = [DraftEvent(new_id(), "order.captured", captured)]
+    if decision.awaiting_capacity:
+        # "held_at", not "locations": no location has work for it yet (realtime/topics.py).
+        events.append(DraftEvent(new_id(), "order.awaiting_capacity", {
+            "reason": decision.reason, "held_at": decision.locations}))
+    return tuple(events)
+
+
+def _outbox_row(kind: str, payload: Json, now: dt.datetime) -> OutboxRow:
+    return OutboxRow(id=new_id(), kind=kind, payload=payload, event_seq=None, status="pending",
+                     attempts=0, available_at=now, claimed_by=None, claimed_until=None,
+                     last_error=None, created_at=now, delivered_at=None)
+
+
+def _reservations(allocations: tuple[AllocationRow, ...]) -> dict[tuple[str, str], int]:
+    wanted: dict[tuple[str, str], int] = {}
+    for a in allocations:
+        wanted[(a.sku, a.location)] = wanted.get((a.sku, a.location), 0) + a.quantity
+    return wanted
