@@ -51,7 +51,7 @@ def _codes_in(tree: ast.Module) -> set[str]:
                 found.add(_constant(node.args[2]))
             elif name == "_refuse" and node.args:  # the live feed's refusals
                 found.add(_constant(node.args[0]))
-            elif name == "_clean_text" and node.args and any(  # code=f"{field}_required"
+            elif name == "clean_text" and node.args and any(  # code=f"{field}_required"
                     k.arg == "required" for k in node.keywords):
                 field = _constant(node.args[0])
                 found.add(f"{field}_required" if field else None)
