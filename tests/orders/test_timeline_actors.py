@@ -60,7 +60,7 @@ async def test_every_kind_of_actor_is_shown_in_words(
     async with sessionmaker() as session, session.begin():
         for actor in actors:
             await record_event(session, topic="order", type="order.note_added", subject=number,
-                               actor=actor, data={"text": actor})
+                               actor=actor, data={"version": 1, "text": actor})
 
     timeline = (await manager.get(f"/api/orders/{number}")).json()["timeline"]
 
