@@ -594,7 +594,7 @@ def iso(moment: dt.datetime) -> str:
 
 def plan_kinds(s: Sample, end: dt.datetime, samples: int) -> list[Kind]:
     """The pages to time, with values drawn from orders that exist (``s``)."""
-    from comptoir.orders.search import encode_cursor
+    from comptoir.pagination import encode_cursor
 
     rnd = random.Random(11)
 

@@ -27,7 +27,7 @@ from typing import Protocol, TypeVar
 import anyio
 from piccolo.engine.base import BaseTransaction
 from piccolo.engine.base import Engine as PiccoloEngineOf
-from sqlalchemy import ColumnElement, Select, Table, event, insert, text
+from sqlalchemy import ColumnElement, Select, Table, any_, bindparam, event, insert, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.interfaces import DBAPIConnection
@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.types import ARRAY, TypeEngine
 
 from comptoir.db.base import Base
 from comptoir.settings import Settings
@@ -53,6 +54,7 @@ Bind = AsyncSession | AsyncConnection | AsyncEngine | Session | Connection | Eng
 # A row to insert: column name -> value (whatever the column's type takes).
 Row = Mapping[str, object]
 Selected = TypeVar("Selected", bound=tuple[object, ...])
+Item = TypeVar("Item")
 # The key column of the rows a queue hands out.
 Keyed = QueryableAttribute[uuid.UUID] | ColumnElement[uuid.UUID]
 UpsertInsert = postgresql.Insert | sqlite.Insert
@@ -72,6 +74,15 @@ class Dialect(Protocol):
 
     def insert(self, table: Table | type[Base]) -> UpsertInsert:
         """An INSERT that can say ``on_conflict_do_nothing`` / ``on_conflict_do_update``."""
+
+    def one_of(self, column: ColumnElement[Item], name: str, values: Sequence[Item],
+               item_type: TypeEngine[Item]) -> ColumnElement[bool]:
+        """``column`` is one of ``values``: one array parameter where it binds as one (the
+        statement's text stays the same whatever the number of values), else ``IN``."""
+
+    async def take_turn(self, session: AsyncSession, key: int) -> bool:
+        """Whether this transaction may do a job only one process should do at a time
+        (keyed by ``key``), without waiting: False while another transaction holds it."""
 
     def skip_locked(self, query: Select[Selected]) -> Select[Selected]:
         """``query`` locking the rows it returns, past the rows other transactions lock."""
@@ -137,6 +148,14 @@ class _PostgreSQL:
 
     def insert(self, table: Table | type[Base]) -> UpsertInsert:
         return postgresql.insert(table)
+
+    def one_of(self, column: ColumnElement[Item], name: str, values: Sequence[Item],
+               item_type: TypeEngine[Item]) -> ColumnElement[bool]:
+        return column == any_(bindparam(name, list(values), ARRAY(item_type)))
+
+    async def take_turn(self, session: AsyncSession, key: int) -> bool:
+        return bool(await session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"),
+                                         {"key": key}))
 
     def skip_locked(self, query: Select[Selected]) -> Select[Selected]:
         return query.with_for_update(skip_locked=True)
@@ -236,6 +255,13 @@ class _SQLite:
 
     def insert(self, table: Table | type[Base]) -> UpsertInsert:
         return sqlite.insert(table)
+
+    def one_of(self, column: ColumnElement[Item], name: str, values: Sequence[Item],
+               item_type: TypeEngine[Item]) -> ColumnElement[bool]:
+        return column.in_(list(values))
+
+    async def take_turn(self, session: AsyncSession, key: int) -> bool:
+        return True  # one writer at a time: this transaction already has the database
 
     def skip_locked(self, query: Select[Selected]) -> Select[Selected]:
         return query  # this transaction already holds the database's only write lock

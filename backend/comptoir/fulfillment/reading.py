@@ -3,7 +3,6 @@ a store handed over; each rendered with its lines, shipments and pickup checks."
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import uuid
 from collections.abc import Mapping, Sequence
@@ -34,6 +33,7 @@ from comptoir.fulfillment.schemas import (
     UnitsIn,
 )
 from comptoir.orders.models import Order
+from comptoir.pagination import decode_time_cursor, encode_cursor
 
 MAX_PAGE = 100
 MANAGER_ROLES = ("admin", "manager")
@@ -143,23 +143,6 @@ async def get_fulfillment(
     return await render(session, fulfillment)
 
 
-def _encode_cursor(created_at: dt.datetime, fulfillment_id: uuid.UUID) -> str:
-    raw = f"{created_at.isoformat()}|{fulfillment_id.hex}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        moment, hex_id = raw.split("|")
-        at = dt.datetime.fromisoformat(moment)
-        if at.tzinfo is None:
-            raise ValueError("naive time")
-        return at, uuid.UUID(hex=hex_id)
-    except ValueError:
-        raise InvalidInput("This cursor is not one Comptoir gave.", code="invalid_cursor") from None
-
-
 async def list_fulfillments(
     session: AsyncSession, principal: Principal, *, location: str | None = None,
     status: str | None = None, cursor: str | None = None, limit: int = 50,
@@ -209,7 +192,7 @@ async def _queue_page(session: AsyncSession, location: str | None, status: str |
                       cursor: str | None, limit: int) -> FulfillmentPage:
     """A page of the queue: the work it shows is made as it is read (``make_page``), the
     rest of the backlog waits; the same rows, order and cursors as if all were made."""
-    after = _decode_cursor(cursor) if cursor is not None else None
+    after = decode_time_cursor(cursor) if cursor is not None else None
     query = _queue(location, status, after).limit(limit + 1)
     found = list(await session.scalars(query))
     if status in (None, states.Status.NEW) and await make_page(
@@ -219,7 +202,7 @@ async def _queue_page(session: AsyncSession, location: str | None, status: str |
     rows = found[:limit]
     items = await _render_page(session, rows)
     return FulfillmentPage(
-        items=items, next_cursor=_encode_cursor(rows[-1].created_at, rows[-1].id)
+        items=items, next_cursor=encode_cursor(rows[-1].created_at, rows[-1].id)
         if len(found) > limit else None)
 
 
@@ -240,7 +223,7 @@ async def _handed_over(
     if location is not None:
         query = query.where(Fulfillment.location == location)
     if cursor is not None:
-        at, before = _decode_cursor(cursor)
+        at, before = decode_time_cursor(cursor)
         query = query.where((Fulfillment.handed_over_at < at)
                             | ((Fulfillment.handed_over_at == at) & (Fulfillment.id < before)))
     rows = list(await session.scalars(query.order_by(
@@ -251,7 +234,7 @@ async def _handed_over(
     last = rows[-1] if more and rows else None
     return FulfillmentPage(
         items=items,
-        next_cursor=_encode_cursor(last.handed_over_at, last.id)
+        next_cursor=encode_cursor(last.handed_over_at, last.id)
         if last is not None and last.handed_over_at is not None else None)
 
 

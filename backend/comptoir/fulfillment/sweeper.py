@@ -8,12 +8,12 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from comptoir.auth.schemas import SYSTEM
 from comptoir.db.base import utcnow
-from comptoir.db.engine import is_postgres
+from comptoir.db.dialect import dialect_of
 from comptoir.errors import DomainError
 from comptoir.events.dispatcher import Delivery
 from comptoir.events.service import record_event
@@ -119,9 +119,7 @@ async def sweep_once(sessionmaker: async_sessionmaker[AsyncSession]) -> Sweep | 
     others skip their turn rather than wait); SQLite has one writer at a time anyway.
     """
     async with sessionmaker() as session, session.begin():
-        if is_postgres(session) and not await session.scalar(
-            text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": SWEEP_LOCK_KEY}
-        ):
+        if not await dialect_of(session).take_turn(session, SWEEP_LOCK_KEY):
             return None
         return await sweep_uncollected(session)
 

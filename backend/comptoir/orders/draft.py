@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from comptoir.db.base import new_id
+from comptoir.events.types import EventType, check_event
 from comptoir.inventory.service import SellableVariant
 from comptoir.orders import tax
 from comptoir.orders.checks import CaptureRequest, unit_price_for
@@ -137,11 +138,16 @@ class AllocationRow:
 
 @dataclass(frozen=True, slots=True)
 class DraftEvent:
-    """An event of the capture; its subject is the order's number, known once written."""
+    """An event of the capture; its subject is the order's number, known once written.
+    Checked against the registry when drafted: the batched writer commits it before any
+    Python sees it again."""
 
     id: uuid.UUID
-    type: str
+    type: EventType
     data: Json
+
+    def __post_init__(self) -> None:
+        check_event(self.type, "order", self.data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,10 +344,10 @@ def _events(order: OrderRow, lines: tuple[LineRow, ...], allocations: tuple[Allo
                         for a in allocations],
         "total": order.total, "currency": order.currency,
     }
-    events = [DraftEvent(new_id(), "order.captured", captured)]
+    events = [DraftEvent(new_id(), EventType.ORDER_CAPTURED, captured)]
     if decision.awaiting_capacity:
         # "held_at", not "locations": no location has work for it yet (realtime/topics.py).
-        events.append(DraftEvent(new_id(), "order.awaiting_capacity", {
+        events.append(DraftEvent(new_id(), EventType.ORDER_AWAITING_CAPACITY, {
             "reason": decision.reason, "held_at": decision.locations}))
     return tuple(events)
 

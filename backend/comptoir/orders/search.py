@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,27 +16,11 @@ from comptoir.orders import lifecycle, numbering
 from comptoir.orders.models import Order, OrderAllocation
 from comptoir.orders.reading import summary
 from comptoir.orders.schemas import OrderPage
+from comptoir.pagination import decode_time_cursor, encode_cursor
 
-__all__ = ["MAX_PAGE", "decode_cursor", "encode_cursor", "list_orders", "search_condition"]
+__all__ = ["MAX_PAGE", "list_orders", "search_condition"]
 
 MAX_PAGE = 200
-
-
-def encode_cursor(created_at: dt.datetime, order_id: uuid.UUID) -> str:
-    raw = f"{created_at.isoformat()}|{order_id.hex}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        when, _, hex_id = raw.partition("|")
-        created_at = dt.datetime.fromisoformat(when)
-        if created_at.tzinfo is None:
-            raise ValueError("naive")
-        return created_at, uuid.UUID(hex=hex_id)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput("This cursor is not one Comptoir gave.", code="invalid_cursor") from exc
 
 
 def _like_escape(text_: str) -> str:
@@ -159,7 +141,7 @@ async def list_orders(
     if created_to is not None:
         query = query.where(created_at < _utc(created_to))
     if cursor:
-        after_at, after_id = decode_cursor(cursor)
+        after_at, after_id = decode_time_cursor(cursor)
         query = query.where(tuple_(created_at, order_id) < (after_at, after_id))
     newest_first = (created_at.desc(), order_id.desc())
 

@@ -46,7 +46,7 @@ from comptoir.orders.reading import (
 )
 from comptoir.orders.refusals import OutOfStock, not_routed, out_of_stock
 from comptoir.orders.reservations import change_reservations
-from comptoir.orders.search import MAX_PAGE, decode_cursor, encode_cursor, list_orders
+from comptoir.orders.search import MAX_PAGE, list_orders
 
 __all__ = [
     "MAX_LINES",
@@ -67,8 +67,6 @@ __all__ = [
     "check_variants",
     "customer_orders",
     "customer_spending",
-    "decode_cursor",
-    "encode_cursor",
     "find_by_external_ref",
     "find_order",
     "goods_amount",

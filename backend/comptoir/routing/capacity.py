@@ -14,15 +14,15 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Date, Integer, Select, String, Table, any_, bindparam, select, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Date, Integer, Select, String, Table, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from comptoir.config import service as config
 from comptoir.config.schemas import LocationOut, RoutingPolicyOut
 from comptoir.db.base import utcnow
 from comptoir.db.coalesce import Coalescer
-from comptoir.db.engine import batch_engine, is_postgres, limits
+from comptoir.db.dialect import Dialect, dialect_of
+from comptoir.db.engine import batch_engine, limits
 from comptoir.routing import scoring
 from comptoir.routing.models import DailyCount
 
@@ -75,16 +75,13 @@ def _days(locations: Iterable[LocationOut], now: dt.datetime) -> dict[str, dt.da
     return days
 
 
-def _counts_query(codes: list[str], local_days: list[dt.date], *, postgres: bool) -> Select[Any]:
+def _counts_query(codes: list[str], local_days: list[dt.date], dialect: Dialect) -> Select[Any]:
     table = _COUNTS.c  # Core columns: this runs at every capture
-    if postgres:
-        # One statement text whatever the number of locations, so PostgreSQL reuses its
-        # prepared statement instead of preparing a new one for each length of the list.
-        where = (table.location == any_(bindparam("codes", codes, ARRAY(String))),
-                 table.local_day == any_(bindparam("days", local_days, ARRAY(Date))))
-    else:
-        where = (table.location.in_(codes), table.local_day.in_(local_days))
-    return select(table.location, table.local_day, table.routed).where(*where)
+    # One statement text whatever the number of locations where the dialect allows it, so
+    # PostgreSQL reuses its prepared statement instead of preparing one per length of list.
+    return select(table.location, table.local_day, table.routed).where(
+        dialect.one_of(table.location, "codes", codes, String()),
+        dialect.one_of(table.local_day, "days", local_days, Date()))
 
 
 def _today(days: Mapping[str, dt.date], rows: Iterable[Any]) -> dict[str, int]:
@@ -103,7 +100,7 @@ async def routed_today(
     if not days:
         return {}
     rows = await session.execute(_counts_query(
-        sorted(days), sorted(set(days.values())), postgres=is_postgres(session)))
+        sorted(days), sorted(set(days.values())), dialect_of(session)))
     return _today(days, rows)
 
 
@@ -132,7 +129,7 @@ async def routed_today_together(
             async with reader.connect() as connection:
                 await connection.execution_options(isolation_level="AUTOCOMMIT")
                 rows = (await connection.execute(
-                    _counts_query(codes, local_days, postgres=True))).all()
+                    _counts_query(codes, local_days, dialect_of(connection)))).all()
             return [list(rows)] * len(asked)
 
         bounds = limits(engine)
