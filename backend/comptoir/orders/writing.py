@@ -15,7 +15,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from comptoir.db.engine import is_postgres
+from comptoir.db.dialect import POSTGRESQL, dialect_of
 from comptoir.orders.draft import OrderDraft, Written
 
 __all__ = ["CaptureWriter", "Refusal", "Refused", "Written", "writer_for"]
@@ -56,4 +56,6 @@ def writer_for(session: AsyncSession) -> CaptureWriter:
     from comptoir.orders.capture_pg import PgWriter
     from comptoir.orders.write_sql import SqlWriter
 
-    return PgWriter(session) if is_postgres(session) else SqlWriter()
+    if dialect_of(session).name == POSTGRESQL.name:
+        return PgWriter(session)
+    return SqlWriter()
