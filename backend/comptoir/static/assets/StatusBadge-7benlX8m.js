@@ -1,1 +1,0 @@
-import{i as e,o as t,r as n,t as r}from"./jsxRuntime-BFbx-5Q6.js";function i(r){let i=`order.status.${r}`;return i in n[e.value]?t(i):r}function a({status:e}){return r(`span`,{class:`badge badge--status badge--${e}`,"data-status":e,children:i(e)})}export{i as n,a as t};

@@ -1,1 +1,0 @@
-import{g as e,h as t}from"./jsxRuntime-BFbx-5Q6.js";var n=`400px 0px`;function r(r,i,a){let o=e(null),s=e(a);return s.current=a,t(()=>{let e=o.current;if(!r||!e||typeof IntersectionObserver>`u`)return;let t=new IntersectionObserver(e=>{e.some(e=>e.isIntersecting)&&s.current()},{rootMargin:n});return t.observe(e),()=>t.disconnect()},[r,i]),o}export{r as t};

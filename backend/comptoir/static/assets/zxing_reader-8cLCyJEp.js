@@ -1,1 +1,0 @@
-var e=`/assets/zxing_reader-BxB2YfIY.wasm`;export{e as default};
