@@ -18,9 +18,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1] / "backend" / "comptoir"
 WIRING = {"app", "cli", "seed", "openapi_export", "__main__", "db", "web"}
-# Loops another part of issue 11 removes; listed so that the check holds meanwhile, and
-# fails once one is gone (then strike it from here).
-KNOWN_LOOPS: list[list[str]] = []  # none left: a loop listed here must still be one
 ORDER_TABLES = ("orders", "order_lines", "order_allocations")
 ORDER_MODELS = ("Order", "OrderLine", "OrderAllocation")
 # Where a write to the order's tables shows in Python or SQL text.
@@ -114,14 +111,9 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 
 def test_no_import_loop_between_domain_packages() -> None:
-    loops = [loop for loop in cycles(domain_graph()) if loop not in KNOWN_LOOPS]
+    loops = cycles(domain_graph())
     assert loops == [], "import loops between domains: " + "; ".join(
         " -> ".join(loop) for loop in loops)
-
-
-def test_the_known_loops_are_still_there() -> None:
-    gone = [loop for loop in KNOWN_LOOPS if loop not in cycles(domain_graph())]
-    assert gone == [], f"no longer a loop, strike it from KNOWN_LOOPS: {gone}"
 
 
 def test_the_checker_sees_a_loop_when_there_is_one() -> None:

@@ -127,6 +127,7 @@ def test_a_waiting_order_held_goes_back_to_waiting_on_release_and_stays_editable
 
 
 def test_only_a_waiting_order_is_routed_and_nothing_goes_back_to_waiting() -> None:
+    assert "route" in lifecycle.allowed_actions(Status.AWAITING_CAPACITY)
     for status in set(Status) - {Status.AWAITING_CAPACITY}:
         assert "route" not in lifecycle.allowed_actions(status)
         for action in lifecycle.allowed_actions(status):

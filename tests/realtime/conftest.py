@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import socket
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -19,15 +18,11 @@ from websockets.exceptions import ConnectionClosed
 from comptoir.events.models import Event
 from comptoir.events.service import record_event
 from tests.conftest import PASSWORD, World
-from tests.support import allow_test_event_types
+from tests.support import allow_test_event_types, free_port
 
 RECEIVE_SECONDS = 5.0
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="session")

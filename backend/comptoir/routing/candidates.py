@@ -119,7 +119,7 @@ def exclusion(candidate: Candidate, policy: Policy) -> Reason | None:
         return _DOES_NOT_SHIP
     if candidate.kind == "store" and not policy.stores_may_ship:
         return _STORES_DO_NOT_SHIP
-    if candidate.capacity_left is not None and candidate.capacity_left <= 0:
+    if candidate.at_capacity:
         return at_capacity(candidate)
     return None
 

@@ -197,8 +197,7 @@ def _route_pickup(
         excluded = Reason(code=C.INACTIVE)
     elif not store.serves_pickups:
         excluded = Reason(code=C.NO_PICKUPS)
-    elif (policy.capacity_applies_to_pickups and store.capacity_left is not None
-          and store.capacity_left <= 0):
+    elif policy.capacity_applies_to_pickups and store.at_capacity:
         excluded = at_capacity(store)
     if excluded is not None:
         return refuse(Reason(code=C.PICKUP_STORE_REFUSED, location=code, because=excluded),

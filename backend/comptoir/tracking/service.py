@@ -19,7 +19,13 @@ from comptoir.orders import reading as orders
 from comptoir.orders.models import Order
 from comptoir.tracking import wording
 from comptoir.tracking.masking import mask_name, mask_street
-from comptoir.tracking.proof import accepted_proofs, answer_matches, proof_subject, read_answer
+from comptoir.tracking.proof import (
+    Proof,
+    accepted_proofs,
+    answer_matches,
+    proof_subject,
+    read_answer,
+)
 from comptoir.tracking.schemas import (
     PickupCodeAccess,
     TrackedAddress,
@@ -77,10 +83,12 @@ def pickup_code_for(order: Order) -> str:
     return order.pickup_code or order.number
 
 
-def _pickup_code_access(order: Order, proven: bool) -> PickupCodeAccess | None:
+def _pickup_code_access(
+    order: Order, proofs: tuple[Proof, ...], proven: bool,
+) -> PickupCodeAccess | None:
     if order.delivery_method != "pickup":
         return None
-    if not accepted_proofs(order.customer_phone, order.customer_email):
+    if not proofs:
         return "at_counter"
     return "shown" if proven else "proof_needed"
 
@@ -163,7 +171,8 @@ async def tracking(session: AsyncSession, order: Order, locale: Locale, *,
         await fulfillment.counter_check_in(session, order.id)
         if order.delivery_method == "pickup" and order.status == "ready_for_pickup"
         else (False, None))
-    access = _pickup_code_access(order, proven)
+    proofs = accepted_proofs(order.customer_phone, order.customer_email)
+    access = _pickup_code_access(order, proofs, proven)
     # Shipping as the customer paid it: tax included when the channel prices that way.
     shipping = order.shipping + order.shipping_tax
     return Tracking(
@@ -183,8 +192,7 @@ async def tracking(session: AsyncSession, order: Order, locale: Locale, *,
         delivery_method=order.delivery_method, address=address, store=store,
         pickup_code=pickup_code_for(order) if access == "shown" else None,
         pickup_code_access=access,
-        proof_by=list(accepted_proofs(order.customer_phone, order.customer_email))
-        if access == "proof_needed" else [],
+        proof_by=list(proofs) if access == "proof_needed" else [],
         timeline=timeline, seq=last_seq,
         can_check_in=waiting and arrived_at is None, arrived_at=arrived_at,
     )

@@ -1,10 +1,7 @@
 /** An order's status as a coloured badge, in the person's language. */
-import { catalogs, locale, t, type MessageKey } from "../i18n";
+import { valueLabel } from "../i18n/labels";
 
-export function statusLabel(status: string): string {
-  const key = `order.status.${status}` as MessageKey;
-  return key in catalogs[locale.value] ? t(key) : status;
-}
+export const statusLabel = (status: string): string => valueLabel("order.status", status);
 
 export function StatusBadge({ status }: { status: string }) {
   return (

@@ -12,7 +12,8 @@ import {
   type Fulfillment,
   type WorkAction,
 } from "./store";
-import { MANAGERS, refusalOf, useScans, type Scan } from "./work";
+import { MANAGERS } from "../orders/orders";
+import { refusalOf, useScans, type Scan } from "./work";
 
 export function Handover({
   work,

@@ -14,7 +14,6 @@ export const LIVE_PAUSE_MS = 150;
 export const REJECT_REASONS = ["damaged", "not_found", "other"] as const;
 // Suggestions only: the carriers themselves are configured on the server.
 export const CARRIERS = ["colissimo", "chronopost", "dhl", "ups", "dpd"] as const;
-export const MANAGERS = new Set(["manager", "admin"]);
 
 /** A code the camera read, for the part of the page that opened the scanner (`n` tells reads apart). */
 export interface Scan {
