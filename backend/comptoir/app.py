@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -177,9 +178,14 @@ def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True)
             job.start()
         # Captures may route on this process's recent reads until it commits another change.
         stop_forgetting = add_event_listener(inventory.forget_recent_reads)
+        # What the app is made of (modules, mappers, routes: a quarter of a million objects)
+        # lives as long as it does: full collections need not walk it again. Each one took
+        # about 0.1 s, about once every 1,500 captures under a sale's load.
+        gc.freeze()
         try:
             yield
         finally:
+            gc.unfreeze()
             stop_forgetting()
             for job in housekeeping.values():
                 await job.stop()

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from comptoir.db.base import new_id, utcnow
 from comptoir.routing import scoring
 from comptoir.routing.capacity import capacity_claims, count_orders
+from comptoir.routing.explanation import english
 from comptoir.routing.models import RoutingDecision
 from comptoir.routing.reasons import loaded, stored
 from comptoir.routing.schemas import AllocationOut, CandidateOut, ShortageOut, StoredDecisionOut
@@ -30,10 +31,11 @@ def decision_rows(
     decision: scoring.Decision, *, order_number: str = "", now: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """The row that stores a decision. ``order_number`` may be left for the caller's SQL to
-    fill in."""
+    fill in. A candidate is stored with its reason as data (``explanation``); its English
+    sentence is said when read (``decisions_for_order``), not written with every order."""
     now = now or utcnow()
     listed = [
-        {"code": c.code, "kind": c.kind, "outcome": c.outcome, "reason": c.reason,
+        {"code": c.code, "kind": c.kind, "outcome": c.outcome,
          "distance_km": c.distance_km, "distance_points": c.distance_points,
          "shipping_cost_points": c.shipping_cost_points, "priority_points": c.priority_points,
          "score": c.score, "lines_in_full": c.lines_in_full,
@@ -72,6 +74,16 @@ async def record_decision(
     return []
 
 
+def _candidate_out(stored_candidate: dict[str, Any]) -> CandidateOut:
+    """A stored candidate as the API shows it, its reason said in English (decisions stored
+    before reasons had codes carry only that sentence)."""
+    if "reason" in stored_candidate:
+        return msgspec.convert(stored_candidate, CandidateOut)
+    explanation = loaded(stored_candidate.get("explanation"))
+    reason = english(explanation) if explanation is not None else ""
+    return msgspec.convert({**stored_candidate, "reason": reason}, CandidateOut)
+
+
 async def decisions_for_order(session: AsyncSession, order_number: str) -> list[StoredDecisionOut]:
     """An order's routing decisions, oldest first (a re-routed order has several)."""
     rows = await session.scalars(
@@ -89,7 +101,7 @@ async def decisions_for_order(session: AsyncSession, order_number: str) -> list[
             locations=sorted({a.location for a in allocations}),
             allocations=allocations,
             shortages=msgspec.convert(row.shortages, list[ShortageOut]),
-            candidates=msgspec.convert(row.candidates, list[CandidateOut]),
+            candidates=[_candidate_out(c) for c in row.candidates],
             without_stock=row.without_stock, not_listed=row.candidates_left_out,
             destination=row.destination, score=row.score, explanation=loaded(row.explanation),
         ))
