@@ -8,10 +8,14 @@ PostgreSQL → a new database ``comptoir_test_<random>`` on that server, dropped
 from __future__ import annotations
 
 import asyncio
+import gc
+import io
 import os
 import secrets
 import shutil
+import sys
 import tempfile
+import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -53,6 +57,43 @@ from tests.support import drop_redis_keys  # noqa: E402
 BaseUser._pbkdf2_iteration_count = 1_000
 
 PASSWORD = "correct-horse-42"
+
+
+# A test still running this long (pytest-timeout ends it at 300 s) prints where each of its
+# asyncio tasks waits: a hang's report says what it waited for, not only "selectors.poll".
+WATCHDOG_SECONDS = float(os.environ.get("COMPTOIR_TEST_WATCHDOG", "240"))
+
+
+def _print_waiting_tasks(nodeid: str) -> None:
+    loops = [o for o in gc.get_objects()
+             if isinstance(o, asyncio.AbstractEventLoop) and o.is_running()]
+    out = io.StringIO()
+    out.write(f"=== watchdog: {nodeid} still runs after {WATCHDOG_SECONDS:g} s ===\n")
+    for loop in loops:
+        for _attempt in range(5):  # the loop's thread may change the task set meanwhile
+            try:
+                tasks = list(asyncio.all_tasks(loop))
+                break
+            except RuntimeError:
+                continue
+        else:
+            tasks = []
+        for task in tasks:
+            out.write(f"--- {task.get_name()}: {task.get_coro()!r}\n")
+            task.print_stack(limit=30, file=out)
+    sys.stdout.write(out.getvalue())
+    sys.stdout.flush()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    timer = threading.Timer(WATCHDOG_SECONDS, _print_waiting_tasks, args=(item.nodeid,))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
