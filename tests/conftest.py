@@ -65,6 +65,7 @@ WATCHDOG_SECONDS = float(os.environ.get("COMPTOIR_TEST_WATCHDOG", "240"))
 
 
 def _print_waiting_tasks(nodeid: str) -> None:
+    gc.unfreeze()  # the app freezes what exists when it starts (the loop too): find it again
     loops = [o for o in gc.get_objects()
              if isinstance(o, asyncio.AbstractEventLoop) and o.is_running()]
     out = io.StringIO()

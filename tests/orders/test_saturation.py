@@ -176,10 +176,8 @@ def _writing(app: Any) -> bool:
 async def _settled(sessionmaker: Any, *tasks: Any, seconds: float = 60) -> list[Any]:
     """The tasks' answers, once the lock they waited on is gone; if they still wait after
     ``seconds``, the test fails with what the database's sessions were waiting for."""
-    try:
-        async with asyncio.timeout(seconds):
-            return list(await asyncio.gather(*tasks))
-    except TimeoutError:
+    _done, pending = await asyncio.wait(tasks, timeout=seconds)
+    if pending:
         async with sessionmaker() as session:
             waits = (await session.execute(text(
                 "SELECT a.pid, a.state, a.wait_event_type, a.wait_event, "
@@ -188,6 +186,7 @@ async def _settled(sessionmaker: Any, *tasks: Any, seconds: float = 60) -> list[
                 "AND a.pid <> pg_backend_pid()"))).all()
         pytest.fail("captures still waiting after the lock was released:\n"
                     + "\n".join(map(str, waits)))
+    return [task.result() for task in tasks]
 
 
 async def _until(condition: Any, seconds: float = 20) -> None:

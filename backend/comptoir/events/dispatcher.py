@@ -24,6 +24,7 @@ from comptoir.db.base import utcnow
 from comptoir.db.dialect import dialect_of
 from comptoir.events.models import OutboxMessage
 from comptoir.events.service import outbox_wakeup
+from comptoir.tasks import stop_tasks
 
 __all__ = ["Delivery", "OutboxDispatcher", "backoff", "deliver_webhook", "sign"]
 
@@ -257,9 +258,5 @@ class OutboxDispatcher:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+            await stop_tasks([self._task])
             self._task = None

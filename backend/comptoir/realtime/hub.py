@@ -40,6 +40,7 @@ from comptoir.realtime.subscriber import (
     live_event,
     session_key,
 )
+from comptoir.tasks import stop_tasks
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -144,11 +145,7 @@ class Hub:
             self._stop_listening = None
         for subscriber in self._subscribers:
             subscriber.close(CLOSE_GOING_AWAY, "server restarting: reconnect with since")
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_tasks(self._tasks)
         self._tasks.clear()
 
     @contextlib.asynccontextmanager
