@@ -5,7 +5,6 @@ the app's shutdown, which awaited it, never ended)."""
 from __future__ import annotations
 
 import asyncio
-
 from collections.abc import Awaitable
 
 from comptoir.periodic import Periodic
