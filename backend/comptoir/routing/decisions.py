@@ -21,9 +21,9 @@ from comptoir.routing.schemas import AllocationOut, CandidateOut, ShortageOut, S
 
 __all__ = ["MAX_STORED_CANDIDATES", "decision_rows", "decisions_for_order", "record_decision"]
 
-# A decision stored for an order keeps its best-ranked candidates (the chosen ones, then the
-# others by score): enough to explain it without hundreds of rows of JSON per order.
-MAX_STORED_CANDIDATES = 25
+# A decision stored for an order keeps the candidates it lists: enough to explain it without
+# hundreds of rows of JSON per order.
+MAX_STORED_CANDIDATES = scoring.LISTED_CANDIDATES
 _DECISIONS: Table = RoutingDecision.__table__  # type: ignore[assignment]
 
 

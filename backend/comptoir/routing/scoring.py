@@ -86,8 +86,9 @@ __all__ = [
 C = ReasonCode
 # A location without coordinates, when the delivery's place is known, counts as this far.
 UNKNOWN_LOCATION_KM = 1000.0
-# Candidates a decision describes unless asked for all.
-LISTED_CANDIDATES = 50
+# Candidates a decision describes unless asked for all (the chosen ones, then the others by
+# score): enough to explain it, and what a stored decision keeps (``decisions``).
+LISTED_CANDIDATES = 25
 
 
 # --- the decision -----------------------------------------------------------------------------
