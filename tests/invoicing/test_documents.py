@@ -11,6 +11,7 @@ import struct
 import subprocess
 import sys
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import facturx
@@ -385,6 +386,15 @@ def test_another_process_renders_the_same_bytes(
               "Path(sys.argv[1]).write_bytes(render_pdf(credit_note('fr')))")
     subprocess.run([sys.executable, "-c", script, str(out)], check=True, cwd=ROOT)
     assert out.read_bytes() == rendered["credit-note-fr"]
+
+
+def test_renders_in_threads_at_once_give_the_same_bytes(rendered: dict[str, bytes]) -> None:
+    """The server renders off its event loop, several downloads at a time: factur-x's clock is
+    swapped process-wide, and a render must never stamp another's date."""
+    names = list(STATEMENTS)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        pdfs = list(pool.map(lambda name: render_pdf(STATEMENTS[name]()), names))
+    assert pdfs == [rendered[name] for name in names]
 
 
 def test_documents_differ_when_what_they_state_differs(rendered: dict[str, bytes]) -> None:
