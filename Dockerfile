@@ -34,6 +34,12 @@ ENV PATH=/opt/comptoir/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     COMPTOIR_VAR_DIR=/app/var
+# Invoice PDFs: WeasyPrint's system libraries (Pango, HarfBuzz's subsetter) and the font the
+# documents are set in (the Makefile's pdf-libraries target installs the same).
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+       libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 comptoir \
     && useradd --system --uid 10001 --gid comptoir --home-dir /app --shell /usr/sbin/nologin comptoir \
     && mkdir -p /app/var \

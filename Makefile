@@ -16,7 +16,8 @@ SCHEMA_VIEWER := backend/comptoir/static/schema-viewer/swagger-ui-bundle.js
 PWA_SOURCES := $(shell find pwa/src pwa/public -type f -not -name '*.test.ts' 2>/dev/null) \
 	pwa/index.html pwa/vite.config.ts pwa/tsconfig.json pwa/tsconfig.sw.json
 
-.PHONY: help install pwa schema-viewer api-types registry-types chromium run test lint migrate seed clean
+.PHONY: help install pwa schema-viewer api-types registry-types chromium pdf-libraries run test \
+	lint migrate seed clean
 
 help:
 	@echo "make run   - install, build the app, migrate, load demo data, serve on :8000"
@@ -67,7 +68,7 @@ migrate: install
 seed: migrate
 	$(VENV)/bin/comptoir seed-demo
 
-run: install pwa schema-viewer seed
+run: install pwa schema-viewer pdf-libraries seed
 	$(VENV)/bin/comptoir serve --no-migrate
 
 # Browser tests drive Debian's Chromium, never a downloaded browser. As root on Debian (CI, a
@@ -78,7 +79,21 @@ chromium:
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium); \
 	fi
 
-test: install pwa schema-viewer chromium
+# Invoice PDFs (WeasyPrint) need Pango, HarfBuzz's subsetter and a font from the system; the tests
+# read PDFs with poppler's pdftotext and pdfimages. Installed like Chromium: as root on Debian,
+# the packages missing (any of them) are installed; elsewhere install them by hand.
+PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+	poppler-utils
+pdf-libraries:
+	@if [ "$$(id -u)" = 0 ] && [ -f /etc/debian_version ]; then \
+	  missing=$$(for package in $(PDF_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q 'install ok installed' \
+	      || echo $$package; done); \
+	  [ -z "$$missing" ] || (apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing); \
+	fi
+
+test: install pwa schema-viewer chromium pdf-libraries
 	cd pwa && npm test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
