@@ -33,7 +33,7 @@ class BillingAddressIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
     line2: Short = ""
     postal_code: Annotated[str, msgspec.Meta(max_length=20)]
     city: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-    country: Annotated[str, msgspec.Meta(pattern="^[A-Za-z]{2}$")] = "FR"
+    country: Annotated[str, msgspec.Meta(max_length=2, pattern="^[A-Za-z]{2}$")] = "FR"
 
 
 class BusinessBuyerIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -41,7 +41,7 @@ class BusinessBuyerIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
 
     company: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     vat_number: Annotated[str, msgspec.Meta(max_length=40)] = ""
-    siret: Annotated[str, msgspec.Meta(pattern="^([0-9]{14})?$")] = ""
+    siret: Annotated[str, msgspec.Meta(max_length=14, pattern="^([0-9]{14})?$")] = ""
     email: Annotated[str, msgspec.Meta(max_length=254)] = ""
     billing_address: BillingAddressIn | None = None
 
@@ -66,7 +66,7 @@ class CreditNoteIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 
     reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
     whole: bool = False
-    lines: list[CreditLineIn] = []
+    lines: Annotated[list[CreditLineIn], msgspec.Meta(max_length=1000)] = []
     shipping: bool = False
 
 
