@@ -7,7 +7,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from comptoir.auth.schemas import Principal
@@ -90,8 +90,9 @@ def _filtered(model: type[Invoice] | type[CreditNote], principal: Principal, *,
         query = query.where(model.status.in_(asked))
     if q and q.strip():
         needle = " ".join(q.split())
-        if numbering.looks_like_number(needle):
-            query = query.where(model.number == needle.upper())
+        if numbering.looks_like_number(needle):  # a whole document or order number
+            query = query.where(or_(model.number == needle.upper(),
+                                    model.order_number == needle.upper()))
         else:
             query = query.where(model.search.like(f"%{_like_escape(needle.lower())}%",
                                                   escape="\\"))
