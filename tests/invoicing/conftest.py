@@ -29,7 +29,7 @@ async def set_company(**changes: Any) -> None:
     from comptoir.config import service as config
     from comptoir.config.models import Company
 
-    await Company.update(changes, force=True)
+    await Company.update(force=True, **changes)
     config.invalidate()
 
 

@@ -57,7 +57,7 @@ async def packed_orders(web: httpx.AsyncClient, manager: httpx.AsyncClient,
     cursor = None
     while True:
         page = (await manager.get("/api/fulfillments", params={
-            "limit": "200", **({"cursor": cursor} if cursor else {})})).json()
+            "limit": "100", **({"cursor": cursor} if cursor else {})})).json()
         work += [f for f in page["items"] if f["order_number"] in numbers]
         cursor = page["next_cursor"]
         if cursor is None:

@@ -134,7 +134,7 @@ async def test_200_parcels_shipped_through_two_processes_are_invoiced_1_to_200(
             cursor = None
             while True:
                 page = (await a.get("/api/fulfillments", params={
-                    "limit": "200", **({"cursor": cursor} if cursor else {})})).json()
+                    "limit": "100", **({"cursor": cursor} if cursor else {})})).json()
                 work += [f for f in page["items"] if f["order_number"] in numbers]
                 cursor = page["next_cursor"]
                 if cursor is None:

@@ -326,7 +326,7 @@ async def issue_credit_note(session: AsyncSession, invoice_number: str, data: Cr
         customer_id=invoice.customer_id, customer_name=invoice.customer_name,
         customer_email=invoice.customer_email, issued_at=issued_at, currency=invoice.currency,
         net=net, vat=vat, gross=gross, status="issued", statement=msgspec.to_builtins(snapshot),
-        search=_search(number, invoice.number, invoice.search), issued_by=actor,
+        search=_search(number, invoice.search, reason), issued_by=actor,
         invoice_id=invoice.id, invoice_number=invoice.number, reason=reason)
     session.add(note)
     by_position = {h.line.position: h for h in held}
@@ -354,8 +354,9 @@ async def issue_credit_note(session: AsyncSession, invoice_number: str, data: Cr
 
 
 def not_found(kind: Literal["invoice", "credit_note"], number: str) -> NotFound:
-    words = "invoice" if kind == "invoice" else "credit note"
-    return NotFound(f"No {words} {number}.", code=f"{kind}not_found")
+    if kind == "invoice":
+        return NotFound(f"No invoice {number}.", code="invoice_not_found")
+    return NotFound(f"No credit note {number}.", code="credit_note_not_found")
 
 
 def statement_of(document: Invoice | CreditNote) -> Statement:
