@@ -57,6 +57,11 @@ from comptoir.fulfillment.third_party import hand_off_handlers
 from comptoir.idempotency import purge_turn
 from comptoir.inventory import service as inventory
 from comptoir.inventory.api import InventoryController
+from comptoir.invoicing.api import (
+    CreditNotesController,
+    InvoicesController,
+    OrderInvoicesController,
+)
 from comptoir.orders.api import OrdersController
 from comptoir.orders.customers_api import CustomersController
 from comptoir.orders.waiting import CapacityWatch
@@ -90,6 +95,9 @@ CONTROLLERS: list[Any] = [
     RoutingController,
     TrackingController,
     FulfillmentsController,
+    OrderInvoicesController,
+    InvoicesController,
+    CreditNotesController,
     live_feed,
 ]
 

@@ -30,7 +30,8 @@ PWA = ROOT / "pwa" / "src"
 GENERATED = PWA / "api" / "events.gen.ts"
 
 # A dotted name shaped like an event type ("fulfillment.handed_over").
-LOOKS_LIKE_EVENT = re.compile(r"^(order|fulfillment|catalog|inventory)\.[a-z0-9_]+$")
+LOOKS_LIKE_EVENT = re.compile(
+    r"^(order|fulfillment|invoice|credit_note|catalog|inventory)\.[a-z0-9_]+$")
 # Dotted names in the backend that are not event types.
 NOT_EVENTS = {
     "fulfillment.requested": "the message type sent to a 3PL (fulfillment/third_party.py)",

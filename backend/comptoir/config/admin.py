@@ -23,6 +23,7 @@ from starlette.requests import Request
 
 from comptoir.config.admin_labels import GROUPS, TABLES, Label, TableLabels, language
 from comptoir.config.models import (
+    AccountingAccount,
     Carrier,
     ChannelSafetyStock,
     Company,
@@ -207,6 +208,7 @@ def build_admin(*, production: bool = False, allowed_hosts: list[str] | None = N
             TableConfig(ShippingRate, menu_group="Sales"),
             TableConfig(TaxRate, menu_group="Sales", hooks=_country_hooks(TaxRate)),
             TableConfig(Company, menu_group="Company", hooks=_country_hooks(Company)),
+            TableConfig(AccountingAccount, menu_group="Company"),
             TableConfig(StaffProfile, menu_group="Staff",
                         visible_columns=[StaffProfile.user, StaffProfile.role,
                                          StaffProfile.location]),

@@ -17,9 +17,11 @@ from piccolo.columns.readable import Readable
 from piccolo.table import Table
 
 __all__ = [
+    "AccountingAccount",
     "Carrier",
     "ChannelSafetyStock",
     "Company",
+    "InvoicingPolicy",
     "Location",
     "LocationKind",
     "Role",
@@ -52,6 +54,11 @@ class Role(str, Enum):  # noqa: UP042
     manager = "manager"
     associate = "associate"
     channel = "channel"
+
+
+class InvoicingPolicy(str, Enum):  # noqa: UP042
+    per_shipment = "per_shipment"  # an invoice for each parcel shipped or pickup handed over
+    per_order = "per_order"  # one invoice when nothing is left to ship or hand over
 
 
 class DeliveryMethod(str, Enum):  # noqa: UP042
@@ -130,6 +137,30 @@ class Company(Table, tablename="config_company"):
     vat_number = Varchar(length=40, default="")
     email = Varchar(length=200, default="")
     phone = Varchar(length=40, default="")
+    # The French legal mentions of an invoice (Code de commerce R123-237, CGI 242 nonies A).
+    legal_form = Varchar(length=40, default="")
+    share_capital = Varchar(length=60, default="")  # as printed: "10 000 €"
+    siren = Varchar(length=9, default="")
+    siret = Varchar(length=14, default="")
+    rcs = Varchar(length=120, default="")  # "RCS Lyon 123 456 789"
+    website = Varchar(length=200, default="")
+    logo_path = Varchar(length=300, default="")  # a file under var/; empty: no logo
+    # Invoicing: numbers "<prefix>-<year>-000001", one gapless sequence per kind and year.
+    invoice_prefix = Varchar(length=10, default="FA")
+    credit_note_prefix = Varchar(length=10, default="AV")
+    invoicing_policy = Varchar(length=16, choices=InvoicingPolicy,
+                               default=InvoicingPolicy.per_shipment)
+    payment_terms_days = Integer(default=30)  # business customers: due this many days after
+    late_penalty_rate = Varchar(length=200, default="trois fois le taux d\u2019intérêt légal")
+    customers_account = Varchar(length=20, default="411000")  # the accounting export's
+
+
+class AccountingAccount(Table, tablename="config_accounting_account"):
+    """The accounts the accounting export books sales and VAT on, for one VAT rate."""
+
+    vat_rate_bp = Integer(unique=True, default=2000)
+    sales_account = Varchar(length=20, default="706000")
+    vat_account = Varchar(length=20, default="445710")
 
 
 class TaxRate(Table, tablename="config_tax_rate"):

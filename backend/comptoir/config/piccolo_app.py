@@ -5,6 +5,7 @@ import os
 from piccolo.conf.apps import AppConfig
 
 from comptoir.config.models import (
+    AccountingAccount,
     Carrier,
     ChannelSafetyStock,
     Company,
@@ -20,6 +21,6 @@ APP_CONFIG = AppConfig(
     app_name="comptoir_config",
     migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
     table_classes=[Location, SalesChannel, Company, TaxRate, ShippingRate, StaffProfile,
-                   RoutingPolicy, ChannelSafetyStock, Carrier],
+                   RoutingPolicy, ChannelSafetyStock, Carrier, AccountingAccount],
     migration_dependencies=["piccolo.apps.user.piccolo_app"],
 )

@@ -5,9 +5,11 @@ from __future__ import annotations
 import msgspec
 
 __all__ = [
+    "AccountingAccountOut",
     "CarrierOut",
     "ChannelOut",
     "ChannelSafetyStockOut",
+    "CompanyOut",
     "LocationOut",
     "RoutingPolicyOut",
     "ShippingRateOut",
@@ -72,6 +74,27 @@ class CompanyOut(msgspec.Struct, frozen=True, kw_only=True):
     vat_number: str
     email: str
     phone: str
+    legal_form: str = ""
+    share_capital: str = ""
+    siren: str = ""
+    siret: str = ""
+    rcs: str = ""
+    website: str = ""
+    logo_path: str = ""
+    invoice_prefix: str = "FA"
+    credit_note_prefix: str = "AV"
+    invoicing_policy: str = "per_shipment"  # or "per_order"
+    payment_terms_days: int = 30
+    late_penalty_rate: str = "trois fois le taux d\u2019intérêt légal"
+    customers_account: str = "411000"
+
+
+class AccountingAccountOut(msgspec.Struct, frozen=True, kw_only=True):
+    """Where the accounting export books the sales and the VAT of one rate."""
+
+    vat_rate_bp: int
+    sales_account: str
+    vat_account: str
 
 
 class RoutingPolicyOut(msgspec.Struct, frozen=True, kw_only=True):

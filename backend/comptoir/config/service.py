@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from comptoir.config.models import (
+    AccountingAccount,
     Carrier,
     ChannelSafetyStock,
     Company,
@@ -18,6 +19,7 @@ from comptoir.config.models import (
     TaxRate,
 )
 from comptoir.config.schemas import (
+    AccountingAccountOut,
     CarrierOut,
     ChannelOut,
     ChannelSafetyStockOut,
@@ -30,6 +32,7 @@ from comptoir.config.schemas import (
 __all__ = [
     "DEFAULT_VAT_BP",
     "ThirdPartyEndpoint",
+    "accounting_accounts",
     "channel_safety_stock",
     "company",
     "get_carrier",
@@ -167,6 +170,12 @@ async def vat_rate_bp(country: str) -> int:
 
 async def company() -> CompanyOut | None:
     return (await _current()).company
+
+
+async def accounting_accounts() -> list[AccountingAccountOut]:
+    """The accounts of each VAT rate for the accounting export (read afresh: not a hot path)."""
+    rows = await AccountingAccount.select().order_by(AccountingAccount.vat_rate_bp)
+    return [AccountingAccountOut(**_fields(row, AccountingAccountOut)) for row in rows]
 
 
 async def list_carriers(*, active_only: bool = False) -> list[CarrierOut]:

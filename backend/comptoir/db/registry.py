@@ -8,6 +8,7 @@ from comptoir.db.base import Base
 from comptoir.events import models as events_models
 from comptoir.fulfillment import models as fulfillment_models
 from comptoir.inventory import models as inventory_models
+from comptoir.invoicing import models as invoicing_models
 from comptoir.orders import models as orders_models
 from comptoir.routing import models as routing_models
 
@@ -20,6 +21,7 @@ __all__ = [
     "fulfillment_models",
     "idempotency_models",
     "inventory_models",
+    "invoicing_models",
     "orders_models",
     "routing_models",
 ]

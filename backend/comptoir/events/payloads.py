@@ -12,6 +12,7 @@ import msgspec
 
 __all__ = [
     "AwaitingCapacity",
+    "CreditNoteIssued",
     "CustomerArrived",
     "FulfillmentCancelled",
     "FulfillmentHandedOver",
@@ -19,6 +20,7 @@ __all__ = [
     "FulfillmentShipped",
     "FulfillmentStep",
     "InventoryChanged",
+    "InvoiceIssued",
     "LinesCancelled",
     "NoteAdded",
     "OrderCaptured",
@@ -233,6 +235,36 @@ class TrackingUpdated(Payload, kw_only=True):
     tracking_number: str
     previous_tracking_number: str | None
     tracking_url: str | None
+
+
+# --- invoicing ---------------------------------------------------------------------------------
+
+
+class InvoiceIssued(Payload, kw_only=True):
+    """An invoice was issued for the order. ``trigger``: shipment, handover or manager."""
+
+    number: str
+    trigger: str
+    currency: str
+    net: int
+    vat: int
+    gross: int
+    business: bool
+    lines: list[Units]
+    shipping: bool
+
+
+class CreditNoteIssued(Payload, kw_only=True):
+    """A credit note was issued against one of the order's invoices."""
+
+    number: str
+    invoice_number: str
+    reason: str
+    currency: str
+    net: int
+    vat: int
+    gross: int
+    whole: bool
 
 
 # --- catalogue and stock -----------------------------------------------------------------------

@@ -47,6 +47,8 @@ class EventType(StrEnum):
     FULFILLMENT_CANCELLED = "fulfillment.cancelled"
     FULFILLMENT_SENT_TO_3PL = "fulfillment.sent_to_3pl"
     FULFILLMENT_TRACKING_UPDATED = "fulfillment.tracking_updated"
+    INVOICE_ISSUED = "invoice.issued"
+    CREDIT_NOTE_ISSUED = "credit_note.issued"
     CATALOG_PRODUCT_CREATED = "catalog.product_created"
     CATALOG_PRODUCT_UPDATED = "catalog.product_updated"
     CATALOG_PRODUCT_ACTIVATED = "catalog.product_activated"
@@ -55,16 +57,20 @@ class EventType(StrEnum):
 
     @property
     def topic(self) -> str:
-        """The stream it is recorded on: ``order`` (the order's and its fulfillments'),
-        ``catalog`` or ``inventory``."""
+        """The stream it is recorded on: ``order`` (the order's, its fulfillments', its
+        invoices' and credit notes'), ``catalog`` or ``inventory``."""
         domain = self.value.partition(".")[0]
-        return "order" if domain == "fulfillment" else domain
+        return "order" if domain in _ORDER_STREAM else domain
 
     @property
     def label_key(self) -> str:
         """The key of the staff's words for it in the PWA's catalogues (pwa/src/i18n):
         ``event.fulfillment.packed`` is shown on the order's timeline."""
         return f"event.{self.value}"
+
+
+# Domains whose events are the order's: on its timeline and the live feed's order topics.
+_ORDER_STREAM = frozenset({"order", "fulfillment", "invoice", "credit_note"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +124,9 @@ REGISTRY: dict[EventType, EventSpec] = {
     _T.FULFILLMENT_SENT_TO_3PL: EventSpec(p.SentToThirdParty),
     _T.FULFILLMENT_TRACKING_UPDATED: EventSpec(p.TrackingUpdated, Words(
         "Suivi du colis mis à jour", "Parcel tracking updated")),
+    # Money documents are the staff's; the customer gets them by e-mail, later.
+    _T.INVOICE_ISSUED: EventSpec(p.InvoiceIssued),
+    _T.CREDIT_NOTE_ISSUED: EventSpec(p.CreditNoteIssued),
     _T.CATALOG_PRODUCT_CREATED: EventSpec(p.ProductChanged),
     _T.CATALOG_PRODUCT_UPDATED: EventSpec(p.ProductChanged),
     _T.CATALOG_PRODUCT_ACTIVATED: EventSpec(p.ProductChanged),

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from comptoir.auth.schemas import Principal
@@ -131,6 +131,17 @@ def _out(fulfillment: Fulfillment, lines: Sequence[FulfillmentLine],
             tracking_url=s.tracking_url, lines=[UnitsIn(**u) for u in s.lines],
             shipped_at=s.shipped_at) for s in shipments],
     )
+
+
+async def delivered_units(session: AsyncSession, order_id: uuid.UUID) -> dict[uuid.UUID, int]:
+    """Units of each order line that have left so far (shipped or handed over): what
+    invoicing may invoice."""
+    rows = (await session.execute(
+        select(FulfillmentLine.line_id, func.sum(FulfillmentLine.shipped_quantity))
+        .join(Fulfillment, Fulfillment.id == FulfillmentLine.fulfillment_id)
+        .where(Fulfillment.order_id == order_id)
+        .group_by(FulfillmentLine.line_id))).all()
+    return {line_id: int(units) for line_id, units in rows if units}
 
 
 async def get_fulfillment(

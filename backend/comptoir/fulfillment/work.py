@@ -29,6 +29,7 @@ from comptoir.fulfillment.creation import sync_lines
 from comptoir.fulfillment.models import Fulfillment, FulfillmentLine, Shipment
 from comptoir.fulfillment.reading import (
     MANAGER_ROLES,
+    delivered_units,
     fulfillment_not_found,
     may_work_at,
     needs_id_check,
@@ -36,6 +37,7 @@ from comptoir.fulfillment.reading import (
 )
 from comptoir.fulfillment.schemas import FulfillmentOut, HandoverIn, ShipIn, UnitsIn
 from comptoir.inventory import service as inventory
+from comptoir.invoicing import service as invoicing
 from comptoir.orders import lifecycle
 from comptoir.orders import verbs as order_verbs
 from comptoir.orders.models import Order
@@ -108,8 +110,17 @@ async def finish_work(
               "locations": [fulfillment.location], "fulfillment_status": fulfillment.status,
               "order_status": order.status,
               **({"from": previous} if previous != order.status else {}), **work.data})
+    if type in _GOODS_LEAVE:
+        # Invoiced in the same transaction as the goods leave (the company's policy says
+        # whether now: per shipment, or once everything has left).
+        await invoicing.goods_left(session, order, await delivered_units(session, order.id),
+                                   actor=work.principal.actor, trigger=_GOODS_LEAVE[type])
     await session.flush()
     return await render(session, fulfillment, work.lines)
+
+
+_GOODS_LEAVE: dict[EventType, invoicing.Trigger] = {
+    EventType.FULFILLMENT_SHIPPED: "shipment", EventType.FULFILLMENT_HANDED_OVER: "handover"}
 
 
 async def pick(session: AsyncSession, fulfillment_id: uuid.UUID, *,

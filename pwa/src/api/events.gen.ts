@@ -23,6 +23,8 @@ export const EVENT_TYPES = [
   "fulfillment.cancelled",
   "fulfillment.sent_to_3pl",
   "fulfillment.tracking_updated",
+  "invoice.issued",
+  "credit_note.issued",
   "catalog.product_created",
   "catalog.product_updated",
   "catalog.product_activated",
@@ -77,6 +79,8 @@ export const EVENT_LABEL_KEYS = {
   "fulfillment.cancelled": "event.fulfillment.cancelled",
   "fulfillment.sent_to_3pl": "event.fulfillment.sent_to_3pl",
   "fulfillment.tracking_updated": "event.fulfillment.tracking_updated",
+  "invoice.issued": "event.invoice.issued",
+  "credit_note.issued": "event.credit_note.issued",
   "catalog.product_created": "event.catalog.product_created",
   "catalog.product_updated": "event.catalog.product_updated",
   "catalog.product_activated": "event.catalog.product_activated",
@@ -106,6 +110,8 @@ export interface EventPayloads {
   "fulfillment.cancelled": FulfillmentCancelled;
   "fulfillment.sent_to_3pl": SentToThirdParty;
   "fulfillment.tracking_updated": TrackingUpdated;
+  "invoice.issued": InvoiceIssued;
+  "credit_note.issued": CreditNoteIssued;
   "catalog.product_created": ProductChanged;
   "catalog.product_updated": ProductChanged;
   "catalog.product_activated": ProductChanged;
@@ -128,6 +134,17 @@ export interface CapturedLine {
   sku: string;
   quantity: number;
   unit_price: number;
+}
+
+export interface CreditNoteIssued {
+  number: string;
+  invoice_number: string;
+  reason: string;
+  currency: string;
+  net: number;
+  vat: number;
+  gross: number;
+  whole: boolean;
 }
 
 export interface CustomerArrived {
@@ -223,6 +240,18 @@ export interface InventoryChanged {
   kind?: string | null;
   quantity?: number | null;
   reason?: string | null;
+}
+
+export interface InvoiceIssued {
+  number: string;
+  trigger: string;
+  currency: string;
+  net: number;
+  vat: number;
+  gross: number;
+  business: boolean;
+  lines: Units[];
+  shipping: boolean;
 }
 
 export interface LinesCancelled {

@@ -72,6 +72,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/credit-notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Credit notes, newest first (cursor pagination) */
+        get: operations["ApiCreditNotesListCreditNotes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/credit-notes/{number}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One credit note, as issued */
+        get: operations["ApiCreditNotesNumberGetCreditNote"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/customers/{customer_id}": {
         parameters: {
             query?: never;
@@ -364,6 +398,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/invoices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Invoices, newest first (cursor pagination) */
+        get: operations["ApiInvoicesListInvoices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/invoices/{number}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One invoice, as issued */
+        get: operations["ApiInvoicesNumberGetInvoice"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/invoices/{number}/credit-notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Issue a credit note against the invoice
+         * @description `whole`, or some `lines` (by position on the invoice or order_line_id, with quantities) and/or `shipping`, with a `reason`. Never more than the invoice still holds after its earlier credit notes (409 credit_exceeds_invoice).
+         */
+        post: operations["ApiInvoicesNumberCreditNotesCredit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/locations": {
         parameters: {
             query?: never;
@@ -482,6 +570,26 @@ export interface paths {
         put?: never;
         /** Put the order on hold, with a reason */
         post: operations["ApiOrdersNumberHoldHold"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orders/{number}/invoices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Invoice what of the order left and is not invoiced yet
+         * @description For the units shipped or handed over that no invoice states yet (and the shipping, on the order's first invoice). With `buyer`, a business customer: the invoice states its company, VAT number and the B2B payment terms. 409 order_not_delivered or already_invoiced when there is nothing to invoice.
+         */
+        post: operations["ApiOrdersNumberInvoicesIssue"];
         delete?: never;
         options?: never;
         head?: never;
@@ -756,6 +864,21 @@ export interface components {
             name?: string | null;
             place?: string | null;
         };
+        /** Address */
+        Address: {
+            /** @default  */
+            city: string;
+            /** @default FR */
+            country: string;
+            /** @default  */
+            line1: string;
+            /** @default  */
+            line2: string;
+            /** @default  */
+            name: string;
+            /** @default  */
+            postal_code: string;
+        };
         /** AddressIn */
         AddressIn: {
             city: string;
@@ -796,6 +919,44 @@ export interface components {
             /** Format: date-time */
             arrived_at: string;
             message: string;
+        };
+        /** BillingAddressIn */
+        BillingAddressIn: {
+            city: string;
+            /** @default FR */
+            country: string;
+            line1: string;
+            /** @default  */
+            line2: string;
+            /** @default  */
+            name: string;
+            postal_code: string;
+        };
+        /** BusinessBuyerIn */
+        BusinessBuyerIn: {
+            billing_address?: components["schemas"]["BillingAddressIn"] | null;
+            company: string;
+            /** @default  */
+            email: string;
+            /** @default  */
+            siret: string;
+            /** @default  */
+            vat_number: string;
+        };
+        /** Buyer */
+        Buyer: {
+            address?: components["schemas"]["Address"] | null;
+            /** @default false */
+            business: boolean;
+            /** @default  */
+            company: string;
+            /** @default  */
+            email: string;
+            name: string;
+            /** @default  */
+            siret: string;
+            /** @default  */
+            vat_number: string;
         };
         /** CancelIn */
         CancelIn: {
@@ -846,6 +1007,61 @@ export interface components {
             /** @default  */
             reason: string;
             sku: string;
+        };
+        /** CreditLineIn */
+        CreditLineIn: {
+            order_line_id?: string | null;
+            position?: number | null;
+            quantity: number;
+        };
+        /** CreditNoteIn */
+        CreditNoteIn: {
+            lines?: components["schemas"]["CreditLineIn"][];
+            reason: string;
+            /** @default false */
+            shipping: boolean;
+            /** @default false */
+            whole: boolean;
+        };
+        /** CreditNoteOut */
+        CreditNoteOut: {
+            channel: string;
+            currency: string;
+            customer_email: string;
+            customer_name: string;
+            gross: number;
+            invoice_number: string;
+            /** Format: date-time */
+            issued_at: string;
+            net: number;
+            number: string;
+            order_number: string;
+            reason: string;
+            statement: components["schemas"]["Statement"];
+            status: string;
+            vat: number;
+        };
+        /** CreditNotePage */
+        CreditNotePage: {
+            items: components["schemas"]["CreditNoteSummary"][];
+            next_cursor: string | null;
+        };
+        /** CreditNoteSummary */
+        CreditNoteSummary: {
+            channel: string;
+            currency: string;
+            customer_email: string;
+            customer_name: string;
+            gross: number;
+            invoice_number: string;
+            /** Format: date-time */
+            issued_at: string;
+            net: number;
+            number: string;
+            order_number: string;
+            reason: string;
+            status: string;
+            vat: number;
         };
         /** CustomerDetailOut */
         CustomerDetailOut: {
@@ -992,6 +1208,54 @@ export interface components {
         HoldOut: {
             note: string | null;
             reason: string;
+        };
+        /** InvoiceIn */
+        InvoiceIn: {
+            buyer?: components["schemas"]["BusinessBuyerIn"] | null;
+            /**
+             * @default fr
+             * @enum {string}
+             */
+            language: "fr" | "en";
+        };
+        /** InvoiceOut */
+        InvoiceOut: {
+            channel: string;
+            credit_notes?: string[];
+            credited: number;
+            currency: string;
+            customer_email: string;
+            customer_name: string;
+            gross: number;
+            /** Format: date-time */
+            issued_at: string;
+            net: number;
+            number: string;
+            order_number: string;
+            statement: components["schemas"]["Statement"];
+            status: string;
+            vat: number;
+        };
+        /** InvoicePage */
+        InvoicePage: {
+            items: components["schemas"]["InvoiceSummary"][];
+            next_cursor: string | null;
+        };
+        /** InvoiceSummary */
+        InvoiceSummary: {
+            channel: string;
+            credited: number;
+            currency: string;
+            customer_email: string;
+            customer_name: string;
+            gross: number;
+            /** Format: date-time */
+            issued_at: string;
+            net: number;
+            number: string;
+            order_number: string;
+            status: string;
+            vat: number;
         };
         /** LevelOut */
         LevelOut: {
@@ -1254,6 +1518,13 @@ export interface components {
         ProofIn: {
             answer: string;
         };
+        /** RateTotal */
+        RateTotal: {
+            gross: number;
+            net: number;
+            vat: number;
+            vat_rate_bp: number;
+        };
         /** Readiness */
         Readiness: {
             database: string;
@@ -1314,6 +1585,29 @@ export interface components {
             location: string;
             safety_stock: number;
             sku: string;
+        };
+        /** Seller */
+        Seller: {
+            address: components["schemas"]["Address"];
+            /** @default  */
+            email: string;
+            /** @default  */
+            legal_form: string;
+            legal_name: string;
+            /** @default  */
+            phone: string;
+            /** @default  */
+            rcs: string;
+            /** @default  */
+            share_capital: string;
+            /** @default  */
+            siren: string;
+            /** @default  */
+            siret: string;
+            /** @default  */
+            vat_number: string;
+            /** @default  */
+            website: string;
         };
         /** ShipIn */
         ShipIn: {
@@ -1400,6 +1694,55 @@ export interface components {
             sku: string;
             weight_g: number;
         };
+        /** StatedLine */
+        StatedLine: {
+            gross: number;
+            name: string;
+            net: number;
+            /** @default  */
+            order_line_id: string;
+            position: number;
+            quantity: number;
+            /** @default false */
+            shipping: boolean;
+            /** @default  */
+            sku: string;
+            unit_price_net: number;
+            vat: number;
+            vat_rate_bp: number;
+        };
+        /** Statement */
+        Statement: {
+            buyer: components["schemas"]["Buyer"];
+            /** @default  */
+            channel: string;
+            /** @default  */
+            corrects: string;
+            currency: string;
+            delivery_address?: components["schemas"]["Address"] | null;
+            gross: number;
+            /** Format: date */
+            issue_date: string;
+            /** Format: date-time */
+            issued_at: string;
+            /** @enum {string} */
+            kind: "invoice" | "credit_note";
+            language: string;
+            lines: components["schemas"]["StatedLine"][];
+            /** @default  */
+            logo_path: string;
+            net: number;
+            number: string;
+            order_date?: string | null;
+            /** @default  */
+            order_number: string;
+            rates: components["schemas"]["RateTotal"][];
+            /** @default  */
+            reason: string;
+            seller: components["schemas"]["Seller"];
+            terms: components["schemas"]["Terms"];
+            vat: number;
+        };
         /** StockChangeOut */
         StockChangeOut: {
             level: components["schemas"]["LevelOut"];
@@ -1425,6 +1768,19 @@ export interface components {
             score: number | null;
             shortages: components["schemas"]["ShortageOut"][];
             without_stock: number;
+        };
+        /** Terms */
+        Terms: {
+            /** Format: date */
+            due_date: string;
+            /** @default  */
+            early_payment_discount: string;
+            /** @default  */
+            late_penalty_rate: string;
+            /** @default false */
+            paid: boolean;
+            /** @default 0 */
+            recovery_indemnity: number;
         };
         /** TotalsOut */
         TotalsOut: {
@@ -1662,6 +2018,88 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ChannelOut"][];
+                };
+            };
+        };
+    };
+    ApiCreditNotesListCreditNotes: {
+        parameters: {
+            query?: {
+                from?: string | null;
+                to?: string | null;
+                customer?: string | null;
+                order?: string | null;
+                channel?: string | null;
+                status?: string | null;
+                q?: string | null;
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreditNotePage"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiCreditNotesNumberGetCreditNote: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                number: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreditNoteOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
         };
@@ -2354,6 +2792,129 @@ export interface operations {
             };
         };
     };
+    ApiInvoicesListInvoices: {
+        parameters: {
+            query?: {
+                from?: string | null;
+                to?: string | null;
+                customer?: string | null;
+                order?: string | null;
+                channel?: string | null;
+                status?: string | null;
+                q?: string | null;
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvoicePage"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiInvoicesNumberGetInvoice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                number: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvoiceOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiInvoicesNumberCreditNotesCredit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                number: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreditNoteIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreditNoteOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
     ApiLocationsListLocations: {
         parameters: {
             query?: never;
@@ -2680,6 +3241,47 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OrderOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiOrdersNumberInvoicesIssue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                number: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InvoiceIn"] | null;
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvoiceOut"];
                 };
             };
             /** @description Bad request syntax or unsupported method */

@@ -23,6 +23,8 @@ export const eventsEn = {
   "event.fulfillment.cancelled": "Not collected in time: cancelled",
   "event.fulfillment.sent_to_3pl": "Sent to the logistics provider",
   "event.fulfillment.tracking_updated": "Parcel tracking updated",
+  "event.invoice.issued": "Invoice issued",
+  "event.credit_note.issued": "Credit note issued",
   "event.inventory.changed": "Stock changed",
   "event.catalog.product_created": "Product created",
   "event.catalog.product_updated": "Product updated",

@@ -22,6 +22,8 @@ export const eventsFr: Record<keyof typeof eventsEn, string> = {
   "event.fulfillment.cancelled": "Non retirée à temps : annulée",
   "event.fulfillment.sent_to_3pl": "Envoyée au prestataire logistique",
   "event.fulfillment.tracking_updated": "Suivi du colis mis à jour",
+  "event.invoice.issued": "Facture émise",
+  "event.credit_note.issued": "Avoir émis",
   "event.inventory.changed": "Stock modifié",
   "event.catalog.product_created": "Produit créé",
   "event.catalog.product_updated": "Produit modifié",
