@@ -7,9 +7,12 @@ answer 405. A correction is a credit note.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Annotated
 
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
+from litestar.datastructures import State
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,7 +20,7 @@ from comptoir.auth.guards import MANAGERS, allow
 from comptoir.auth.schemas import Principal
 from comptoir.errors import DomainError
 from comptoir.fulfillment.reading import delivered_units
-from comptoir.invoicing import reading, service
+from comptoir.invoicing import downloads, reading, service
 from comptoir.invoicing.schemas import (
     CreditNoteIn,
     CreditNoteOut,
@@ -26,6 +29,7 @@ from comptoir.invoicing.schemas import (
     InvoiceOut,
     InvoicePage,
 )
+from comptoir.invoicing.snapshot import Statement
 from comptoir.orders.reading import find_order
 
 __all__ = ["CreditNotesController", "InvoicesController", "OrderInvoicesController"]
@@ -33,6 +37,20 @@ __all__ = ["CreditNotesController", "InvoicesController", "OrderInvoicesControll
 READERS = allow(MANAGERS, "channel")  # a channel's key: its own channel's documents only
 From = Annotated[dt.datetime | None, QueryParameter(name="from")]
 To = Annotated[dt.datetime | None, QueryParameter(name="to")]
+PDF_SUFFIX = ".pdf"
+# ``GET /api/invoices/{number}.pdf``: a path parameter is a whole segment, so the document's
+# route also answers its number with ".pdf" after it, with the PDF.
+PDF_ANSWER = {200: ResponseSpec(data_container=bytes, media_type="application/pdf",
+                                description="The document as JSON, or with `.pdf` after "
+                                            "the number its PDF (Factur-X, EN 16931)")}
+
+
+async def pdf_answer(statement: Statement, state: State) -> Response[bytes]:
+    """The PDF download of an issued document (the same bytes on every download)."""
+    body = await downloads.pdf_of(statement, Path(state.settings.var_dir))
+    return Response(body, media_type="application/pdf", headers={
+        "content-disposition": f'inline; filename="{downloads.filename(statement)}"',
+        "cache-control": "private, max-age=3600"})
 
 
 class OrderInvoicesController(Controller):
@@ -82,9 +100,13 @@ class InvoicesController(Controller):
             customer=customer, order=order, channel=channel, status=status, q=q,
             cursor=cursor, limit=limit)
 
-    @get("/{number:str}", opt=READERS, summary="One invoice, as issued")
-    async def get_invoice(self, number: str, principal: Principal,
-                          db_session: AsyncSession) -> InvoiceOut:
+    @get("/{number:str}", opt=READERS, summary="One invoice, as issued; `{number}.pdf`: its PDF",
+         responses=PDF_ANSWER)
+    async def get_invoice(self, number: str, principal: Principal, db_session: AsyncSession,
+                          state: State) -> InvoiceOut | Response[bytes]:
+        if number.lower().endswith(PDF_SUFFIX):
+            found = await reading.get_invoice(db_session, number[:-len(PDF_SUFFIX)], principal)
+            return await pdf_answer(found.statement, state)
         return await reading.get_invoice(db_session, number, principal)
 
     @post("/{number:str}/credit-notes", opt=allow(MANAGERS), status_code=201,
@@ -122,7 +144,12 @@ class CreditNotesController(Controller):
             customer=customer, order=order, channel=channel, status=status, q=q,
             cursor=cursor, limit=limit)
 
-    @get("/{number:str}", opt=READERS, summary="One credit note, as issued")
-    async def get_credit_note(self, number: str, principal: Principal,
-                              db_session: AsyncSession) -> CreditNoteOut:
+    @get("/{number:str}", opt=READERS,
+         summary="One credit note, as issued; `{number}.pdf`: its PDF", responses=PDF_ANSWER)
+    async def get_credit_note(self, number: str, principal: Principal, db_session: AsyncSession,
+                              state: State) -> CreditNoteOut | Response[bytes]:
+        if number.lower().endswith(PDF_SUFFIX):
+            found = await reading.get_credit_note(db_session, number[:-len(PDF_SUFFIX)],
+                                                  principal)
+            return await pdf_answer(found.statement, state)
         return await reading.get_credit_note(db_session, number, principal)
