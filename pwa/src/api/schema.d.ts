@@ -1026,6 +1026,7 @@ export interface components {
             tax: number;
             total: number;
             unit_price: number;
+            vat_rate_bp: number;
         };
         /** LocationOut */
         LocationOut: {
@@ -1124,6 +1125,7 @@ export interface components {
             tracking_token: string;
             /** Format: date-time */
             updated_at: string;
+            vat_breakdown: components["schemas"]["VatRateOut"][];
             version: number;
         };
         /** OrderIn */
@@ -1156,6 +1158,7 @@ export interface components {
             tracking_token: string;
             /** Format: date-time */
             updated_at: string;
+            vat_breakdown: components["schemas"]["VatRateOut"][];
             version: number;
         };
         /** OrderPage */
@@ -1398,6 +1401,7 @@ export interface components {
             product_id: string;
             product_name: string;
             sku: string;
+            tax_class: string;
             weight_g: number;
         };
         /** StockChangeOut */
@@ -1517,6 +1521,8 @@ export interface components {
             };
             price: number;
             sku: string;
+            /** @default standard */
+            tax_class: string;
             weight_g?: number | null;
         };
         /** VariantOut */
@@ -1532,6 +1538,7 @@ export interface components {
             };
             price: number;
             sku: string;
+            tax_class: string;
             weight_g: number;
         };
         /** VariantPatch */
@@ -1545,7 +1552,15 @@ export interface components {
             };
             price?: number;
             sku: string;
+            tax_class?: string;
             weight_g?: number;
+        };
+        /** VatRateOut */
+        VatRateOut: {
+            gross: number;
+            net: number;
+            vat: number;
+            vat_rate_bp: number;
         };
         /** AllocationOut */
         orders_schemas_AllocationOut: {
