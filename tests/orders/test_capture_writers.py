@@ -3,9 +3,10 @@ persist the same drafts as the same rows, and refuse the same writes with the sa
 
 The same captures (new and returning customers, Idempotency-Keys and a replay, a pickup, a
 split over two warehouses, a 3PL hand-off, a repeated external reference, an order short of
-stock, a basket mixing three VAT rates with shipping) go through the API once with each writer, from the same catalog and stock; then the
-rows of every table capture writes are compared, table by table. What the database
-generates differs from run to run and is replaced by a label before comparing:
+stock, a basket mixing three VAT rates with shipping) go through the API once with each
+writer, from the same catalog and stock; then the rows of every table capture writes are
+compared, table by table. What the database generates differs from run to run and is
+replaced by a label before comparing:
 - an order's id and number become ``order#n`` (n: its rank by creation time), a line's id
   ``order#n/line#p``, a customer's id ``customer:<e-mail>``; every other UUID ``<id>``;
 - times (``created_at``, ``updated_at``, ``at``, ``available_at``…) and an event's ``seq``

@@ -105,10 +105,10 @@ async def edit(
     # New lines take their SKU's tax class's rate in the delivery country; a new delivery
     # re-rates every line (as it re-rates shipping), else a line keeps the rate it has.
     country = delivery.country if delivery is not None else await _country_of(order)
-    rates = await config.vat_rates(country)
+    vat_rates = await config.vat_rates(country)
 
     def rate_of(sku: str) -> int:
-        return line_rate(rates, variants[sku].tax_class, sku, country)
+        return line_rate(vat_rates, variants[sku].tax_class, sku, country)
 
     new_rates = {line.id: rate_of(line.sku) for line in lines
                  if delivery is not None and line.sku in variants
@@ -176,7 +176,7 @@ async def edit(
         order.delivery_method = delivery.method
         order.pickup_location = delivery.location_code
         order.ship_to = delivery.ship_to()
-        order.vat_rate_bp = rates["standard"]
+        order.vat_rate_bp = vat_rates["standard"]
     if data.note is not None:
         change_data["note"] = data.note
         order.note = data.note
