@@ -13,7 +13,7 @@ DESCRIPTION = "one VAT rate per (country, tax class), no longer one per country"
 
 _SQLITE_TABLE = """
 CREATE TABLE config_tax_rate_new (
-    "id" INTEGER PRIMARY KEY,
+    "id" INTEGER PRIMARY KEY NOT NULL,
     "country" VARCHAR(2) NOT NULL DEFAULT '',
     "rate_bp" INTEGER NOT NULL DEFAULT 2000,
     "name" VARCHAR(60) NOT NULL DEFAULT 'TVA',
