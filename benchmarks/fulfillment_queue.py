@@ -107,8 +107,8 @@ class Orders:
             line_id = uuid7_at(ms, rnd)
             goods += price * quantity
             net = round(price * quantity / 1.2)
-            rows.lines.append((line_id, order_id, position, sku, name, quantity, 0, price, net,
-                               price * quantity - net, price * quantity))
+            rows.lines.append((line_id, order_id, position, sku, name, quantity, 0, price, 2000,
+                               net, price * quantity - net, price * quantity))
             rows.allocations.append((uuid7_at(ms, rnd), order_id, line_id, sku, location,
                                      0 if done else quantity, created))
             sent.append({"sku": sku, "quantity": quantity})

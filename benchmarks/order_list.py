@@ -102,7 +102,7 @@ ORDER_COLUMNS = [
     "search", "created_by", "created_at", "updated_at",
 ]
 LINE_COLUMNS = ["id", "order_id", "position", "sku", "name", "quantity", "cancelled_quantity",
-                "unit_price", "net", "tax", "total"]
+                "unit_price", "vat_rate_bp", "net", "tax", "total"]
 ALLOCATION_COLUMNS = ["id", "order_id", "line_id", "sku", "location", "quantity", "created_at"]
 CUSTOMER_COLUMNS = ["id", "email", "email_lower", "name", "phone", "created_at", "updated_at"]
 LOADED_TABLES = ["customers", "orders", "order_lines", "order_allocations"]
@@ -297,7 +297,7 @@ class Generator:
                 amounts.append(a)
                 goods += price * ordered
                 lines.append((line_id, order_id, position, sku, name, ordered,
-                              quantity if cancelled else 0, price, a.net, a.tax, a.total))
+                              quantity if cancelled else 0, price, 2000, a.net, a.tax, a.total))
                 allocations.append((uuid7_at(ms, rnd), order_id, line_id, sku,
                                     sites[position - 1], ordered, created))
             fee = 0 if pickup or cancelled or goods >= 5000 else 490

@@ -204,7 +204,12 @@ async def _seed_world(settings: Settings) -> World:
     await ShippingRate(channel=web.id, method="ship", fee=490, free_from=5000).save()
     await ShippingRate(channel=web.id, method="pickup", fee=0).save()
     await TaxRate(country="FR", rate_bp=2000, name="TVA").save()
+    await TaxRate(country="FR", tax_class="reduced", rate_bp=1000, name="TVA").save()
+    await TaxRate(country="FR", tax_class="super_reduced", rate_bp=550, name="TVA").save()
+    await TaxRate(country="FR", tax_class="zero", rate_bp=0, name="TVA").save()
+    # Germany has a reduced rate but no super_reduced one here: such SKUs cannot go there.
     await TaxRate(country="DE", rate_bp=1900, name="MwSt").save()
+    await TaxRate(country="DE", tax_class="reduced", rate_bp=700, name="MwSt").save()
     config_service.invalidate()
 
     world = World()
@@ -362,12 +367,14 @@ def catalog(sessionmaker: Any) -> Any:
         async def add(
             self, sku: str, *, price: int = 1000, name: str | None = None,
             barcode: str | None = None, stock: dict[str, int] | None = None,
+            tax_class: str = "standard",
         ) -> uuid.UUID:
             async with sessionmaker() as session, session.begin():
                 product = Product(name=name or f"Product {sku}",
                                   search_name=(name or f"product {sku}").lower())
                 product.variants = [Variant(sku=sku, name=name or sku, price=price, barcode=barcode,
-                                            currency="EUR", options={}, weight_g=200)]
+                                            currency="EUR", options={}, weight_g=200,
+                                            tax_class=tax_class)]
                 session.add(product)
                 await session.flush()
                 for location, quantity in (stock or {}).items():

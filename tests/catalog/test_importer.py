@@ -248,3 +248,25 @@ def test_the_command_is_listed_with_its_help(capsys: pytest.CaptureFixture[str])
         parser.parse_args(["import-catalog", "--help"])
     help_text = capsys.readouterr().out
     assert "19.99" in help_text and "product_name" in help_text
+
+
+async def test_a_tax_class_column_sets_a_sku_s_class_and_an_empty_cell_keeps_it(
+    sessionmaker: Any, manager: Any
+) -> None:
+    header = "product_name,sku,price,tax_class\n"
+    report = await _import(sessionmaker, header + """\
+Carnets de bord,LIV-1,29,super_reduced
+Carnets de bord,LIV-2,31,
+Olivier,PLT-1,39,luxury
+""")
+    assert (report.created, [r.line for r in report.rejected]) == (2, [4])
+    assert "luxury" in report.rejected[0].reason
+    book = {v["sku"]: v for v in (await _products(manager))["Carnets de bord"]["variants"]}
+    assert (book["LIV-1"]["tax_class"], book["LIV-2"]["tax_class"]) == ("super_reduced",
+                                                                        "standard")
+    again = await _import(sessionmaker, header + "Carnets de bord,LIV-1,30,\n"
+                                                 "Carnets de bord,LIV-2,31,reduced\n")
+    assert (again.updated, again.rejected) == (2, [])
+    book = {v["sku"]: v for v in (await _products(manager))["Carnets de bord"]["variants"]}
+    assert (book["LIV-1"]["tax_class"], book["LIV-2"]["tax_class"]) == ("super_reduced",
+                                                                        "reduced")

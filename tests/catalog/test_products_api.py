@@ -358,3 +358,33 @@ async def test_anonymous_callers_see_nothing_of_the_catalog(
         await anon.post(f"/api/products/{product['id']}/deactivate"),
     ):
         assert_problem(response, 401, "not_authenticated")
+
+
+async def test_a_sku_s_tax_class_is_set_changed_and_checked(
+    manager: httpx.AsyncClient,
+) -> None:
+    book = await create(manager, {"name": "Carnets de bord", "variants": [
+        {"sku": "LIV-CARNETS", "price": 2900, "tax_class": "super_reduced"}]})
+    assert book["variants"][0]["tax_class"] == "super_reduced"
+    mariniere = await create(manager)
+    assert {v["tax_class"] for v in mariniere["variants"]} == {"standard"}  # the default
+
+    response = await manager.patch(f"/api/products/{book['id']}", json={
+        "variants": [{"sku": "LIV-CARNETS", "tax_class": "zero"},
+                     {"sku": "LIV-CARNETS-2", "price": 3100, "tax_class": "reduced"}]})
+    assert response.status_code == 200, response.text
+    by_sku = {v["sku"]: v for v in response.json()["variants"]}
+    assert by_sku["LIV-CARNETS"]["tax_class"] == "zero"
+    assert by_sku["LIV-CARNETS"]["price"] == 2900  # untouched
+    assert by_sku["LIV-CARNETS-2"]["tax_class"] == "reduced"
+    assert (await manager.get("/api/skus/LIV-CARNETS-2")).json()["tax_class"] == "reduced"
+
+    # An unknown class is refused with a code, on creation and on change, and changes nothing.
+    problem = assert_problem(await manager.post("/api/products", json={
+        "name": "Cigare", "variants": [{"sku": "CIG-1", "price": 900, "tax_class": "luxury"}]}),
+        422, "unknown_tax_class")
+    assert "luxury" in problem["detail"]
+    assert_problem(await manager.patch(f"/api/products/{book['id']}", json={
+        "variants": [{"sku": "LIV-CARNETS", "tax_class": "half"}]}), 422, "unknown_tax_class")
+    assert (await manager.get("/api/skus/LIV-CARNETS")).json()["tax_class"] == "zero"
+    assert_problem(await manager.get("/api/skus/CIG-1"), 404, "unknown_sku")

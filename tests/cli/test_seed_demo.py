@@ -69,7 +69,16 @@ async def snapshot(database_url: str, var_dir: Path) -> dict[str, Any]:
                 "shipping_rates": await rows(
                     "SELECT c.code, r.method, r.fee, r.free_from FROM config_shipping_rate r "
                     "JOIN config_channel c ON c.id = r.channel ORDER BY c.code, r.method"),
-                "vat": dict(await rows("SELECT country, rate_bp FROM config_tax_rate")),
+                "vat": dict(await rows("SELECT country, rate_bp FROM config_tax_rate "
+                                       "WHERE tax_class = 'standard'")),
+                "vat_fr": dict(await rows("SELECT tax_class, rate_bp FROM config_tax_rate "
+                                          "WHERE country = 'FR'")),
+                "tax_classes": dict(await rows(
+                    "SELECT tax_class, COUNT(*) FROM variants GROUP BY tax_class")),
+                # Orders whose lines are taxed at more than one rate: a mixed basket.
+                "mixed_baskets": await rows(
+                    "SELECT order_id FROM order_lines GROUP BY order_id "
+                    "HAVING COUNT(DISTINCT vat_rate_bp) > 1"),
                 "company": await rows("SELECT legal_name, vat_number, city FROM config_company"),
                 "staff": await rows(
                     "SELECT u.username, p.role, l.code, u.password, u.admin "
@@ -183,6 +192,8 @@ async def test_seed_demo_loads_a_french_retailer_once(tmp_path: Path, database: 
         assert ("web", "pickup", 0, None) in data["shipping_rates"]
         assert data["vat"]["FR"] == 2000
         assert len(data["vat"]) >= 4
+        assert data["vat_fr"] == {"standard": 2000, "reduced": 1000, "super_reduced": 550,
+                                  "zero": 0}
         [(legal_name, vat_number, _city)] = data["company"]
         assert legal_name and is_valid_french_vat_number(vat_number)
 
@@ -193,6 +204,9 @@ async def test_seed_demo_loads_a_french_retailer_once(tmp_path: Path, database: 
             assert is_valid_ean13(barcode), sku
             assert price > 0 and currency == "EUR" and weight_g > 0, sku
         assert len({v[1] for v in data["variants"]}) == len(data["variants"])
+        # Books and food at 5.5 %, plants at 10 %, the rest at 20 %: the demo mixes rates.
+        assert data["tax_classes"]["super_reduced"] >= 5 and data["tax_classes"]["reduced"] >= 2
+        assert data["tax_classes"]["standard"] >= 450
 
         # Stock at every location, every unit of it in the ledger: one opening receipt per
         # level, then the month's sales; what is reserved is what the open orders hold.
@@ -229,6 +243,7 @@ async def test_seed_demo_loads_a_french_retailer_once(tmp_path: Path, database: 
         assert {"shipped", "completed", "cancelled", "on_hold"} <= {order[1] for order in orders}
         assert len({str(order[2])[:10] for order in orders}) >= 20
         assert re.search(rf"orders\s+{len(orders)} over (2[89]|3[01]) days", first.stdout)
+        assert data["mixed_baskets"], "no order of the month mixes VAT rates"
         # ... and the managers' dashboard shows it: not all zeros.
         board = await what_the_dashboard_reads(env, tmp_path, *printed["manager"])
         assert len(board["all"]) == len(orders)

@@ -210,3 +210,33 @@ async def test_a_staff_member_is_added_and_changed_in_one_form(
         if lea is not None:
             await StaffProfile.delete().where(StaffProfile.user == lea["id"])
             await BaseUser.delete().where(BaseUser.id == lea["id"])
+
+
+async def test_an_admin_sets_a_country_s_rate_per_tax_class(
+    anon: httpx.AsyncClient, world: World
+) -> None:
+    from comptoir.config import service as config
+    from comptoir.config.models import TaxRate
+
+    assert (await admin_sign_in(anon, world.users["admin"], PASSWORD)).status_code == 200
+    csrf = {"X-CSRFToken": anon.cookies["csrftoken"]}
+    path = "/admin/api/tables/config_tax_rate/"
+    try:
+        standard = await anon.post(path, headers=csrf,
+                                   json={"country": "BE", "rate_bp": 2100, "name": "TVA"})
+        assert standard.status_code == 201, standard.text  # no class: the standard rate
+        books = await anon.post(path, headers=csrf, json={
+            "country": "BE", "tax_class": "super_reduced", "rate_bp": 600, "name": "TVA"})
+        assert books.status_code == 201, books.text
+        unknown = await anon.post(path, headers=csrf, json={
+            "country": "BE", "tax_class": "luxury", "rate_bp": 3300, "name": "TVA"})
+        assert unknown.status_code == 400 and "luxury" in unknown.text
+        again = await anon.post(path, headers=csrf, json={
+            "country": "BE", "tax_class": "super_reduced", "rate_bp": 550, "name": "TVA"})
+        assert again.status_code >= 400  # one rate per country and class
+        config.invalidate()
+        assert await config.vat_rates("be") == {"standard": 2100, "super_reduced": 600}
+        assert await config.vat_rate_bp("BE") == 2100
+    finally:
+        await TaxRate.delete().where(TaxRate.country == "BE")
+        config.invalidate()

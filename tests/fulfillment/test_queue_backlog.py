@@ -83,7 +83,8 @@ class Writer:
             self.rows["lines"].append({
                 "id": line_id, "order_id": order_id, "position": position, "sku": sku,
                 "name": sku, "quantity": quantity, "cancelled_quantity": 0,
-                "unit_price": 1000, "net": 833, "tax": 167, "total": 1000})
+                "unit_price": 1000, "vat_rate_bp": 2000, "net": 833, "tax": 167,
+                "total": 1000})
             self.rows["allocations"].append({
                 "id": uuid.uuid4(), "order_id": order_id, "line_id": line_id, "sku": sku,
                 "location": location, "quantity": 0 if status == "cancelled" else quantity,

@@ -3,9 +3,10 @@ persist the same drafts as the same rows, and refuse the same writes with the sa
 
 The same captures (new and returning customers, Idempotency-Keys and a replay, a pickup, a
 split over two warehouses, a 3PL hand-off, a repeated external reference, an order short of
-stock) go through the API once with each writer, from the same catalog and stock; then the
-rows of every table capture writes are compared, table by table. What the database
-generates differs from run to run and is replaced by a label before comparing:
+stock, a basket mixing three VAT rates with shipping) go through the API once with each
+writer, from the same catalog and stock; then the rows of every table capture writes are
+compared, table by table. What the database generates differs from run to run and is
+replaced by a label before comparing:
 - an order's id and number become ``order#n`` (n: its rank by creation time), a line's id
   ``order#n/line#p``, a customer's id ``customer:<e-mail>``; every other UUID ``<id>``;
 - times (``created_at``, ``updated_at``, ``at``, ``available_at``…) and an event's ``seq``
@@ -50,7 +51,9 @@ LEFT_OUT = {"seq", "created_at", "updated_at", "at", "available_at", "claimed_un
 NUMBER = re.compile(r"cmp-\d{4}-\d{6,}", re.IGNORECASE)
 UUID = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}")
 STOCK = {"TEE": {"WH-PARIS": 20}, "CAP": {"WH-LYON": 5}, "MUG": {"ST-LYON-01": 3},
-         "BOX": {THREE_PL: 4}, "RARE": {"WH-PARIS": 1}}
+         "BOX": {THREE_PL: 4}, "RARE": {"WH-PARIS": 1}, "BOOK": {"WH-PARIS": 5},
+         "PLANT": {"WH-PARIS": 5}}
+TAX_CLASSES = {"BOOK": "super_reduced", "PLANT": "reduced"}
 
 
 @pytest.fixture
@@ -86,6 +89,7 @@ async def _captures(web: httpx.AsyncClient) -> list[tuple[int, str | None]]:
         (order_body(("BOX", 1), customer=None), {"Idempotency-Key": "writers-2"}),
         (order_body(("RARE", 2)), {}),
         (order_body(("RARE", 5), external_ref="SHOP-3"), {}),
+        (order_body(("TEE", 1), ("BOOK", 2), ("PLANT", 1)), {}),  # 20 %, 5.5 %, 10 %
     ]
     answers = []
     for body, headers in sent:
@@ -147,7 +151,7 @@ async def _reset(sessionmaker: Any, catalog: Any) -> None:
                 await session.execute(table.delete())
     forget_recent_reads()
     for sku, stock in STOCK.items():
-        await catalog.add(sku, stock=stock)
+        await catalog.add(sku, stock=stock, tax_class=TAX_CLASSES.get(sku, "standard"))
 
 
 async def test_both_writers_leave_the_same_rows_for_the_same_captures(
@@ -162,11 +166,15 @@ async def test_both_writers_leave_the_same_rows_for_the_same_captures(
         seen[name] = (answers, await _rows(sessionmaker))
     assert seen["pg"][0] == seen["sql"][0] == [
         (201, None), (201, None), (201, None), (201, None), (200, None), (201, None),
-        (201, None), (409, "out_of_stock"), (409, "out_of_stock")]
+        (201, None), (409, "out_of_stock"), (409, "out_of_stock"), (201, None)]
     pg_rows, sql_rows = seen["pg"][1], seen["sql"][1]
     for table in TABLES:
         assert pg_rows[table] == sql_rows[table], table
-    assert len(pg_rows["orders"]) == 5 and len(pg_rows["outbox"]) == 1
+    assert len(pg_rows["orders"]) == 6 and len(pg_rows["outbox"]) == 1
+    # Each line stored its own rate, the same through both writers.
+    rates = {json.loads(line)["sku"]: json.loads(line)["vat_rate_bp"]
+             for line in pg_rows["order_lines"]}
+    assert (rates["TEE"], rates["BOOK"], rates["PLANT"]) == (2000, 550, 1000)
     assert len(pg_rows["idempotency_keys"]) == 2
     assert any('"location": "WH-LYON"' in a for a in pg_rows["order_allocations"])
 

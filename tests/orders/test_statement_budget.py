@@ -53,6 +53,21 @@ async def test_a_one_line_capture_takes_at_most_twelve_statements(
             "\n".join(seen))
 
 
+async def test_a_basket_mixing_vat_rates_takes_no_more_statements(
+    app: Any, web: httpx.AsyncClient, catalog: Any
+) -> None:
+    await catalog.add("TEE", stock={"WH-PARIS": 100})
+    await catalog.add("BOOK", stock={"WH-PARIS": 100}, tax_class="super_reduced")
+    await catalog.add("PLANT", stock={"WH-PARIS": 100}, tax_class="reduced")
+    assert (await web.post("/api/orders", json=order_body(("TEE", 1)))).status_code == 201
+    body = order_body(("TEE", 1), ("BOOK", 2), ("PLANT", 1), external_ref="BUDGET-MIXED")
+    with statements(app) as seen:
+        response = await web.post("/api/orders", json=body)
+    assert response.status_code == 201, response.text
+    assert {line["vat_rate_bp"] for line in response.json()["lines"]} == {2000, 1000, 550}
+    assert len(seen) <= BUDGET, "\n".join(seen)
+
+
 async def test_reading_an_order_takes_a_few_statements(
     app: Any, web: httpx.AsyncClient, manager: httpx.AsyncClient, catalog: Any
 ) -> None:

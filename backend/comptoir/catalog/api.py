@@ -33,7 +33,8 @@ __all__ = ["CatalogController", "product_out"]
 
 def _variant_out(v: Variant) -> VariantOut:
     return VariantOut(id=v.id, sku=v.sku, barcode=v.barcode, name=v.name, options=v.options,
-                      price=v.price, currency=v.currency, weight_g=v.weight_g, active=v.active)
+                      price=v.price, currency=v.currency, weight_g=v.weight_g,
+                      tax_class=v.tax_class, active=v.active)
 
 
 def product_out(p: Product) -> ProductOut:
@@ -121,7 +122,8 @@ class CatalogController(Controller):
         return SkuOut(
             id=variant.id, sku=variant.sku, barcode=variant.barcode, name=variant.name,
             options=variant.options, price=variant.price, currency=variant.currency,
-            weight_g=variant.weight_g, active=variant.active, product_id=product.id,
+            weight_g=variant.weight_g, tax_class=variant.tax_class, active=variant.active,
+            product_id=product.id,
             product_name=product.name, product_active=product.active,
         )
 

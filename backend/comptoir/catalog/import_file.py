@@ -13,6 +13,7 @@ currency       ISO 4217 code; default ``EUR``.
 barcode        EAN/GTIN or any code of letters, digits, ``.`` and ``-``.
 size, colour   the variant's options (``color`` is read as ``colour``).
 weight_g       whole grams.
+tax_class      standard (default), reduced, super_reduced or zero: which VAT rate applies.
 brand          the product's brand.
 category       the product's category.
 =============  =====================================================================
@@ -54,7 +55,7 @@ __all__ = [
 ]
 
 COLUMNS = ("product_name", "sku", "price", "currency", "barcode", "size", "colour", "weight_g",
-           "brand", "category")
+           "tax_class", "brand", "category")
 REQUIRED = ("product_name", "sku", "price")
 ALIASES = {"color": "colour"}
 # Currencies whose minor unit is not the cent (ISO 4217); every other code has 2 decimals.
@@ -118,6 +119,7 @@ class CatalogRow:
     # Cells the file left empty, which an update leaves alone.
     has_currency: bool
     has_weight: bool
+    has_tax_class: bool = False
 
 
 # --- reading the file (pure) --------------------------------------------------------------------
@@ -156,9 +158,11 @@ def _parse_row(line: int, cells: dict[str, str]) -> CatalogRow:
     if weight_text and not weight_text.isdigit():
         raise RowRejected(f"weight_g '{weight_text}' is not a whole number of grams")
     options = {k: cells[k].strip() for k in ("size", "colour") if cells.get(k, "").strip()}
+    tax_class = cells.get("tax_class", "").strip()
     variant = VariantIn(
         sku=sku, price=price, barcode=cells.get("barcode") or None, options=options,
         currency=currency or "EUR", weight_g=int(weight_text) if weight_text else None,
+        tax_class=tax_class or "standard",
     )
     try:
         variant = clean_variant(variant, product_name)
@@ -173,6 +177,7 @@ def _parse_row(line: int, cells: dict[str, str]) -> CatalogRow:
     return CatalogRow(
         line=line, product_name=product_name, variant=variant, brand=brand, category=category,
         has_currency=bool(currency), has_weight=bool(weight_text),
+        has_tax_class=bool(tax_class),
     )
 
 

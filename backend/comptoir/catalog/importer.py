@@ -42,7 +42,8 @@ def _variant_patch(row: CatalogRow, existing: Variant | None) -> VariantPatch:
     v = row.variant
     if existing is None:
         return VariantPatch(sku=v.sku, price=v.price, barcode=v.barcode, options=v.options,
-                            currency=v.currency, weight_g=v.weight_g or 0)
+                            currency=v.currency, weight_g=v.weight_g or 0,
+                            tax_class=v.tax_class)
     return VariantPatch(
         sku=v.sku,
         price=v.price,
@@ -50,6 +51,7 @@ def _variant_patch(row: CatalogRow, existing: Variant | None) -> VariantPatch:
         options={**existing.options, **v.options},
         currency=v.currency if row.has_currency else msgspec.UNSET,
         weight_g=(v.weight_g or 0) if row.has_weight else msgspec.UNSET,
+        tax_class=v.tax_class if row.has_tax_class else msgspec.UNSET,
     )
 
 

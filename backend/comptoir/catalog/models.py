@@ -47,6 +47,9 @@ class Variant(UUIDPrimaryKey, Base):
     price: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
     weight_g: Mapped[int] = mapped_column(Integer, default=0)
+    # Which of the delivery country's VAT rates applies (orders.pricing.TAX_CLASSES).
+    tax_class: Mapped[str] = mapped_column(String(16), default="standard",
+                                           server_default="standard")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(

@@ -7,10 +7,12 @@ import unicodedata
 from collections.abc import Iterable
 
 from comptoir.catalog.schemas import VariantIn
+from comptoir.config.models import TaxClass
 from comptoir.errors import Conflict, InvalidInput
 
 __all__ = [
     "MAX_PRICE",
+    "TAX_CLASSES",
     "clean_text",
     "clean_variant",
     "default_variant_name",
@@ -28,6 +30,8 @@ MAX_BARCODE_LENGTH = 32
 _SKU = re.compile(r"[^\s/?#%\\]+")
 _BARCODE = re.compile(r"[0-9A-Za-z.\-]+")
 _CURRENCY = re.compile(r"[A-Z]{3}")
+# A SKU's VAT class: each country rates each class (config TaxRate, in the admin).
+TAX_CLASSES = tuple(tax_class.value for tax_class in TaxClass)
 _TEXT_LIMITS = {"name": 200, "brand": 120, "category": 120, "description": 20_000}
 
 
@@ -98,6 +102,11 @@ def clean_variant(variant: VariantIn, product_name: str) -> VariantIn:
             f"{sku}: a weight is a whole number of grams between 0 and {MAX_WEIGHT_G}.",
             code="invalid_weight", sku=sku,
         )
+    tax_class = variant.tax_class.strip().lower()
+    if tax_class not in TAX_CLASSES:
+        raise InvalidInput(
+            f"{sku}: tax class '{variant.tax_class}' is not one of {', '.join(TAX_CLASSES)}.",
+            code="unknown_tax_class", sku=sku, tax_class=variant.tax_class)
     options: dict[str, str] = {}
     for key, value in variant.options.items():
         key, value = key.strip(), value.strip()
@@ -113,7 +122,7 @@ def clean_variant(variant: VariantIn, product_name: str) -> VariantIn:
         raise InvalidInput(f"{sku}: a variant name is at most 200 characters.",
                            code="text_too_long", field="name", sku=sku)
     return VariantIn(sku=sku, price=variant.price, barcode=barcode, name=name, options=options,
-                     currency=currency, weight_g=weight)
+                     currency=currency, weight_g=weight, tax_class=tax_class)
 
 
 def refuse_repeats(variants: Iterable[VariantIn]) -> None:

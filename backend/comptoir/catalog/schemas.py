@@ -32,6 +32,8 @@ class VariantIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     options: dict[Text, Text] = {}
     currency: Text = "EUR"
     weight_g: int | None = None
+    # Which VAT rate of the delivery country applies: standard, reduced, super_reduced, zero.
+    tax_class: Text = "standard"
 
 
 class ProductIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -52,6 +54,7 @@ class VariantPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     options: dict[Text, Text] | UnsetType = UNSET
     currency: Text | UnsetType = UNSET
     weight_g: int | UnsetType = UNSET
+    tax_class: Text | UnsetType = UNSET
     active: bool | UnsetType = UNSET
 
 
@@ -72,6 +75,7 @@ class VariantOut(msgspec.Struct, kw_only=True):
     price: int
     currency: str
     weight_g: int
+    tax_class: str
     active: bool
 
 
@@ -103,6 +107,7 @@ class SkuOut(msgspec.Struct, kw_only=True):
     price: int
     currency: str
     weight_g: int
+    tax_class: str
     active: bool
     product_id: uuid.UUID
     product_name: str

@@ -164,7 +164,8 @@ async def list_products(
 
 def _new_variant(v: VariantIn) -> Variant:
     return Variant(sku=v.sku, barcode=v.barcode, name=v.name, options=dict(v.options),
-                   price=v.price, currency=v.currency, weight_g=v.weight_g or 0, active=True)
+                   price=v.price, currency=v.currency, weight_g=v.weight_g or 0,
+                   tax_class=v.tax_class, active=True)
 
 
 async def _product_event(
@@ -223,6 +224,7 @@ def _merge(existing: Variant, patch: VariantPatch, product_name: str) -> Variant
         options=_or(patch.options, existing.options),
         currency=_or(patch.currency, existing.currency),
         weight_g=_or(patch.weight_g, existing.weight_g),
+        tax_class=_or(patch.tax_class, existing.tax_class),
     )
 
 
@@ -234,6 +236,7 @@ def _as_new(patch: VariantPatch) -> VariantIn:
         sku=patch.sku, price=patch.price, barcode=_or(patch.barcode, None),
         name=_or(patch.name, None), options=_or(patch.options, {}),
         currency=_or(patch.currency, "EUR"), weight_g=_or(patch.weight_g, None),
+        tax_class=_or(patch.tax_class, "standard"),
     )
 
 
@@ -288,6 +291,7 @@ async def update_product(
         variant.price = cleaned.price
         variant.currency = cleaned.currency
         variant.weight_g = cleaned.weight_g or 0
+        variant.tax_class = cleaned.tax_class
         variant.active = _or(variant_patch.active, variant.active)
     product.updated_at = utcnow()
     await session.flush()

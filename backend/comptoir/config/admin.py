@@ -32,6 +32,7 @@ from comptoir.config.models import (
     SalesChannel,
     ShippingRate,
     StaffProfile,
+    TaxClass,
     TaxRate,
 )
 from comptoir.countries import country_code
@@ -63,6 +64,37 @@ def _country_hooks(table: type[Table]) -> list[Hook]:
     def on_patch(row_id: Any, values: dict[Any, Any]) -> dict[Any, Any]:
         if column in values:
             values[column] = _checked_country(values[column])
+        return values
+
+    return [Hook(HookType.pre_save, on_save), Hook(HookType.pre_patch, on_patch)]
+
+
+def _checked_tax_class(raw: Any) -> str:
+    """A rate row's class: 'standard' when none is given (what every SKU starts as)."""
+    value = str(raw or TaxClass.standard.value).strip().lower()
+    if value not in {tax_class.value for tax_class in TaxClass}:
+        raise HTTPException(status_code=400, detail=(
+            f"Tax class '{raw}' is not one of "
+            f"{', '.join(tax_class.value for tax_class in TaxClass)}."))
+    return value
+
+
+def _tax_rate_hooks() -> list[Hook]:
+    """A rate names an ISO country and one of the tax classes (standard by default).
+
+    One hook per kind: piccolo-api keeps only the last run of hooks of a kind in a row."""
+    country_save, country_patch = (hook.callable for hook in _country_hooks(TaxRate))
+
+    def on_save(row: Table) -> Table:
+        row = country_save(row)
+        row.tax_class = _checked_tax_class(row.tax_class)  # type: ignore[attr-defined]
+        return row
+
+    def on_patch(row_id: Any, values: dict[Any, Any]) -> dict[Any, Any]:
+        values = country_patch(row_id, values)
+        for key in (TaxRate.tax_class, "tax_class"):
+            if key in values:
+                values[key] = _checked_tax_class(values[key])
         return values
 
     return [Hook(HookType.pre_save, on_save), Hook(HookType.pre_patch, on_patch)]
@@ -206,7 +238,7 @@ def build_admin(*, production: bool = False, allowed_hosts: list[str] | None = N
             TableConfig(ChannelSafetyStock, menu_group="Routing"),
             TableConfig(SalesChannel, menu_group="Sales"),
             TableConfig(ShippingRate, menu_group="Sales"),
-            TableConfig(TaxRate, menu_group="Sales", hooks=_country_hooks(TaxRate)),
+            TableConfig(TaxRate, menu_group="Sales", hooks=_tax_rate_hooks()),
             TableConfig(Company, menu_group="Company", hooks=_country_hooks(Company)),
             TableConfig(AccountingAccount, menu_group="Company"),
             TableConfig(StaffProfile, menu_group="Staff",

@@ -126,10 +126,20 @@ TABLES: dict[str, TableLabels] = {
     ),
     "config_tax_rate": TableLabels(
         name=L("Taux de TVA", "VAT rates"),
-        help=L("Le taux de TVA de chaque pays livré.", "The VAT rate of each country."),
-        columns={"country": L("Pays", "Country"), "rate_bp": L("Taux", "Rate"),
-                 "name": L("Libellé", "Name")},
+        help=L("Le taux de TVA de chaque classe de produits, dans chaque pays livré (une "
+               "ligne par pays et classe).",
+               "The VAT rate of each tax class in each country delivered to (one row per "
+               "country and class)."),
+        columns={"country": L("Pays", "Country"), "tax_class": L("Classe", "Tax class"),
+                 "rate_bp": L("Taux", "Rate"), "name": L("Libellé", "Name")},
         column_help={"country": COUNTRY_HELP,
+                     "tax_class": L("standard, reduced (France : 10 %), super_reduced "
+                                    "(5,5 % : livres, alimentation), zero. Chaque SKU a la "
+                                    "sienne ; une classe sans taux pour un pays y refuse "
+                                    "la commande.",
+                                    "standard, reduced (France: 10 %), super_reduced (5.5 %: "
+                                    "books, food), zero. Each SKU has one; a class with no "
+                                    "rate for a country refuses orders delivered there."),
                      "rate_bp": L("En points de base : 2000 = 20 %.",
                                   "In basis points: 2000 = 20 %.")},
     ),

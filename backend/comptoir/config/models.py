@@ -29,6 +29,7 @@ __all__ = [
     "SalesChannel",
     "ShippingRate",
     "StaffProfile",
+    "TaxClass",
     "TaxRate",
 ]
 
@@ -59,6 +60,15 @@ class Role(str, Enum):  # noqa: UP042
 class InvoicingPolicy(str, Enum):  # noqa: UP042
     per_shipment = "per_shipment"  # an invoice for each parcel shipped or pickup handed over
     per_order = "per_order"  # one invoice when nothing is left to ship or hand over
+
+
+class TaxClass(str, Enum):  # noqa: UP042
+    """A SKU's VAT class (catalog ``Variant.tax_class``); each country rates each class."""
+
+    standard = "standard"
+    reduced = "reduced"
+    super_reduced = "super_reduced"
+    zero = "zero"
 
 
 class DeliveryMethod(str, Enum):  # noqa: UP042
@@ -164,9 +174,18 @@ class AccountingAccount(Table, tablename="config_accounting_account"):
 
 
 class TaxRate(Table, tablename="config_tax_rate"):
-    """The VAT rate of a country, in basis points (2000 = 20 %)."""
+    """The VAT rate of a tax class in a country, in basis points (2000 = 20 %).
 
-    country = Varchar(length=2, unique=True)
+    One row per (country, tax class): a unique index the migrations make (Piccolo has no
+    composite unique constraint). A country without any row is taxed at 20 % for its
+    standard class; an order with a SKU whose class has no row for its country is refused
+    (``vat_rate_missing``)."""
+
+    country = Varchar(length=2)
+    tax_class = Varchar(
+        length=16, choices=TaxClass, default=TaxClass.standard,
+        help_text="standard, reduced, super_reduced or zero: each SKU has one (France: "
+                  "20 %, 10 %, 5.5 %, 0 %).")
     rate_bp = Integer(default=2000)
     name = Varchar(length=60, default="TVA")
 

@@ -45,6 +45,7 @@ __all__ = [
     "routing_policy",
     "third_party",
     "vat_rate_bp",
+    "vat_rates",
 ]
 
 CACHE_SECONDS = 5.0
@@ -68,7 +69,7 @@ class _Snapshot:
         self,
         locations: dict[str, LocationOut],
         channels: dict[str, ChannelOut],
-        tax: dict[str, int],
+        tax: dict[str, dict[str, int]],
         company: CompanyOut | None,
         carriers: dict[str, CarrierOut] | None = None,
         third_parties: dict[str, ThirdPartyEndpoint] | None = None,
@@ -120,7 +121,7 @@ async def _load() -> _Snapshot:
             r["code"]: ChannelOut(**_fields(r, ChannelOut), shipping_rates=rates.get(r["code"], []))
             for r in channel_rows
         },
-        tax={r["country"].upper(): r["rate_bp"] for r in tax_rows},
+        tax=_rates_per_country(tax_rows),
         company=CompanyOut(**_fields(company_row, CompanyOut)) if company_row else None,
         carriers={r["code"].strip().lower(): CarrierOut(**_fields(r, CarrierOut))
                   for r in carrier_rows},
@@ -131,6 +132,13 @@ async def _load() -> _Snapshot:
             for r in location_rows if r["kind"] == "3pl"
         },
     )
+
+
+def _rates_per_country(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    rates: dict[str, dict[str, int]] = {}
+    for r in rows:
+        rates.setdefault(r["country"].upper(), {})[r["tax_class"]] = r["rate_bp"]
+    return rates
 
 
 async def _current() -> _Snapshot:
@@ -164,8 +172,17 @@ async def get_channel(code: str) -> ChannelOut | None:
 
 
 async def vat_rate_bp(country: str) -> int:
-    """The VAT rate of ``country`` in basis points, France's 20 % when none is configured."""
-    return (await _current()).tax.get(country.upper(), DEFAULT_VAT_BP)
+    """The standard VAT rate of ``country`` in basis points (shipping's), France's 20 % when
+    none is configured."""
+    return (await vat_rates(country))["standard"]
+
+
+async def vat_rates(country: str) -> dict[str, int]:
+    """``country``'s VAT rate per tax class (basis points). ``standard`` is always there
+    (France's 20 % when the country has none configured); a class the country has no row
+    for is absent: its SKUs cannot be sold there (``orders.pricing.line_rate``)."""
+    rates = (await _current()).tax.get(country.upper(), {})
+    return {"standard": DEFAULT_VAT_BP, **rates}
 
 
 async def company() -> CompanyOut | None:

@@ -58,24 +58,25 @@ class SellableVariant:
     price: int
     currency: str
     active: bool
+    tax_class: str = "standard"  # catalog Variant.tax_class: which VAT rate applies
 
 
 # What a capture knows of the SKUs it sells: each variant, and {sku: {location: available}}.
 VariantsAndStock = tuple[dict[str, SellableVariant], dict[str, dict[str, int]]]
-# sku, name, price, currency, active, then the level: location, on_hand, reserved, safety_stock
-# (all None: the SKU has no level anywhere).
-StockRow = tuple[str, str, int, str, bool, str | None, int | None, int | None, int | None]
+# sku, name, price, currency, active, tax class, then the level: location, on_hand, reserved,
+# safety_stock (all None: the SKU has no level anywhere).
+StockRow = tuple[str, str, int, str, bool, str, str | None, int | None, int | None, int | None]
 
 _VARIANTS_WITH_STOCK = (
     select(Variant.sku, Variant.name, Variant.price, Variant.currency, Variant.active,
-           InventoryLevel.location, InventoryLevel.on_hand, InventoryLevel.reserved,
-           InventoryLevel.safety_stock)
+           Variant.tax_class, InventoryLevel.location, InventoryLevel.on_hand,
+           InventoryLevel.reserved, InventoryLevel.safety_stock)
     .outerjoin(InventoryLevel, InventoryLevel.sku == Variant.sku)
 )
 
 
 VARIANTS_WITH_STOCK_TEXT = text(
-    "SELECT v.sku, v.name, v.price, v.currency, v.active, l.location, "
+    "SELECT v.sku, v.name, v.price, v.currency, v.active, v.tax_class, l.location, "
     "l.on_hand, l.reserved, l.safety_stock "
     "FROM variants v LEFT JOIN inventory_levels l ON l.sku = v.sku "
     "WHERE v.sku = ANY(CAST(:skus AS varchar[]))")
@@ -105,9 +106,10 @@ def variants_and_stock(rows: Iterable[StockRow]) -> VariantsAndStock:
     """The variants asked for, and their availability per location, of ``rows``."""
     variants: dict[str, SellableVariant] = {}
     stock: dict[str, dict[str, int]] = {}
-    for sku, name, price, currency, active, location, on_hand, reserved, safety_stock in rows:
+    for (sku, name, price, currency, active, tax_class, location, on_hand, reserved,
+         safety_stock) in rows:
         if sku not in variants:
-            variants[sku] = SellableVariant(sku, name, price, currency, active)
+            variants[sku] = SellableVariant(sku, name, price, currency, active, tax_class)
         levels = stock.setdefault(sku, {})
         if location is not None:
             levels[location] = available_units(on_hand or 0, reserved or 0, safety_stock or 0)

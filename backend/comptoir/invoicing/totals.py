@@ -70,13 +70,15 @@ class OrderLineFacts(Protocol):
     def tax(self) -> int: ...
     @property
     def total(self) -> int: ...
+    @property
+    def vat_rate_bp(self) -> int: ...
 
 
 def line_rate_bp(line: OrderLineFacts, order: OrderFacts) -> int:
-    """The VAT rate of an order line. The one place that says it: today the order's single
-    rate; with VAT per line, the line's own (``order_lines.vat_rate_bp``)."""
-    del line
-    return order.vat_rate_bp
+    """The VAT rate of an order line: its own, set at capture from its SKU's tax class in
+    the delivery country (``order_lines.vat_rate_bp``); the order's is the shipping's."""
+    del order
+    return line.vat_rate_bp
 
 
 def _stated(position: int, line: OrderLineFacts, quantity: int, rate: int, net: int,

@@ -109,9 +109,9 @@ def _shipping_basis(order: Order) -> int:
 
 
 def retotal(order: Order, lines: Sequence[OrderLine], shipping_fee: int) -> None:
-    service.price_lines(lines, order.vat_rate_bp, order.prices_include_tax)
-    totals = service.order_totals(lines, shipping_fee, order.vat_rate_bp,
-                                  order.prices_include_tax)
+    """Price each line at its own rate and shipping at the order's (standard) rate."""
+    totals = service.price_lines(lines, shipping_fee, order.vat_rate_bp,
+                                 order.prices_include_tax).totals
     order.subtotal, order.shipping, order.shipping_tax = (
         totals.subtotal, totals.shipping, totals.shipping_tax)
     order.tax, order.total = totals.tax, totals.total

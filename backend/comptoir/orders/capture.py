@@ -41,6 +41,7 @@ from comptoir.orders.checks import (
 )
 from comptoir.orders.draft import CaptureFacts, OrderDraft, Written, draft_order
 from comptoir.orders.handoff import hand_off_payloads
+from comptoir.orders.pricing import line_rate
 from comptoir.orders.refusals import not_routed, short_after_all
 from comptoir.orders.schemas import OrderIn, OrderOut
 from comptoir.orders.writing import Refusal, Refused, writer_for
@@ -108,7 +109,8 @@ async def load(
     session: AsyncSession, request: CaptureRequest, shared: AsyncEngine | None,
     now: dt.datetime, *, recent: bool, limits_taken: bool,
 ) -> CaptureFacts:
-    """Read the variants and their stock, the VAT rate, and route; no write. ``shared``:
+    """Read the variants and their stock, the VAT rates (each SKU's tax class's in the
+    delivery country: a class without one refuses the order), and route; no write. ``shared``:
     read with the other captures of the moment, on that engine, not in the session;
     ``recent``: this process's recent read of the SKUs will do (inventory.RecentReads), but
     an order it would refuse or could not route is read again afresh. ``limits_taken``:
@@ -120,10 +122,14 @@ async def load(
     else:
         (variants, stock), recent = await inventory.variants_with_availability_together(
             shared, skus, recent=recent)
+    country = request.delivery.country
+    rates = await config.vat_rates(country)
     try:
         check_variants(skus, variants)
         for line in request.data.lines:
             unit_price_for(variants[line.sku], line.unit_price, request.channel)
+        line_rates = {sku: line_rate(rates, variants[sku].tax_class, sku, country)
+                      for sku in skus}
     except InvalidInput:
         if not recent:
             raise
@@ -139,7 +145,7 @@ async def load(
     routed_to = decision.locations if decision.routed else []
     return CaptureFacts(
         order_id=order_id, now=now, variants=variants,
-        vat_rate_bp=await config.vat_rate_bp(request.delivery.country), decision=decision,
+        vat_rate_bp=rates["standard"], line_rates=line_rates, decision=decision,
         claims=tuple(await routing.capacity_claims(decision, now=now)),
         hand_offs=tuple(await hand_off_payloads(order_id=order_id, order_number="",
                                                 locations=routed_to, actor=request.actor)))

@@ -30,7 +30,6 @@ from comptoir.orders.checks import CaptureRequest, unit_price_for
 from comptoir.orders.handoff import HAND_OFF
 from comptoir.orders.lifecycle import Status
 from comptoir.orders.numbering import NumberFormat, number_format
-from comptoir.orders.pricing import goods_amount, line_amounts, order_totals
 from comptoir.orders.reading import order_out
 from comptoir.orders.schemas import CustomerOut, OrderOut
 from comptoir.routing import scoring
@@ -120,6 +119,7 @@ class LineRow:
     quantity: int
     cancelled_quantity: int
     unit_price: int
+    vat_rate_bp: int
     net: int
     tax: int
     total: int
@@ -203,13 +203,15 @@ class Written:
 
 @dataclass(frozen=True, slots=True)
 class CaptureFacts:
-    """What capture read for the order: the variants, the VAT rate of the destination, the
-    routing decision, the capacity it takes, and the 3PL hand-offs of its locations."""
+    """What capture read for the order: the variants, the VAT rates of the destination (the
+    standard one, shipping's, and each SKU's, its tax class's), the routing decision, the
+    capacity it takes, and the 3PL hand-offs of its locations."""
 
     order_id: uuid.UUID
     now: dt.datetime
     variants: Mapping[str, SellableVariant]
     vat_rate_bp: int
+    line_rates: Mapping[str, int]  # sku -> VAT rate (pricing.line_rate)
     decision: scoring.Decision
     claims: tuple[routing.DayClaim, ...]
     hand_offs: tuple[Json, ...]
@@ -277,12 +279,22 @@ def draft_order(request: CaptureRequest, facts: CaptureFacts) -> OrderDraft:
     """The order ``request`` asks for, priced, routed as ``facts.decision`` says: no I/O."""
     data, channel, delivery, now = request.data, request.channel, request.delivery, facts.now
     rate_bp, include_tax, order_id = facts.vat_rate_bp, channel.prices_include_tax, facts.order_id
-    lines = tuple(_line(order_id, position, line.sku, line.quantity,
-                        unit_price_for(facts.variants[line.sku], line.unit_price, channel),
-                        facts.variants[line.sku].name, rate_bp, include_tax)
-                  for position, line in enumerate(data.lines, start=1))
-    fee = tax.shipping_fee(channel.shipping_rates, delivery.method, goods_amount(lines))
-    totals = order_totals(lines, fee, rate_bp, include_tax)
+    asked = [(line.sku, line.quantity,
+              unit_price_for(facts.variants[line.sku], line.unit_price, channel),
+              facts.line_rates[line.sku]) for line in data.lines]
+    fee = tax.shipping_fee(channel.shipping_rates, delivery.method,
+                           sum(price * quantity for _, quantity, price, _ in asked))
+    priced = tax.vat_breakdown([tax.Charge(price * quantity, line_rate)
+                                for _, quantity, price, line_rate in asked],
+                               fee, rate_bp, prices_include_tax=include_tax)
+    lines = tuple(
+        LineRow(id=new_id(), order_id=order_id, position=position, sku=sku,
+                name=facts.variants[sku].name, quantity=quantity, cancelled_quantity=0,
+                unit_price=price, vat_rate_bp=line_rate, net=amounts.net, tax=amounts.tax,
+                total=amounts.total)
+        for position, ((sku, quantity, price, line_rate), amounts)
+        in enumerate(zip(asked, priced.lines, strict=True), start=1))
+    totals = priced.totals
     decision = facts.decision
     status = Status.AWAITING_CAPACITY if decision.awaiting_capacity else Status.CONFIRMED
     given = data.customer
@@ -323,14 +335,6 @@ def draft_order(request: CaptureRequest, facts: CaptureFacts) -> OrderDraft:
         reservations=_reservations(allocations),
         answer=order_out(order, lines, allocations),
     )
-
-
-def _line(order_id: uuid.UUID, position: int, sku: str, quantity: int, unit_price: int,
-          name: str, rate_bp: int, include_tax: bool) -> LineRow:
-    amounts = line_amounts(unit_price, quantity, rate_bp, include_tax)
-    return LineRow(id=new_id(), order_id=order_id, position=position, sku=sku, name=name,
-                   quantity=quantity, cancelled_quantity=0, unit_price=unit_price,
-                   net=amounts.net, tax=amounts.tax, total=amounts.total)
 
 
 def _events(order: OrderRow, lines: tuple[LineRow, ...], allocations: tuple[AllocationRow, ...],

@@ -21,8 +21,9 @@ from comptoir.events.types import EventType
 from comptoir.inventory import service as inventory
 from comptoir.orders import lifecycle, service, tax
 from comptoir.orders.actions import check_version, find_line, order_event, retotal, touch
-from comptoir.orders.models import OrderLine
+from comptoir.orders.models import Order, OrderLine
 from comptoir.orders.placement import Placement, Wanted, per_level, place, write_allocations
+from comptoir.orders.pricing import line_rate
 from comptoir.orders.reservations import change_reservations, released, reserved
 from comptoir.orders.schemas import EditIn, EditLineIn, OrderOut
 
@@ -56,6 +57,14 @@ def _wanted_quantities(
         service.check_unit_price(item.sku, item.unit_price)
         added.append(item)
     return quantities, prices, added
+
+
+async def _country_of(order: Order) -> str:
+    """The country whose VAT an order pays: its address's, or its pickup store's."""
+    if order.delivery_method == "pickup":
+        store = await config.get_location(order.pickup_location or "")
+        return store.country.upper() if store is not None else ""
+    return str((order.ship_to or {}).get("country") or "").upper()
 
 
 async def edit(
@@ -93,6 +102,17 @@ async def edit(
         session, [line.sku for line in lines] + [item.sku for item in added if item.sku])
     service.check_variants([item.sku for item in added if item.sku], variants)
     channel = await config.get_channel(order.channel)
+    # New lines take their SKU's tax class's rate in the delivery country; a new delivery
+    # re-rates every line (as it re-rates shipping), else a line keeps the rate it has.
+    country = delivery.country if delivery is not None else await _country_of(order)
+    vat_rates = await config.vat_rates(country)
+
+    def rate_of(sku: str) -> int:
+        return line_rate(vat_rates, variants[sku].tax_class, sku, country)
+
+    new_rates = {line.id: rate_of(line.sku) for line in lines
+                 if delivery is not None and line.sku in variants
+                 and quantities.get(line.id, line.quantity) > 0}
 
     def price_of(item: EditLineIn) -> int:
         variant = variants[item.sku or ""]
@@ -104,7 +124,8 @@ async def edit(
     new_lines = [
         OrderLine(id=new_id(), order_id=order.id, position=first_position + i, sku=item.sku,
                   name=variants[item.sku].name, quantity=item.quantity, cancelled_quantity=0,
-                  unit_price=price_of(item), net=0, tax=0, total=0)
+                  unit_price=price_of(item), vat_rate_bp=rate_of(item.sku), net=0, tax=0,
+                  total=0)
         for i, item in enumerate(added) if item.sku
     ]
     held: Placement = {(a.line_id, a.location): a.quantity for a in allocations if a.quantity}
@@ -143,6 +164,7 @@ async def edit(
     for line in kept_lines:
         line.quantity = target[line.id]
         line.unit_price = prices.get(line.id, line.unit_price)
+        line.vat_rate_bp = new_rates.get(line.id, line.vat_rate_bp)
     all_lines = [*kept_lines, *new_lines]
     if delivery is not None:
         change_data["delivery"] = {
@@ -154,7 +176,7 @@ async def edit(
         order.delivery_method = delivery.method
         order.pickup_location = delivery.location_code
         order.ship_to = delivery.ship_to()
-        order.vat_rate_bp = await config.vat_rate_bp(delivery.country)
+        order.vat_rate_bp = vat_rates["standard"]
     if data.note is not None:
         change_data["note"] = data.note
         order.note = data.note

@@ -53,6 +53,7 @@ class Order(UUIDPrimaryKey, Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     currency: Mapped[str] = mapped_column(String(3))
     prices_include_tax: Mapped[bool] = mapped_column(Boolean)
+    # The delivery country's standard rate: shipping's. Each line has its own.
     vat_rate_bp: Mapped[int] = mapped_column(Integer)
     customer_id: Mapped[uuid.UUID | None] = mapped_column(
         GUID, ForeignKey("customers.id"), nullable=True
@@ -143,6 +144,9 @@ class OrderLine(UUIDPrimaryKey, Base):
     quantity: Mapped[int] = mapped_column(Integer)
     cancelled_quantity: Mapped[int] = mapped_column(Integer, default=0)
     unit_price: Mapped[int] = mapped_column(Money)
+    # The line's VAT rate (basis points), its SKU's tax class in the delivery country when
+    # it was priced; the order's ``vat_rate_bp`` is the standard rate, shipping's.
+    vat_rate_bp: Mapped[int] = mapped_column(Integer)
     net: Mapped[int] = mapped_column(Money)
     tax: Mapped[int] = mapped_column(Money)
     total: Mapped[int] = mapped_column(Money)

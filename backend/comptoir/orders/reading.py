@@ -16,6 +16,7 @@ from comptoir.errors import Conflict, NotFound
 from comptoir.orders import lifecycle
 from comptoir.orders.lifecycle import Status
 from comptoir.orders.models import Order, OrderAllocation, OrderLine
+from comptoir.orders.pricing import stored_breakdown
 from comptoir.orders.schemas import (
     AddressOut,
     AllocationOut,
@@ -28,6 +29,7 @@ from comptoir.orders.schemas import (
     OrderOut,
     OrderSummary,
     TotalsOut,
+    VatRateOut,
 )
 from comptoir.orders.timeline import order_timeline
 
@@ -65,7 +67,7 @@ def order_out(order: Any, lines: Sequence[Any], allocations: Sequence[Any]) -> O
         lines=[
             LineOut(id=line.id, sku=line.sku, name=line.name, quantity=line.quantity,
                     cancelled_quantity=line.cancelled_quantity, unit_price=line.unit_price,
-                    net=line.net, tax=line.tax, total=line.total,
+                    vat_rate_bp=line.vat_rate_bp, net=line.net, tax=line.tax, total=line.total,
                     allocations=by_line.get(line.id, []))
             for line in sorted(lines, key=lambda line: line.position)
         ],
@@ -73,6 +75,8 @@ def order_out(order: Any, lines: Sequence[Any], allocations: Sequence[Any]) -> O
                          total=order.total, currency=order.currency,
                          prices_include_tax=order.prices_include_tax,
                          vat_rate_bp=order.vat_rate_bp),
+        vat_breakdown=[VatRateOut(vat_rate_bp=row.vat_rate_bp, net=row.net, vat=row.vat,
+                                  gross=row.gross) for row in stored_breakdown(order, lines)],
         note=order.note,
         hold=hold,
         allowed_actions=lifecycle.allowed_actions(order.status),

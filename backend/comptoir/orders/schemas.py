@@ -34,6 +34,7 @@ __all__ = [
     "OrderPage",
     "OrderSummary",
     "TotalsOut",
+    "VatRateOut",
 ]
 
 Short = Annotated[str, msgspec.Meta(max_length=200)]
@@ -140,6 +141,7 @@ class LineOut(msgspec.Struct, frozen=True, kw_only=True):
     quantity: int
     cancelled_quantity: int
     unit_price: int
+    vat_rate_bp: int  # the line's own VAT rate (its SKU's tax class in the delivery country)
     net: int
     tax: int
     total: int
@@ -155,7 +157,17 @@ class TotalsOut(msgspec.Struct, frozen=True, kw_only=True):
     total: int
     currency: str
     prices_include_tax: bool
+    vat_rate_bp: int  # the delivery country's standard rate: shipping's
+
+
+class VatRateOut(msgspec.Struct, frozen=True, kw_only=True):
+    """One row of the order's VAT breakdown: its lines (and shipping, at the standard rate)
+    at one rate. The rows add up to the order's totals to the cent (orders/tax.py)."""
+
     vat_rate_bp: int
+    net: int
+    vat: int
+    gross: int
 
 
 class AddressOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -201,6 +213,7 @@ class OrderOut(msgspec.Struct, frozen=True, kw_only=True):
     delivery: DeliveryOut
     lines: list[LineOut]
     totals: TotalsOut
+    vat_breakdown: list[VatRateOut]  # highest rate first
     note: str | None
     hold: HoldOut | None
     allowed_actions: list[str]

@@ -31,7 +31,7 @@ from comptoir.orders.checks import (
     unit_price_for,
 )
 from comptoir.orders.draft import new_pickup_code
-from comptoir.orders.pricing import goods_amount, order_totals, price_lines
+from comptoir.orders.pricing import goods_amount, price_lines
 from comptoir.orders.reading import (
     customer_orders,
     customer_spending,
@@ -77,7 +77,6 @@ __all__ = [
     "order_detail",
     "order_events",
     "order_out",
-    "order_totals",
     "out_of_stock",
     "price_lines",
     "render",

@@ -1,17 +1,26 @@
-"""VAT and order totals in integer minor units. Pure, no I/O.
+"""VAT and order totals in integer minor units, per VAT rate. Pure, no I/O.
 
-Rounding rule (the one an invoice can be checked against):
+THE rounding rule (``vat_breakdown``; the one an invoice is checked against, EN 16931's):
 
-* VAT is computed **per line**, on the line amount (unit price * quantity), never per unit,
-  and rounded **half up to the minor unit** (0.5 cent → 1 cent), in integer arithmetic.
-* Tax-inclusive prices (most B2C channels): the line's total is unit price * quantity;
-  its VAT is ``total * rate / (1 + rate)`` rounded; its net is ``total - VAT``.
-* Tax-exclusive prices (B2B): the line's net is unit price * quantity; its VAT is
-  ``net * rate`` rounded; its total is ``net + VAT``.
-* Shipping is one more line, priced like the channel's other prices.
-* The order's VAT is the sum of the rounded line VATs, so the lines always add up to it:
-  ``subtotal + shipping + tax == total``, where subtotal and shipping are net amounts.
+* Each line has its own rate (its SKU's tax class in the delivery country); shipping is
+  taxed at the country's standard rate. A line's *amount* is unit price * quantity, in the
+  channel's price basis; shipping's amount is its fee, in the same basis.
+* The lines (shipping included) are grouped by rate. **VAT is computed once per rate, on
+  the sum of that rate's amounts**, rounded **half up to the minor unit** in integer
+  arithmetic:
+  - prices include VAT (B2C): ``gross = sum``, ``vat = round_half_up(gross * r / (10000 + r))``,
+    ``net = gross - vat``;
+  - prices exclude VAT (B2B): ``net = sum``, ``vat = round_half_up(net * r / 10000)``,
+    ``gross = net + vat``.
+* The rate's VAT is then **distributed over its lines by largest remainder**
+  (``apportion``): each line gets ``floor(vat * amount / sum)``, and the cents left go one
+  each to the lines with the largest remainders (ties: the earlier line, shipping last).
+  A line's net or gross is its amount minus or plus its share.
+* So, to the cent and with nothing rounded twice: the lines of a rate add up to its row,
+  the rows add up to the order (``subtotal + shipping + tax == total == sum of rows'
+  gross``), every amount an ``int``.
 
+``line_amounts`` (one line on its own) is the same rule for a rate holding a single line.
 Rates are basis points (2000 = 20 %).
 """
 
@@ -23,12 +32,18 @@ from typing import Protocol
 
 __all__ = [
     "Amounts",
+    "Breakdown",
+    "Charge",
     "Rate",
+    "RateTotal",
     "Totals",
+    "apportion",
     "line_amounts",
     "order_totals",
+    "rate_totals",
     "round_half_up",
     "shipping_fee",
+    "vat_breakdown",
 ]
 
 BP = 10_000  # basis points in 100 %
@@ -109,3 +124,104 @@ def order_totals(lines: Sequence[Amounts], shipping: Amounts) -> Totals:
         tax=tax,
         total=subtotal + shipping.net + tax,
     )
+
+
+# --- per rate --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Charge:
+    """What one line charges before VAT is worked out: unit price * quantity, in the
+    channel's price basis (VAT included or not), and the line's rate."""
+
+    amount: int
+    vat_rate_bp: int
+
+
+@dataclass(frozen=True, slots=True)
+class RateTotal:
+    """One row of the VAT breakdown: the sums over the lines (and shipping) at one rate."""
+
+    vat_rate_bp: int
+    net: int
+    vat: int
+    gross: int
+
+
+@dataclass(frozen=True, slots=True)
+class Breakdown:
+    """An order priced per rate: each line's amounts (in the order of the charges given),
+    shipping's, the rows per rate (highest rate first) and the order's totals."""
+
+    lines: tuple[Amounts, ...]
+    shipping: Amounts
+    rates: tuple[RateTotal, ...]
+    totals: Totals
+
+
+def apportion(total: int, weights: Sequence[int]) -> list[int]:
+    """``total`` split in proportion to ``weights`` (largest remainder): ints that add up
+    to ``total`` exactly; a zero weight gets 0; ties go to the earlier weight."""
+    whole = sum(weights)
+    if whole == 0:
+        if total:
+            raise ValueError("cannot share an amount over nothing")
+        return [0] * len(weights)
+    shares = [total * weight // whole for weight in weights]
+    left = total - sum(shares)
+    by_remainder = sorted(range(len(weights)),
+                          key=lambda i: (-(total * weights[i] % whole), i))
+    for i in by_remainder[:left]:
+        shares[i] += 1
+    return shares
+
+
+def _rate_vat(amount: int, rate_bp: int, prices_include_tax: bool) -> int:
+    if prices_include_tax:
+        return round_half_up(amount * rate_bp, BP + rate_bp)
+    return round_half_up(amount * rate_bp, BP)
+
+
+def vat_breakdown(
+    charges: Sequence[Charge], shipping: int, standard_rate_bp: int, *,
+    prices_include_tax: bool,
+) -> Breakdown:
+    """Price every line and the shipping per rate, by the module's rounding rule.
+
+    ``shipping`` is the fee in the channel's price basis, taxed at ``standard_rate_bp``.
+    A rate whose lines add up to nothing has no row."""
+    items = [*charges, Charge(shipping, standard_rate_bp)]
+    if any(item.amount < 0 or item.vat_rate_bp < 0 for item in items):
+        raise ValueError("prices, quantities and rates are never negative")
+    by_rate: dict[int, list[int]] = {}
+    for index, item in enumerate(items):
+        by_rate.setdefault(item.vat_rate_bp, []).append(index)
+    amounts: list[Amounts] = [Amounts(0, 0, 0)] * len(items)
+    rows: list[RateTotal] = []
+    for rate_bp in sorted(by_rate, reverse=True):
+        members = by_rate[rate_bp]
+        weights = [items[i].amount for i in members]
+        base = sum(weights)
+        vat = _rate_vat(base, rate_bp, prices_include_tax)
+        for index, weight, share in zip(members, weights, apportion(vat, weights), strict=True):
+            amounts[index] = (Amounts(net=weight - share, tax=share, total=weight)
+                              if prices_include_tax else
+                              Amounts(net=weight, tax=share, total=weight + share))
+        if base:
+            net = base - vat if prices_include_tax else base
+            rows.append(RateTotal(vat_rate_bp=rate_bp, net=net, vat=vat, gross=net + vat))
+    lines, shipped = tuple(amounts[:-1]), amounts[-1]
+    return Breakdown(lines=lines, shipping=shipped, rates=tuple(rows),
+                     totals=order_totals(lines, shipped))
+
+
+def rate_totals(taxed: Iterable[tuple[int, Amounts]]) -> tuple[RateTotal, ...]:
+    """The breakdown's rows of amounts already priced, as ``(rate, amounts)`` pairs (an
+    order's stored lines and shipping): highest rate first, empty rates left out."""
+    sums: dict[int, tuple[int, int, int]] = {}
+    for rate_bp, amounts in taxed:
+        net, vat, gross = sums.get(rate_bp, (0, 0, 0))
+        sums[rate_bp] = (net + amounts.net, vat + amounts.tax, gross + amounts.total)
+    return tuple(RateTotal(vat_rate_bp=rate_bp, net=net, vat=vat, gross=gross)
+                 for rate_bp, (net, vat, gross) in sorted(sums.items(), reverse=True)
+                 if gross)

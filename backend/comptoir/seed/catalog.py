@@ -41,6 +41,7 @@ class PlannedVariant(msgspec.Struct, frozen=True, kw_only=True):
     options: dict[str, str]
     price: int
     weight_g: int
+    tax_class: str = "standard"
 
 
 class PlannedProduct(msgspec.Struct, frozen=True, kw_only=True):
@@ -130,6 +131,7 @@ def plan_catalog(demo: DemoRetailer) -> list[PlannedProduct]:
                         sku=sku, barcode=barcode,
                         name=f"{name} — {size}" if size else name, options=options,
                         price=price + extra_price[i], weight_g=family.weight_g + extra_weight[i],
+                        tax_class=family.tax_class,
                     ))
                 products.append(PlannedProduct(
                     name=name, description=family.description, category=family.category,
@@ -189,7 +191,8 @@ async def seed_catalog_and_stock(
                     category=product.category,
                     variants=[VariantIn(sku=v.sku, price=v.price, barcode=v.barcode, name=v.name,
                                         options=dict(v.options), currency="EUR",
-                                        weight_g=v.weight_g) for v in product.variants],
+                                        weight_g=v.weight_g, tax_class=v.tax_class)
+                              for v in product.variants],
                 ), actor=ACTOR)
             receipts = plan_stock(new, demo.locations)
             await inventory.receive_stock(

@@ -60,9 +60,10 @@ async def seed_configuration(demo: DemoRetailer, created: dict[str, int]) -> Non
             await Company(**msgspec.structs.asdict(demo.company)).save()
             created["company"] = 1
 
-        have = {r["country"] for r in await TaxRate.select(TaxRate.country)}
+        rated = {(r["country"], r["tax_class"])
+                 for r in await TaxRate.select(TaxRate.country, TaxRate.tax_class)}
         rates = [TaxRate(**msgspec.structs.asdict(t)) for t in demo.tax_rates
-                 if t.country not in have]
+                 if (t.country, t.tax_class) not in rated]
         if rates:
             await TaxRate.insert(*rates)
         created["vat_rates"] = len(rates)

@@ -39,9 +39,13 @@ class CompanySpec(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class TaxRateSpec(msgspec.Struct, frozen=True, kw_only=True):
+    """A country's VAT rate for one tax class (France: standard 2000, reduced 1000,
+    super_reduced 550 for books and food, zero 0)."""
+
     country: str
     rate_bp: int
     name: str
+    tax_class: str = "standard"
 
 
 class LocationSpec(msgspec.Struct, frozen=True, kw_only=True):
@@ -123,7 +127,7 @@ class FamilySpec(msgspec.Struct, frozen=True, kw_only=True):
     size_extra_price: list[int] = []
     size_extra_weight_g: list[int] = []
     weight_g: int
-
+    tax_class: str = "standard"  # books and food: super_reduced; plants: reduced
 
 class DemoRetailer(msgspec.Struct, frozen=True, kw_only=True):
     brand: str

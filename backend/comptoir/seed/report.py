@@ -53,7 +53,7 @@ async def build_report(
         warehouses=sum(1 for loc in locations if loc.kind == "warehouse"),
         stores=sum(1 for loc in locations if loc.kind == "store"),
         channels=[ch.code for ch in await config.list_channels()],
-        vat_countries=await TaxRate.count(),
+        vat_countries=len({r["country"] for r in await TaxRate.select(TaxRate.country)}),
         created=created,
     )
     engine = create_engine(settings)

@@ -1290,6 +1290,7 @@ export interface components {
             tax: number;
             total: number;
             unit_price: number;
+            vat_rate_bp: number;
         };
         /** LocationOut */
         LocationOut: {
@@ -1388,6 +1389,7 @@ export interface components {
             tracking_token: string;
             /** Format: date-time */
             updated_at: string;
+            vat_breakdown: components["schemas"]["VatRateOut"][];
             version: number;
         };
         /** OrderIn */
@@ -1420,6 +1422,7 @@ export interface components {
             tracking_token: string;
             /** Format: date-time */
             updated_at: string;
+            vat_breakdown: components["schemas"]["VatRateOut"][];
             version: number;
         };
         /** OrderPage */
@@ -1692,6 +1695,7 @@ export interface components {
             product_id: string;
             product_name: string;
             sku: string;
+            tax_class: string;
             weight_g: number;
         };
         /** StatedLine */
@@ -1873,6 +1877,8 @@ export interface components {
             };
             price: number;
             sku: string;
+            /** @default standard */
+            tax_class: string;
             weight_g?: number | null;
         };
         /** VariantOut */
@@ -1888,6 +1894,7 @@ export interface components {
             };
             price: number;
             sku: string;
+            tax_class: string;
             weight_g: number;
         };
         /** VariantPatch */
@@ -1901,7 +1908,15 @@ export interface components {
             };
             price?: number;
             sku: string;
+            tax_class?: string;
             weight_g?: number;
+        };
+        /** VatRateOut */
+        VatRateOut: {
+            gross: number;
+            net: number;
+            vat: number;
+            vat_rate_bp: number;
         };
         /** AllocationOut */
         orders_schemas_AllocationOut: {

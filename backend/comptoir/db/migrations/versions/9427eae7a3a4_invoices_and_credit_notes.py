@@ -4,7 +4,7 @@ Invoicing's tables (invoicing/models.py): issued invoices and credit notes with 
 statement, the order-line quantities each states, and the gapless number counters.
 
 Revision ID: 9427eae7a3a4
-Revises: d41f7a2c9e10
+Revises: e7a3c5b19d42
 Create Date: 2026-12-03 16:37:23.914472
 """
 
@@ -16,7 +16,7 @@ from sqlalchemy import Text  # noqa: F401  (autogenerate renders JSONB with Text
 from alembic import op
 from sqlalchemy.dialects import postgresql
 revision: str = '9427eae7a3a4'
-down_revision: str | None = 'd41f7a2c9e10'
+down_revision: str | None = 'e7a3c5b19d42'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
