@@ -79,6 +79,7 @@ from comptoir.web.api_docs import LocalSwaggerPlugin
 from comptoir.web.db_session import session_ender
 from comptoir.web.head import answer_head_as_get
 from comptoir.web.input_guard import MAX_BODY_BYTES, InputGuard
+from comptoir.web.suffixes import serve_pdf_suffix
 
 __all__ = ["create_app"]
 
@@ -263,5 +264,6 @@ def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True)
     )
     _check_every_route_declares_access(app)
     app.asgi_handler = answer_head_as_get(app.asgi_handler)  # every GET answers HEAD too
+    app.asgi_handler = serve_pdf_suffix(app.asgi_handler)  # /api/invoices/FA-….pdf
     return app
 

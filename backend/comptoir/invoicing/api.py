@@ -12,7 +12,6 @@ from typing import Annotated
 
 from litestar import Controller, Response, get, post
 from litestar.datastructures import State
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,12 +36,8 @@ __all__ = ["CreditNotesController", "InvoicesController", "OrderInvoicesControll
 READERS = allow(MANAGERS, "channel")  # a channel's key: its own channel's documents only
 From = Annotated[dt.datetime | None, QueryParameter(name="from")]
 To = Annotated[dt.datetime | None, QueryParameter(name="to")]
-PDF_SUFFIX = ".pdf"
-# ``GET /api/invoices/{number}.pdf``: a path parameter is a whole segment, so the document's
-# route also answers its number with ".pdf" after it, with the PDF.
-PDF_ANSWER = {200: ResponseSpec(data_container=bytes, media_type="application/pdf",
-                                description="The document as JSON, or with `.pdf` after "
-                                            "the number its PDF (Factur-X, EN 16931)")}
+PDF_DESCRIPTION = ("The document's PDF: a Factur-X (EN 16931) file, the same bytes on every "
+                   "download. Also at `{number}.pdf` (web/suffixes.py).")
 
 
 async def pdf_answer(statement: Statement, state: State) -> Response[bytes]:
@@ -100,14 +95,17 @@ class InvoicesController(Controller):
             customer=customer, order=order, channel=channel, status=status, q=q,
             cursor=cursor, limit=limit)
 
-    @get("/{number:str}", opt=READERS, summary="One invoice, as issued; `{number}.pdf`: its PDF",
-         responses=PDF_ANSWER)
-    async def get_invoice(self, number: str, principal: Principal, db_session: AsyncSession,
-                          state: State) -> InvoiceOut | Response[bytes]:
-        if number.lower().endswith(PDF_SUFFIX):
-            found = await reading.get_invoice(db_session, number[:-len(PDF_SUFFIX)], principal)
-            return await pdf_answer(found.statement, state)
+    @get("/{number:str}", opt=READERS, summary="One invoice, as issued")
+    async def get_invoice(self, number: str, principal: Principal,
+                          db_session: AsyncSession) -> InvoiceOut:
         return await reading.get_invoice(db_session, number, principal)
+
+    @get("/{number:str}/pdf", opt=READERS, summary="An invoice's PDF (Factur-X)",
+         description=PDF_DESCRIPTION, media_type="application/pdf")
+    async def invoice_pdf(self, number: str, principal: Principal, db_session: AsyncSession,
+                          state: State) -> Response[bytes]:
+        found = await reading.get_invoice(db_session, number, principal)
+        return await pdf_answer(found.statement, state)
 
     @post("/{number:str}/credit-notes", opt=allow(MANAGERS), status_code=201,
           summary="Issue a credit note against the invoice",
@@ -144,12 +142,14 @@ class CreditNotesController(Controller):
             customer=customer, order=order, channel=channel, status=status, q=q,
             cursor=cursor, limit=limit)
 
-    @get("/{number:str}", opt=READERS,
-         summary="One credit note, as issued; `{number}.pdf`: its PDF", responses=PDF_ANSWER)
-    async def get_credit_note(self, number: str, principal: Principal, db_session: AsyncSession,
-                              state: State) -> CreditNoteOut | Response[bytes]:
-        if number.lower().endswith(PDF_SUFFIX):
-            found = await reading.get_credit_note(db_session, number[:-len(PDF_SUFFIX)],
-                                                  principal)
-            return await pdf_answer(found.statement, state)
+    @get("/{number:str}", opt=READERS, summary="One credit note, as issued")
+    async def get_credit_note(self, number: str, principal: Principal,
+                              db_session: AsyncSession) -> CreditNoteOut:
         return await reading.get_credit_note(db_session, number, principal)
+
+    @get("/{number:str}/pdf", opt=READERS, summary="A credit note's PDF (Factur-X)",
+         description=PDF_DESCRIPTION, media_type="application/pdf")
+    async def credit_note_pdf(self, number: str, principal: Principal,
+                              db_session: AsyncSession, state: State) -> Response[bytes]:
+        found = await reading.get_credit_note(db_session, number, principal)
+        return await pdf_answer(found.statement, state)

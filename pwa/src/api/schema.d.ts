@@ -106,6 +106,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/credit-notes/{number}/pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A credit note's PDF (Factur-X)
+         * @description The document's PDF: a Factur-X (EN 16931) file, the same bytes on every download. Also at `{number}.pdf` (web/suffixes.py).
+         */
+        get: operations["ApiCreditNotesNumberPdfCreditNotePdf"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/customers/{customer_id}": {
         parameters: {
             query?: never;
@@ -446,6 +466,26 @@ export interface paths {
          * @description `whole`, or some `lines` (by position on the invoice or order_line_id, with quantities) and/or `shipping`, with a `reason`. Never more than the invoice still holds after its earlier credit notes (409 credit_exceeds_invoice).
          */
         post: operations["ApiInvoicesNumberCreditNotesCredit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/invoices/{number}/pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An invoice's PDF (Factur-X)
+         * @description The document's PDF: a Factur-X (EN 16931) file, the same bytes on every download. Also at `{number}.pdf` (web/suffixes.py).
+         */
+        get: operations["ApiInvoicesNumberPdfInvoicePdf"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2119,6 +2159,43 @@ export interface operations {
             };
         };
     };
+    ApiCreditNotesNumberPdfCreditNotePdf: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                number: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
     ApiCustomersCustomerIdGetCustomer: {
         parameters: {
             query?: never;
@@ -2911,6 +2988,43 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CreditNoteOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiInvoicesNumberPdfInvoicePdf: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                number: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
                 };
             };
             /** @description Bad request syntax or unsupported method */
