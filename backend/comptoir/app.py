@@ -58,6 +58,7 @@ from comptoir.idempotency import purge_turn
 from comptoir.inventory import service as inventory
 from comptoir.inventory.api import InventoryController
 from comptoir.invoicing.api import (
+    AccountingExportController,
     CreditNotesController,
     InvoicesController,
     OrderInvoicesController,
@@ -99,6 +100,7 @@ CONTROLLERS: list[Any] = [
     OrderInvoicesController,
     InvoicesController,
     CreditNotesController,
+    AccountingExportController,
     live_feed,
 ]
 

@@ -149,6 +149,18 @@ async def import_catalog_cmd(settings: Settings, args: argparse.Namespace) -> in
     return await run(settings, args)
 
 
+def _export_accounting_args(p: argparse.ArgumentParser) -> None:
+    from comptoir.invoicing.exporting import add_arguments
+
+    add_arguments(p)
+
+
+async def export_accounting_cmd(settings: Settings, args: argparse.Namespace) -> int:
+    from comptoir.invoicing.exporting import export_accounting_cmd as run
+
+    return await run(settings, args)
+
+
 # --- the list ------------------------------------------------------------------------------------
 
 # Every command, in the order `comptoir --help` lists them: (help, handler, arguments).
@@ -164,6 +176,8 @@ COMMANDS: dict[str, tuple[str, Handler, Arguments]] = {
                   seed_demo_cmd, _no_arguments),
     "import-catalog": ("Create or update products and SKUs from a CSV file.", import_catalog_cmd,
                        _import_catalog_args),
+    "export-accounting": ("Write a period's invoices and credit notes for the accountant "
+                          "(FEC, CSV or JSON).", export_accounting_cmd, _export_accounting_args),
 }
 
 

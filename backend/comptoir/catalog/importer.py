@@ -11,7 +11,6 @@ import sys
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
 
 import msgspec
 from sqlalchemy import select
@@ -31,9 +30,11 @@ from comptoir.catalog.import_file import (
 from comptoir.catalog.models import Variant
 from comptoir.catalog.schemas import ProductIn, ProductPatch, VariantPatch
 from comptoir.errors import DomainError
+from comptoir.progress import ProgressBar
 from comptoir.settings import Settings
 
 __all__ = ["ProgressBar", "add_arguments", "import_catalog", "import_catalog_cmd"]
+
 
 # --- writing (one transaction per product) ------------------------------------------------------
 
@@ -181,46 +182,6 @@ async def import_catalog(
     return report
 
 # --- progress bar -------------------------------------------------------------------------------
-
-
-class ProgressBar:
-    """A one-line bar on a terminal (stderr); silent when the output is not a terminal."""
-
-    def __init__(self, stream: TextIO, label: str = "importing", width: int = 30,
-                 enabled: bool | None = None) -> None:
-        self.stream = stream
-        self.label = label
-        self.width = width
-        self.enabled = stream.isatty() if enabled is None else enabled
-        self.total = 0
-        self.done = 0
-        self._drawn = ""
-
-    def start(self, total: int) -> None:
-        self.total, self.done = total, 0
-        self._draw()
-
-    def advance(self, n: int = 1) -> None:
-        self.done = min(self.total, self.done + n)
-        self._draw()
-
-    def finish(self) -> None:
-        if self.enabled and self._drawn:
-            self.stream.write("\n")
-            self.stream.flush()
-
-    def render(self) -> str:
-        fraction = self.done / self.total if self.total else 1.0
-        filled = round(fraction * self.width)
-        bar = "#" * filled + "." * (self.width - filled)
-        return f"{self.label} [{bar}] {fraction:4.0%} {self.done}/{self.total} rows"
-
-    def _draw(self) -> None:
-        line = self.render()
-        if self.enabled and line != self._drawn:
-            self.stream.write("\r" + line)
-            self.stream.flush()
-            self._drawn = line
 
 
 # --- the command --------------------------------------------------------------------------------

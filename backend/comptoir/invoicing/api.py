@@ -19,7 +19,7 @@ from comptoir.auth.guards import MANAGERS, allow
 from comptoir.auth.schemas import Principal
 from comptoir.errors import DomainError
 from comptoir.fulfillment.reading import delivered_units
-from comptoir.invoicing import downloads, reading, service
+from comptoir.invoicing import downloads, exporting, reading, service
 from comptoir.invoicing.schemas import (
     CreditNoteIn,
     CreditNoteOut,
@@ -31,7 +31,8 @@ from comptoir.invoicing.schemas import (
 from comptoir.invoicing.snapshot import Statement
 from comptoir.orders.reading import find_order
 
-__all__ = ["CreditNotesController", "InvoicesController", "OrderInvoicesController"]
+__all__ = ["AccountingExportController", "CreditNotesController", "InvoicesController",
+           "OrderInvoicesController"]
 
 READERS = allow(MANAGERS, "channel")  # a channel's key: its own channel's documents only
 From = Annotated[dt.datetime | None, QueryParameter(name="from")]
@@ -153,3 +154,28 @@ class CreditNotesController(Controller):
                               db_session: AsyncSession, state: State) -> Response[bytes]:
         found = await reading.get_credit_note(db_session, number, principal)
         return await pdf_answer(found.statement, state)
+
+
+FromDay = Annotated[dt.date | None, QueryParameter(name="from")]
+ToDay = Annotated[dt.date | None, QueryParameter(name="to")]
+
+
+class AccountingExportController(Controller):
+    path = "/api/exports"
+    tags = ["invoices"]
+
+    @get("/accounting", opt=allow(MANAGERS), media_type="text/plain",
+         summary="A period's invoices and credit notes for the accountant",
+         description=(
+             "Every invoice and credit note issued from `from` to `to` (the seller's days, "
+             "both included): `format=fec` (default) the French Fichier des écritures "
+             "comptables, one balanced sales-journal entry per document (ISO-8859-15, tab "
+             "separated); `csv` or `json` one row per document and VAT rate, credit notes "
+             "negative. The same as `comptoir export-accounting`."))
+    async def accounting(self, db_session: AsyncSession, start: FromDay = None,
+                         end: ToDay = None, format: str = "fec") -> Response[bytes]:
+        fmt = exporting.export_format(format)
+        first, last = exporting.period(start, end)
+        result = await exporting.export(db_session, first, last, fmt)
+        return Response(result.body, media_type=result.media_type, headers={
+            "content-disposition": f'attachment; filename="{result.filename}"'})

@@ -143,6 +143,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/exports/accounting": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A period's invoices and credit notes for the accountant
+         * @description Every invoice and credit note issued from `from` to `to` (the seller's days, both included): `format=fec` (default) the French Fichier des écritures comptables, one balanced sales-journal entry per document (ISO-8859-15, tab separated); `csv` or `json` one row per document and VAT rate, credit notes negative. The same as `comptoir export-accounting`.
+         */
+        get: operations["ApiExportsAccountingAccounting"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/fulfillments": {
         parameters: {
             query?: never;
@@ -2214,6 +2234,45 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CustomerDetailOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiExportsAccountingAccounting: {
+        parameters: {
+            query?: {
+                from?: string | null;
+                to?: string | null;
+                format?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
                 };
             };
             /** @description Bad request syntax or unsupported method */
