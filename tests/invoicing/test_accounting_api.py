@@ -3,11 +3,11 @@ credit notes as FEC (balanced entries), CSV or JSON; bad periods and formats ref
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
 import io
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,16 @@ import httpx
 from tests.invoicing.conftest import ship
 
 TODAY = dt.datetime.now(ZoneInfo("Europe/Paris")).date()
+
+
+async def comptoir(*args: str) -> tuple[int, str, str]:
+    """Run the ``comptoir`` command line on the test database: exit code, stdout, stderr."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "comptoir", *args, env=os.environ.copy(),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
 
 
 async def _invoice_and_credit_note(manager: httpx.AsyncClient, catalog: Any,
@@ -98,18 +108,16 @@ async def test_the_command_line_writes_the_same_export(
     invoice, credit_note = await _invoice_and_credit_note(manager, catalog, packed)
     target = tmp_path / "export.csv"
 
-    done = subprocess.run(
-        [sys.executable, "-m", "comptoir", "export-accounting", "--from", TODAY.isoformat(),
-         "--to", TODAY.isoformat(), "--format", "csv", "--output", str(target)],
-        capture_output=True, text=True, env=os.environ.copy(), timeout=120, check=False)
+    code, out, err = await comptoir(
+        "export-accounting", "--from", TODAY.isoformat(), "--to", TODAY.isoformat(),
+        "--format", "csv", "--output", str(target))
 
-    assert done.returncode == 0, done.stderr
-    assert "2 documents" in done.stdout
+    assert code == 0, err
+    assert "2 documents" in out
     via_api = await manager.get("/api/exports/accounting", params={
         "from": TODAY.isoformat(), "to": TODAY.isoformat(), "format": "csv"})
     assert target.read_text() == via_api.text
-    refused = subprocess.run(
-        [sys.executable, "-m", "comptoir", "export-accounting", "--from", "2026-02-01",
-         "--to", "2026-01-01"], capture_output=True, text=True, env=os.environ.copy(),
-        timeout=120, check=False)
-    assert refused.returncode != 0 and "after it ends" in refused.stderr
+    assert invoice in via_api.text and credit_note in via_api.text
+    code, _out, err = await comptoir("export-accounting", "--from", "2026-02-01",
+                                     "--to", "2026-01-01")
+    assert code != 0 and "after it ends" in err

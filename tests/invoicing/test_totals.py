@@ -34,33 +34,41 @@ class FakeLine:
     tax: int
     total: int
     id: uuid.UUID
+    vat_rate_bp: int
     name: str = "thing"
 
 
-def _line(position: int, quantity: int, unit_price: int, order: FakeOrder) -> FakeLine:
-    amounts = line_amounts(unit_price, quantity, order.vat_rate_bp,
+def _line(position: int, quantity: int, unit_price: int, order: FakeOrder,
+          rate: int | None = None) -> FakeLine:
+    rate = order.vat_rate_bp if rate is None else rate
+    amounts = line_amounts(unit_price, quantity, rate,
                            prices_include_tax=order.prices_include_tax)
     return FakeLine(position=position, sku=f"SKU{position}", quantity=quantity,
                     unit_price=unit_price, net=amounts.net, tax=amounts.tax,
-                    total=amounts.total, id=uuid.UUID(int=position))
+                    total=amounts.total, id=uuid.UUID(int=position), vat_rate_bp=rate)
 
 
 @settings(deadline=None)  # a loaded CI machine is slow, not wrong
-@given(st.lists(st.tuples(st.integers(1, 9), st.integers(1, 99_999), st.integers(0, 9)),
+@given(st.lists(st.tuples(st.integers(1, 9), st.integers(1, 99_999), st.integers(0, 9),
+                          st.sampled_from([2000, 1000, 550, 210, 0])),
                 min_size=1, max_size=6),
        st.booleans(), st.sampled_from([2000, 1000, 550, 210, 0]), st.booleans())
 def test_lines_rates_and_totals_always_add_up_in_integers(
-    rows: list[tuple[int, int, int]], include_tax: bool, rate: int, with_shipping: bool,
+    rows: list[tuple[int, int, int, int]], include_tax: bool, rate: int, with_shipping: bool,
 ) -> None:
+    """Mixed baskets (each line at its own rate, shipping at the order's): the document's
+    lines, its VAT breakdown and its totals agree, in integers."""
     order = FakeOrder(vat_rate_bp=rate, prices_include_tax=include_tax)
-    lines = [_line(i + 1, quantity, price, order) for i, (quantity, price, _) in enumerate(rows)]
-    wanted = {line.id: min(line.quantity, taken) for line, (_q, _p, taken) in zip(
+    lines = [_line(i + 1, quantity, price, order, line_rate)
+             for i, (quantity, price, _, line_rate) in enumerate(rows)]
+    wanted = {line.id: min(line.quantity, taken) for line, (_q, _p, taken, _r) in zip(
         lines, rows, strict=True)}
     stated = totals.invoice_lines(order, lines, wanted, with_shipping=with_shipping)
     net, vat, gross = totals.document_totals(stated)
     assert gross == net + vat
     rates = totals.rate_totals(stated)
     assert sum(r.gross for r in rates) == gross and sum(r.vat for r in rates) == vat
+    assert {r.vat_rate_bp for r in rates} == {line.vat_rate_bp for line in stated}
     for line in stated:
         assert isinstance(line.net, int) and isinstance(line.vat, int)
         assert line.gross == line.net + line.vat and line.quantity > 0
