@@ -36,7 +36,7 @@ export function CreditNoteForm({ invoice, onIssued }: { invoice: Invoice; onIssu
         api.POST("/api/invoices/{number}/credit-notes", { params: { path: { number: invoice.number } }, body }),
       );
       issued.value = note.number;
-      form.value = { reason: "", whole: true, quantities: {}, shipping: false };
+      form.value = { ...form.value, reason: "", quantities: {}, shipping: false };
       onIssued();
     } catch (error) {
       refusal.value = describeError(error, locale.value);
