@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import subprocess
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -121,6 +120,15 @@ async def handed_over_pickup(server: DemoServer, key: str) -> str:
     return str(order["number"])
 
 
+async def pdf_text(pdf: Path) -> str:
+    """What pdftotext (poppler) reads in the PDF, layout kept."""
+    process = await asyncio.create_subprocess_exec(
+        "pdftotext", "-layout", str(pdf), "-", stdout=asyncio.subprocess.PIPE)
+    out, _ = await process.communicate()
+    assert process.returncode == 0
+    return out.decode()
+
+
 async def invoice_of(server: DemoServer, order_number: str) -> dict[str, Any]:
     async with api_as(server) as client:
         page = (await client.get("/api/invoices", params={"order": order_number})).json()
@@ -150,7 +158,7 @@ async def test_a_manager_finds_the_invoice_of_a_handed_over_pickup_and_downloads
     await expect(row).to_contain_text(number)
     await expect(row).to_contain_text("Léa Martin")
     await expect(row).to_contain_text("Émise")
-    await expect(row).to_contain_text("52,00\N{NO-BREAK SPACE}€")  # 22 € + 2 × 15 €
+    await expect(row).to_contain_text("52,00\N{NO-BREAK SPACE}€")  # 22 € and twice 15 €
     await screenshot(page, "invoices-list-fr")
 
     # The search box finds it by its order's number.
@@ -179,8 +187,7 @@ async def test_a_manager_finds_the_invoice_of_a_handed_over_pickup_and_downloads
     assert response.headers["content-type"].startswith("application/pdf")
     pdf = tmp_path / f"{invoice_number}.pdf"
     pdf.write_bytes(await response.body())
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True,
-                          capture_output=True, text=True).stdout
+    text = await pdf_text(pdf)
     assert invoice_number in text
     assert COMPANY["siret"] in text or "123 456 782 00011" in text, text
     # The VAT breakdown: one row per rate, with the amounts of the invoice's statement.
@@ -231,3 +238,25 @@ async def test_a_manager_credits_a_line_and_is_told_when_a_credit_note_would_exc
     async with api_as(demo_server) as client:
         notes = (await client.get("/api/credit-notes", params={"order": number})).json()
         assert [n["reason"] for n in notes["items"]] == ["Bougies cassées au retrait"]
+
+
+async def test_offline_the_invoices_already_seen_stay_readable(
+    context: Any, page: Any, sign_in: SignIn, demo_server: DemoServer, shop: str,
+) -> None:
+    number = await handed_over_pickup(demo_server, shop)
+    invoice_number = (await invoice_of(demo_server, number))["number"]
+    await sign_in(page, MANAGER, "/invoices")
+    # The service worker controls the page: the app shell is on the phone.
+    await page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    row = page.locator(f'.invoice-row[data-number="{invoice_number}"]')
+    await expect(row).to_be_visible()
+
+    await context.set_offline(True)
+    await page.reload()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Factures")
+    await expect(page.get_by_text(
+        "Pas de réseau : les factures telles que vues sur ce téléphone.")).to_be_visible()
+    await expect(row).to_be_visible()
+    await expect(row).to_contain_text(number)
+    await screenshot(page, "invoices-offline-fr")
+    await context.set_offline(False)

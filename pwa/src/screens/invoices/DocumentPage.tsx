@@ -85,7 +85,7 @@ function StatementView({ statement }: { statement: Statement }) {
           <h2 id="doc-seller" class="section-title">{t("invoice.seller")}</h2>
           <p>
             <strong>{seller.legal_name}</strong>
-            {seller.legal_form && ` ${seller.legal_form}`}
+            {seller.legal_form && !seller.legal_name.includes(seller.legal_form) && ` ${seller.legal_form}`}
             <AddressLines address={seller.address} />
           </p>
           <dl class="legal">

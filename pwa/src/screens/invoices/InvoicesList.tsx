@@ -220,8 +220,7 @@ export function InvoicesList() {
             onInput={(e) => change({ q: e.currentTarget.value }, true)}
           />
         </div>
-        <div class="filters__row">
-          <div class="field">
+        <div class="field">
             <label class="field__label" for="invoices-status">{t("invoices.statusFilter")}</label>
             <select id="invoices-status" value={f.status} onChange={(e) => change({ status: e.currentTarget.value as InvoiceStatusFilter })}>
               <option value="">{t("invoices.allStatuses")}</option>
@@ -229,7 +228,6 @@ export function InvoicesList() {
                 <option key={s} value={s}>{t(`invoices.status.${s}` as MessageKey)}</option>
               ))}
             </select>
-          </div>
         </div>
         <div class="filters__row">
           <div class="field">
