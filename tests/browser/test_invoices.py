@@ -178,6 +178,23 @@ async def test_a_manager_finds_the_invoice_of_a_handed_over_pickup_and_downloads
     await expect(page.locator('[data-amount="gross"]')).to_contain_text("52,00")
     await screenshot(page, "invoice-fr")
 
+    # "Share" hands the PDF itself to the phone's share sheet (Chromium on Linux has none: the
+    # page is given one that keeps what it receives).
+    await page.evaluate("""() => {
+        navigator.canShare = (data) => Array.isArray(data.files);
+        navigator.share = async (data) => {
+            window.__shared = {title: data.title, url: data.url || null,
+                               files: (data.files || []).map((f) => [f.name, f.type, f.size])};
+        };
+    }""")
+    await page.get_by_role("link", name="Commandes").first.click()  # the page is drawn anew
+    await page.go_back()
+    await page.get_by_role("button", name="Partager").click()
+    shared = await (await page.wait_for_function("() => window.__shared")).json_value()
+    assert shared["title"] == f"Facture {invoice_number}"
+    [(name, kind, size)] = shared["files"]
+    assert (name, kind) == (f"{invoice_number}.pdf", "application/pdf") and size > 1000
+
     # "Open PDF" links the document; the test downloads it with the page's own cookies.
     pdf_link = page.get_by_role("link", name="Ouvrir le PDF")
     href = await pdf_link.get_attribute("href")
