@@ -159,3 +159,11 @@ describe("routes and labels", () => {
     expect(fr["invoice.openPdf"]).toBe("Ouvrir le PDF");
   });
 });
+
+describe("Issue invoice on the order page", () => {
+  it("is offered once goods may have left, never before or for a cancelled order", async () => {
+    const { canAskForInvoice } = await import("../orders/orders");
+    for (const status of ["in_fulfillment", "partially_shipped", "shipped", "completed"]) expect(canAskForInvoice(status), status).toBe(true);
+    for (const status of ["awaiting_capacity", "confirmed", "on_hold", "ready_for_pickup", "cancelled"]) expect(canAskForInvoice(status), status).toBe(false);
+  });
+});
