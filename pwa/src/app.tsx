@@ -23,6 +23,8 @@ const OrderPage = lazyScreen(() => import("./screens/orders/OrderPage").then((m)
 const Dashboard = lazyScreen(() => import("./screens/dashboard/Dashboard").then((m) => m.Dashboard));
 const StoreQueue = lazyScreen(() => import("./screens/store/StoreQueue").then((m) => m.StoreQueue));
 const FulfillmentPage = lazyScreen(() => import("./screens/store/FulfillmentPage").then((m) => m.FulfillmentPage));
+const InvoicesList = lazyScreen(() => import("./screens/invoices/InvoicesList").then((m) => m.InvoicesList));
+const DocumentPage = lazyScreen(() => import("./screens/invoices/DocumentPage").then((m) => m.DocumentPage));
 const OutboxPage = lazyScreen(() => import("./screens/outbox/OutboxPage").then((m) => m.OutboxPage));
 
 // Opened on the orders list: its code and first page are asked for while the session is
@@ -55,6 +57,12 @@ function Screen({ route }: { route: Route }) {
       return <StoreQueue />;
     case "fulfillment":
       return <FulfillmentPage id={route.id} />;
+    case "invoices":
+      return <InvoicesList />;
+    case "invoice":
+      return <DocumentPage kind="invoice" number={route.number} />;
+    case "credit-note":
+      return <DocumentPage kind="credit_note" number={route.number} />;
     case "not-found":
       return <NotFound />;
   }

@@ -19,7 +19,8 @@ export const NAV_ITEMS: readonly NavItem[] = [
   { path: paths.home, label: "nav.home", icon: "home", owns: ["/locations"] },
   { path: paths.dashboard, label: "nav.dashboard", icon: "chart", roles: ["manager", "admin"] },
   { path: paths.store, label: "nav.store", icon: "pin" },
-  { path: paths.orders, label: "nav.orders", icon: "receipt" },
+  // Invoices open from the orders screen (the bottom bar fits five entries): they belong to it.
+  { path: paths.orders, label: "nav.orders", icon: "receipt", owns: [paths.invoices, "/credit-notes"] },
   { path: paths.stock, label: "nav.stock", icon: "box", owns: [paths.outbox] },
   { path: paths.account, label: "nav.account", icon: "person", inHeader: true },
 ];

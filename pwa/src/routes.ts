@@ -12,6 +12,9 @@ export type Route =
   | { screen: "dashboard" }
   | { screen: "store" }
   | { screen: "fulfillment"; id: string }
+  | { screen: "invoices" }
+  | { screen: "invoice"; number: string }
+  | { screen: "credit-note"; number: string }
   | { screen: "not-found" };
 
 const PATTERNS: ReadonlyArray<[RegExp, (m: RegExpMatchArray) => Route]> = [
@@ -26,6 +29,9 @@ const PATTERNS: ReadonlyArray<[RegExp, (m: RegExpMatchArray) => Route]> = [
   [/^\/dashboard\/?$/, () => ({ screen: "dashboard" })],
   [/^\/store\/?$/, () => ({ screen: "store" })],
   [/^\/store\/work\/([^/]+)\/?$/, (m) => ({ screen: "fulfillment", id: decodeURIComponent(m[1]!) })],
+  [/^\/invoices\/?$/, () => ({ screen: "invoices" })],
+  [/^\/invoices\/([^/]+)\/?$/, (m) => ({ screen: "invoice", number: decodeURIComponent(m[1]!) })],
+  [/^\/credit-notes\/([^/]+)\/?$/, (m) => ({ screen: "credit-note", number: decodeURIComponent(m[1]!) })],
 ];
 
 export function matchRoute(pathname: string): Route {
@@ -48,4 +54,7 @@ export const paths = {
   dashboard: "/dashboard",
   store: "/store",
   fulfillment: (id: string) => `/store/work/${encodeURIComponent(id)}`,
+  invoices: "/invoices",
+  invoice: (number: string) => `/invoices/${encodeURIComponent(number)}`,
+  creditNote: (number: string) => `/credit-notes/${encodeURIComponent(number)}`,
 };

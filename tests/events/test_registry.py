@@ -130,7 +130,8 @@ def test_the_pwa_event_types_are_generated_from_the_registry() -> None:
     assert GENERATED.read_text() == export.render()
 
 
-CATALOGUES = ("{language}.ts", "events.{language}.ts", "routing.{language}.ts")
+CATALOGUES = ("{language}.ts", "events.{language}.ts", "routing.{language}.ts",
+              "invoices.{language}.ts")
 
 
 def _catalogue_keys(language: str) -> set[str]:

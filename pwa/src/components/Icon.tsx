@@ -1,5 +1,6 @@
 /** Inline SVG icons (24 px grid, stroke), so no icon font or extra request. */
 const PATHS = {
+  invoice: "M7 3h7l5 5v13H7zM14 3v5h5M10 12h6M10 16h6",
   receipt: "M6 3h12v18l-3-2-3 2-3-2-3 2zM9 8h6M9 12h6M9 16h4",
   chart: "M4 20V10M10 20V4M16 20v-7M22 20H2",
   home: "M3 10.5 12 3l9 7.5V20a1 1 0 0 1-1 1h-5v-6h-6v6H4a1 1 0 0 1-1-1z",

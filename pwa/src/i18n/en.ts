@@ -1,5 +1,6 @@
 /** English strings; this catalogue defines the keys every other language must provide. */
 import { eventsEn } from "./events.en";
+import { invoicesEn } from "./invoices.en";
 import { routingEn } from "./routing.en";
 
 export const en = {
@@ -377,6 +378,7 @@ export const en = {
   "error.status": "Something went wrong (HTTP {status}).",
   "error.unknown": "Something went wrong.",
   ...eventsEn,
+  ...invoicesEn,
   ...routingEn,
 } as const;
 

@@ -1,6 +1,7 @@
 /** Chaînes en français. */
 import type { MessageKey } from "./en";
 import { eventsFr } from "./events.fr";
+import { invoicesFr } from "./invoices.fr";
 import { routingFr } from "./routing.fr";
 
 export const fr: Record<MessageKey, string> = {
@@ -378,5 +379,6 @@ export const fr: Record<MessageKey, string> = {
   "error.status": "Une erreur s'est produite (HTTP {status}).",
   "error.unknown": "Une erreur s'est produite.",
   ...eventsFr,
+  ...invoicesFr,
   ...routingFr,
 };

@@ -1,5 +1,9 @@
 /** The signed-in person's account: who they are, their language, sign out. */
+import { Icon } from "../../components/Icon";
 import { LanguageSwitch } from "../../components/LanguageSwitch";
+import { Link } from "../../components/Link";
+import { paths } from "../../routes";
+import { MANAGERS } from "../orders/orders";
 import { t } from "../../i18n";
 import { roleLabel } from "../../i18n/labels";
 import { me } from "../../state/session";
@@ -24,6 +28,14 @@ export function Account() {
           <dd>{who.location ?? t("home.allLocations")}</dd>
         </div>
       </dl>
+      {MANAGERS.has(who.role) && (
+        <p>
+          <Link href={paths.invoices} class="button button--secondary button--block" data-invoices-link>
+            <Icon name="invoice" />
+            {t("invoices.title")}
+          </Link>
+        </p>
+      )}
       <LanguageSwitch />
     </section>
   );

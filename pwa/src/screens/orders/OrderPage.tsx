@@ -20,6 +20,7 @@ import { paths } from "../../routes";
 import { outboxEntries } from "../../state/outbox";
 import { me } from "../../state/session";
 import { OrderActions } from "./OrderActions";
+import { OrderInvoices } from "./OrderInvoices";
 import { OrderLines } from "./OrderLines";
 import { OrderTimeline } from "./OrderTimeline";
 import { OrderTotals } from "./OrderTotals";
@@ -98,6 +99,8 @@ export function OrderPage({ number }: { number: string }) {
               </>
             )}
           </p>
+
+          {me.value && MANAGERS.has(me.value.role) && <OrderInvoices order={order} />}
 
           {me.value && MANAGERS.has(me.value.role) && <RoutingSection number={order.number} version={order.version} />}
 

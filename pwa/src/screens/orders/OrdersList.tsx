@@ -17,8 +17,8 @@ import { formatMoment, formatMoney } from "../../i18n/format";
 import { recall, remember } from "../../offline/cache";
 import { useFeedReturn, useFollow } from "../../realtime/useFollow";
 import { paths } from "../../routes";
-import { onSignedOut } from "../../state/session";
-import { mergeHead, STATUS_FILTERS, statusQuery, type OrderRow, type StatusFilter } from "./orders";
+import { me, onSignedOut } from "../../state/session";
+import { MANAGERS, mergeHead, STATUS_FILTERS, statusQuery, type OrderRow, type StatusFilter } from "./orders";
 
 // A phone shows about ten rows: the first page is ready sooner, scrolling reads the rest.
 const PAGE_SIZE = 20;
@@ -227,7 +227,15 @@ export function OrdersList() {
 
   return (
     <section class="screen" aria-labelledby="orders-title">
-      <h1 id="orders-title">{t("orders.title")}</h1>
+      <div class="screen-head">
+        <h1 id="orders-title">{t("orders.title")}</h1>
+        {me.value && MANAGERS.has(me.value.role) && (
+          <Link href={paths.invoices} class="button button--secondary button--small" data-invoices-link>
+            <Icon name="invoice" size={20} />
+            {t("invoices.title")}
+          </Link>
+        )}
+      </div>
       <form class="search filters" role="search" onSubmit={(e) => { e.preventDefault(); change({}); }}>
         <div class="field">
           <label class="field__label" for="orders-q">{t("orders.search")}</label>

@@ -82,3 +82,12 @@ export function todayRange(now: Date = new Date()): { from: string; to: string }
 
 /** Roles that change orders and see how they were routed (the API enforces the same). */
 export const MANAGERS: ReadonlySet<string> = new Set(["manager", "admin"]);
+
+/** Statuses where goods may have left (an invoice on demand may be due); the server decides. */
+const LEFT_STATUSES: ReadonlySet<string> = new Set(["in_fulfillment", "partially_shipped", "shipped", "completed"]);
+
+/** Whether to offer "Issue invoice": some goods may have left. The server answers 409
+ * order_not_delivered or already_invoiced when there is nothing to invoice, and that is shown. */
+export function canAskForInvoice(status: string): boolean {
+  return LEFT_STATUSES.has(status);
+}

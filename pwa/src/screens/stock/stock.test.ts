@@ -30,6 +30,7 @@ function product(name: string, variants: Array<{ sku: string; barcode?: string |
       barcode: v.barcode ?? null,
       name: `${name} ${v.sku}`,
       options: {},
+      tax_class: "standard",
       price: 1999,
       currency: "EUR",
       weight_g: 200,
