@@ -22,6 +22,7 @@ from comptoir.invoicing.wording import (
     terms_sentence,
     words,
 )
+from comptoir.money import minor_digits
 
 __all__ = ["factur_x_xml", "format_amount"]
 
@@ -33,12 +34,10 @@ _NSMAP = {"rsm": _RSM, "ram": _RAM, "udt": _UDT, "qdt": _QDT}
 # Factur-X's EN 16931 ("comfort") profile identifies itself by the norm's own URN.
 _EN16931 = "urn:cen.eu:en16931:2017"
 _TYPE_CODES = {"invoice": "380", "credit_note": "381"}
-# ISO 4217 currencies without minor units; the rest have two.
-_NO_DECIMALS = frozenset({"JPY", "KRW", "CLP", "ISK", "VND", "XAF", "XOF", "XPF", "HUF"})
 
 
 def _decimals(currency: str) -> int:
-    return 0 if currency in _NO_DECIMALS else 2
+    return minor_digits(currency)
 
 
 def format_amount(minor: int, currency: str) -> str:

@@ -10,7 +10,7 @@ from typing import Literal
 from comptoir.invoicing.snapshot import Statement
 
 # Money reads the same on the documents as on the customer's tracking page.
-from comptoir.tracking.wording import format_money
+from comptoir.money import format_money
 
 __all__ = ["DocumentLocale", "format_day", "format_money", "format_rate", "legal_information",
            "locale_of", "percent", "terms_sentence", "words"]

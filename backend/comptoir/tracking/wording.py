@@ -7,6 +7,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from comptoir.events.types import REGISTRY, Words
+from comptoir.money import format_money
 
 __all__ = [
     "LOCALES",
@@ -155,29 +156,6 @@ _TEXT: dict[str, dict[Locale, str]] = {
 
 def text(key: str, locale: Locale) -> str:
     return _TEXT[key][locale]
-
-
-_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
-# ISO 4217 currencies without minor units; the rest have two.
-_NO_DECIMALS = frozenset({"JPY", "KRW", "CLP", "ISK", "VND", "XAF", "XOF", "XPF", "HUF"})
-_NARROW_NBSP = "\u202f"
-_NBSP = "\u00a0"
-
-
-def format_money(minor: int, currency: str, locale: Locale) -> str:
-    """``1290, "EUR"`` → ``12,90 €`` in French, ``€12.90`` in English."""
-    decimals = 0 if currency in _NO_DECIMALS else 2
-    sign = "-" if minor < 0 else ""
-    units, cents = divmod(abs(minor), 10**decimals) if decimals else (abs(minor), 0)
-    grouped = f"{units:,}"
-    symbol = _SYMBOLS.get(currency)
-    if locale == "fr":
-        number = grouped.replace(",", _NARROW_NBSP)
-        if decimals:
-            number += f",{cents:0{decimals}d}"
-        return f"{sign}{number}{_NBSP}{symbol or currency}"
-    number = grouped + (f".{cents:0{decimals}d}" if decimals else "")
-    return f"{sign}{symbol}{number}" if symbol else f"{sign}{currency}{_NBSP}{number}"
 
 
 _MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
