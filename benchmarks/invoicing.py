@@ -243,14 +243,19 @@ def extract(rev: str, into: Path) -> tuple[Path, str]:
     return into, short
 
 
-def ratio_in(log: Path) -> float | None:
-    """The median ratio a capture run printed last in its summary."""
-    found = RATIO_LINE.findall(tail(log, 100_000))
-    return float(found[-1]) if found else None
+def ratio_in(log: Path) -> tuple[float | None, list[str]]:
+    """The median ratio a capture run printed last in its summary, and its lines that say
+    how it got there (each round's ratio, orders/s, statements per capture)."""
+    text = tail(log, 1_000_000)
+    found = RATIO_LINE.findall(text)
+    said = [row.strip() for row in text.splitlines()
+            if "ratio this round" in row or "load average at start" in row
+            or re.search(r"(PASS|FAIL)\s+(orders/s|SQL statements|p99)", row)]
+    return (float(found[-1]) if found else None), said
 
 
 async def capture_ratio(tree: Path, admin_url: str, args: argparse.Namespace,
-                        log: Path) -> float | None:
+                        log: Path) -> tuple[float | None, list[str]]:
     """One run of ``tree``'s own capture benchmark; its median ratio to the baseline."""
     argv = [sys.executable, str(tree / "benchmarks" / "order_capture.py"), "--database-url",
             admin_url, "--quick", "--rounds", str(args.ratio_rounds), "--orders",
@@ -264,7 +269,7 @@ async def capture_ratio(tree: Path, admin_url: str, args: argparse.Namespace,
             await asyncio.wait_for(process.wait(), args.ratio_timeout)
         except TimeoutError:
             await stop_server(process)  # SIGTERM, then SIGKILL to its group
-            return None
+            return None, []
     return ratio_in(log)
 
 
@@ -280,13 +285,14 @@ async def ratio_before_after(scratch: Scratch, args: argparse.Namespace, say: An
         for side, tree in (order if pair % 2 == 0 else order[::-1]):
             started = time.perf_counter()
             log = scratch.tmp / f"capture-{side}-{pair}.log"
-            ratio = await capture_ratio(tree, scratch.admin_url, args, log)
+            ratio, said = await capture_ratio(tree, scratch.admin_url, args, log)
             say(f"  {side:6} run {pair + 1}: ratio "
                 f"{'none (failed or timed out: ' + str(log) + ')' if ratio is None else ratio} "
                 f"in {time.perf_counter() - started:.0f} s; load average "
                 f"{os.getloadavg()[0]:.2f}")
             if ratio is not None:
                 ratios[side].append(ratio)
+                say("    " + "\n    ".join(said))
             else:
                 say("    " + tail(log, 1500).replace("\n", "\n    "))
     if not (ratios["before"] and ratios["after"]):
@@ -468,7 +474,7 @@ def arguments() -> argparse.Namespace:
                              "(several minutes)")
     parser.add_argument("--before-rev", default="0111e48^",
                         help="the commit before per-line VAT")
-    parser.add_argument("--ratio-pairs", type=int, default=1,
+    parser.add_argument("--ratio-pairs", type=int, default=2,
                         help="runs of each side, in turn (ABBA)")
     parser.add_argument("--ratio-rounds", type=int, default=3)
     parser.add_argument("--ratio-orders", type=int, default=3000)
