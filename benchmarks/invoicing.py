@@ -286,8 +286,8 @@ async def ratio_before_after(scratch: Scratch, args: argparse.Namespace, say: An
             started = time.perf_counter()
             log = scratch.tmp / f"capture-{side}-{pair}.log"
             ratio, said = await capture_ratio(tree, scratch.admin_url, args, log)
-            say(f"  {side:6} run {pair + 1}: ratio "
-                f"{'none (failed or timed out: ' + str(log) + ')' if ratio is None else ratio} "
+            shown = "none (failed or timed out)" if ratio is None else f"{ratio:.2f}"
+            say(f"  {side:6} run {pair + 1}: ratio {shown} "
                 f"in {time.perf_counter() - started:.0f} s; load average "
                 f"{os.getloadavg()[0]:.2f}")
             if ratio is not None:
@@ -300,6 +300,8 @@ async def ratio_before_after(scratch: Scratch, args: argparse.Namespace, say: An
         return False
     before, after = statistics.median(ratios["before"]), statistics.median(ratios["after"])
     kept = after / before
+    say(f"  before: {', '.join(f'{r:.2f}' for r in ratios['before'])}; after: "
+        f"{', '.join(f'{r:.2f}' for r in ratios['after'])}")
     ok = kept >= TARGET_RATIO_KEPT
     say(f"  {verdict(ok)}  median ratio before {before:.2f}, after {after:.2f}: after / before "
         f"= {kept:.3f} (target >= {TARGET_RATIO_KEPT})")
@@ -336,6 +338,10 @@ async def run(args: argparse.Namespace) -> int:
         say(f"  {args.orders} orders of 1-3 lines, shipped at concurrency {args.concurrency}, "
             f"{args.workers} uvicorn worker(s); {args.skus} SKUs, one in {REDUCED_SHARE} at "
             "5.5 %; invoices issued per shipment")
+        if args.ratio_only:
+            ok = scratch.is_postgres and await ratio_before_after(scratch, args, say)
+            say(f"\n  load average now: {loadavg()}")
+            return 0 if ok else 1
         started = time.perf_counter()
         channel_key, manager_key = await prepare_invoicing(settings, skus)
         say(f"  setup (migrate, configuration, catalog, stock, company, API keys): "
@@ -472,6 +478,8 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--capture-ratio", action="store_true",
                         help="also the capture benchmark's ratio before and after per-line VAT "
                              "(several minutes)")
+    parser.add_argument("--ratio-only", action="store_true",
+                        help="only the capture ratio before and after per-line VAT")
     parser.add_argument("--before-rev", default="0111e48^",
                         help="the commit before per-line VAT")
     parser.add_argument("--ratio-pairs", type=int, default=2,
@@ -483,6 +491,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
     args.workers = args.workers or (2 if args.database_url else 1)
+    args.capture_ratio = args.capture_ratio or args.ratio_only
     return args
 
 
