@@ -43,6 +43,16 @@ def is_valid_french_vat_number(vat: str) -> bool:
     return bool(match) and int(match[1]) == (12 + 3 * (int(match[2]) % 97)) % 97  # type: ignore[index]
 
 
+def all_gapless(numbers: list[str], prefix: str) -> bool:
+    """Numbers PREFIX-YYYY-NNNNNN that run 1, 2, 3… in each year, none twice."""
+    serials: dict[str, list[int]] = {}
+    for number in numbers:
+        match = re.fullmatch(rf"{prefix}-(\d{{4}})-(\d{{6}})", number)
+        assert match, number
+        serials.setdefault(match[1], []).append(int(match[2]))
+    return all(sorted(run) == list(range(1, len(run) + 1)) for run in serials.values())
+
+
 def password_matches(password: str, stored: str) -> bool:
     _algorithm, iterations, salt, _hash = BaseUser.split_stored_password(stored)
     return bool(BaseUser.hash_password(password, salt, int(iterations)) == stored)
@@ -79,7 +89,23 @@ async def snapshot(database_url: str, var_dir: Path) -> dict[str, Any]:
                 "mixed_baskets": await rows(
                     "SELECT order_id FROM order_lines GROUP BY order_id "
                     "HAVING COUNT(DISTINCT vat_rate_bp) > 1"),
-                "company": await rows("SELECT legal_name, vat_number, city FROM config_company"),
+                "company": await rows(
+                    "SELECT legal_name, vat_number, city, legal_form, share_capital, siren, "
+                    "siret, rcs FROM config_company"),
+                "invoices": await rows(
+                    "SELECT number, order_number, issued_by, gross, status FROM invoices "
+                    "ORDER BY number"),
+                "credit_notes": await rows(
+                    "SELECT number, invoice_number, reason, issued_by, gross FROM credit_notes "
+                    "ORDER BY number"),
+                # Invoices whose goods are taxed at more than one rate (shipping aside).
+                "mixed_invoices": await rows(
+                    "SELECT invoice_id FROM invoiced_lines WHERE credit_note_id IS NULL "
+                    "AND NOT shipping GROUP BY invoice_id HAVING COUNT(DISTINCT vat_rate_bp) > 1"),
+                # Orders whose goods all left but that have no invoice.
+                "uninvoiced": await rows(
+                    "SELECT number FROM orders o WHERE status IN ('shipped', 'completed') "
+                    "AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.order_id = o.id)"),
                 "staff": await rows(
                     "SELECT u.username, p.role, l.code, u.password, u.admin "
                     "FROM config_staff_profile p JOIN piccolo_user u ON u.id = p.user "
@@ -194,8 +220,11 @@ async def test_seed_demo_loads_a_french_retailer_once(tmp_path: Path, database: 
         assert len(data["vat"]) >= 4
         assert data["vat_fr"] == {"standard": 2000, "reduced": 1000, "super_reduced": 550,
                                   "zero": 0}
-        [(legal_name, vat_number, _city)] = data["company"]
+        [(legal_name, vat_number, city, legal_form, capital, siren, siret, rcs)] = data["company"]
         assert legal_name and is_valid_french_vat_number(vat_number)
+        assert legal_form == "SAS" and capital and vat_number.endswith(siren)
+        assert re.fullmatch(r"\d{9}", siren) and re.fullmatch(rf"{siren}\d{{5}}", siret)
+        assert rcs == f"RCS {city} {siren[:3]} {siren[3:6]} {siren[6:]}"
 
         # The catalog: enough to browse, every SKU priced, weighed and scannable.
         assert len(data["products"]) >= 140
@@ -244,6 +273,17 @@ async def test_seed_demo_loads_a_french_retailer_once(tmp_path: Path, database: 
         assert len({str(order[2])[:10] for order in orders}) >= 20
         assert re.search(rf"orders\s+{len(orders)} over (2[89]|3[01]) days", first.stdout)
         assert data["mixed_baskets"], "no order of the month mixes VAT rates"
+        # Invoiced as the goods left, numbered without a gap in each year; one of them mixes
+        # rates; and the manager's credit note for one unit of a delivered order.
+        invoices = data["invoices"]
+        assert len(invoices) >= 20 and data["uninvoiced"] == []
+        assert all_gapless([row[0] for row in invoices], "FA")
+        assert data["mixed_invoices"], "no invoice mixes VAT rates"
+        [(note, invoiced, reason, issued_by, gross)] = data["credit_notes"]
+        assert all_gapless([note], "AV") and reason and "manager" in issued_by
+        credited = next(row for row in invoices if row[0] == invoiced)
+        assert 0 < gross < credited[3] and credited[4] == "partially_credited"
+        assert f"invoices    {len(invoices)}, credit notes 1" in first.stdout
         # ... and the managers' dashboard shows it: not all zeros.
         board = await what_the_dashboard_reads(env, tmp_path, *printed["manager"])
         assert len(board["all"]) == len(orders)

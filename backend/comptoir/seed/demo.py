@@ -25,7 +25,18 @@ DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "demo_retailer.jso
 
 
 class CompanySpec(msgspec.Struct, frozen=True, kw_only=True):
+    """The seller on the demo's invoices: the French legal mentions (legal form, share
+    capital, SIREN and the head office's SIRET, RCS registry, VAT number, address). The
+    registry is the head office's town (Lyon): an RCS is kept by the commercial court there."""
+
     legal_name: str
+    legal_form: str = ""
+    share_capital: str = ""
+    # SIRET = the SIREN and the establishment's 5-digit NIC.
+    siren: str = ""
+    siret: str = ""
+    rcs: str = ""
+    website: str = ""
     address_line1: str
     address_line2: str = ""
     postal_code: str

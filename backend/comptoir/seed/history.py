@@ -4,7 +4,9 @@ Every step is a request to the application, in process, made by the demo's staff
 manager; the associate in their own store) with the clock set to the step's moment
 (``db.base.clock_at``): orders are captured and routed, held, released, cancelled, picked,
 packed, shipped and handed over by the same code as in a shop, so events, stock movements,
-reservations and counters agree; nothing is written behind the services' back. Steps run in
+reservations and counters agree, and the invoices are issued as goods leave (the company's
+legal details are seeded); the manager credits one unit of a delivered order the day after it
+left, so the month has a credit note; nothing is written behind the services' back. Steps run in
 time order across all orders, so the events' sequence follows the clock. An order whose
 reference the channel already has is left alone: a second run adds nothing.
 """
@@ -39,6 +41,9 @@ HOLDS = [("address_check", "Adresse incomplète : numéro de rue à confirmer av
          ("customer_request", "Le client demande d'attendre son retour de vacances.")]
 CANCELS = ["Le client a changé d'avis.", "Commande passée en double par le client.",
            "Délai de livraison trop long pour le client."]
+# The month's one credit note: a unit of a delivered order, credited the day after it left.
+CREDIT_NOTE_REASON = "Article reçu abîmé (colis endommagé) : un exemplaire remboursé au client."
+CREDIT_NOTE_DELAY = dt.timedelta(days=1)
 
 Json = dict[str, Any]
 
@@ -119,6 +124,8 @@ class _Replay:
         elif step.kind == "cancel":
             await self._call(self.manager, "POST", f"/api/orders/{number}/cancel",
                              {"reason": CANCELS[choice % len(CANCELS)]})
+        elif step.kind == "credit_note":
+            await self._credit_note(number)
         elif step.kind == "cancel_line":
             line = self.orders[step.ref].lines[0]
             answer = await self._call(self.manager, "POST", f"/api/orders/{number}/cancel", {
@@ -128,6 +135,19 @@ class _Replay:
         else:
             for location, work in (await self._fulfillments(progress)).items():
                 await self._work(step, location, work, progress)
+
+    async def _credit_note(self, number: str) -> None:
+        """The manager credits one unit of the first goods line of the order's first invoice
+        (issued when its goods left), with the reason the customer gave."""
+        response = await self.manager.get("/api/invoices", params={"order": number})
+        if response.status_code >= 400 or not response.json()["items"]:
+            raise _Refused(f"no invoice of {number} to credit: {response.status_code}")
+        first = min(response.json()["items"], key=lambda item: item["number"])
+        invoice = await self._call(self.manager, "GET", f"/api/invoices/{first['number']}")
+        line = next(line for line in invoice["statement"]["lines"] if not line.get("shipping"))
+        await self._call(self.manager, "POST", f"/api/invoices/{first['number']}/credit-notes",
+                         {"reason": CREDIT_NOTE_REASON,
+                          "lines": [{"position": line["position"], "quantity": 1}]})
 
     async def _fulfillments(self, progress: _Progress) -> dict[str, Json]:
         """The order's fulfillments, by location (found in each location's queue once)."""
@@ -217,6 +237,20 @@ def _plan(demo: DemoRetailer, now: dt.datetime) -> list[PlannedOrder]:
     return plan_history(now, ship, pickup)
 
 
+def _with_credit_note(orders: Sequence[PlannedOrder], now: dt.datetime) -> list[Step]:
+    """Every order's steps in time order, and one credit note: for the first order whose
+    goods all left (shipped or handed over) long enough ago, the day after they did."""
+    steps = [step for order in orders for step in order.steps]
+    delivered = sorted((order.steps[-1].at, order.ref) for order in orders
+                       if order.fate == "delivered"
+                       and order.steps[-1].kind in ("ship", "handover")
+                       and order.steps[-1].at + CREDIT_NOTE_DELAY < now)
+    if delivered:
+        at, ref = delivered[0]
+        steps.append(Step(at=at + CREDIT_NOTE_DELAY, ref=ref, kind="credit_note"))
+    return sorted(steps, key=lambda s: (s.at, s.ref))
+
+
 async def _already_there(settings: Settings, orders: Sequence[PlannedOrder]) -> set[str]:
     from comptoir.db.engine import create_engine, make_sessionmaker
     from comptoir.orders.models import Order
@@ -266,7 +300,8 @@ async def _signed_in(app: Any, member: StaffSpec) -> httpx.AsyncClient:
 async def seed_history(settings: Settings, demo: DemoRetailer, created: dict[str, int],
                        now: dt.datetime | None = None) -> None:
     """Replay the orders of the last month that the database does not have yet."""
-    planned = _plan(demo, now or dt.datetime.now(dt.UTC))
+    now = now or dt.datetime.now(dt.UTC)
+    planned = _plan(demo, now)
     known = await _already_there(settings, planned)
     new = [order for order in planned if order.ref not in known]
     created["orders"] = 0
@@ -279,8 +314,7 @@ async def seed_history(settings: Settings, demo: DemoRetailer, created: dict[str
         try:
             replay = _Replay(manager, associate, associate_spec.location, app.state.sessionmaker)
             replay.orders = {order.ref: order for order in new}
-            for step in sorted((s for order in new for s in order.steps),
-                               key=lambda s: (s.at, s.ref)):
+            for step in _with_credit_note(new, now):
                 with clock_at(step.at):
                     await replay.run(step)
             created["orders"] = len(replay.progress)

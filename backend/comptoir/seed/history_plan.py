@@ -32,7 +32,7 @@ __all__ = [
 HISTORY_DAYS = 30
 PARIS = ZoneInfo("Europe/Paris")
 StepKind = Literal["capture", "hold", "release", "cancel", "cancel_line", "pick", "pack", "ship",
-                   "ship_part", "ready", "handover"]
+                   "ship_part", "ready", "handover", "credit_note"]
 Fate = Literal["delivered", "held", "released", "cancelled", "partly_cancelled", "partly_shipped"]
 # (fate, weight): most orders simply go out; a few are held, cancelled or go out in parts.
 FATES: list[tuple[Fate, int]] = [("delivered", 64), ("released", 7), ("held", 4),

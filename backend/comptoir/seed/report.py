@@ -26,6 +26,8 @@ class SeedReport(msgspec.Struct, kw_only=True):
     units: int = 0
     orders: int = 0
     order_days: int = 0
+    invoices: int = 0
+    credit_notes: int = 0
     created: dict[str, int] = {}
 
     @property
@@ -43,6 +45,7 @@ async def build_report(
     from comptoir.config.models import TaxRate
     from comptoir.db.engine import create_engine, make_sessionmaker
     from comptoir.inventory.models import InventoryLevel
+    from comptoir.invoicing.models import CreditNote, Invoice
     from comptoir.orders.models import Order
 
     locations = await config.list_locations()
@@ -71,6 +74,10 @@ async def build_report(
                 select(func.min(Order.created_at), func.max(Order.created_at)))).one()
             report.orders = await session.scalar(select(func.count()).select_from(Order)) or 0
             report.order_days = (last - first).days + 1 if first and last else 0
+            report.invoices = await session.scalar(
+                select(func.count()).select_from(Invoice)) or 0
+            report.credit_notes = await session.scalar(
+                select(func.count()).select_from(CreditNote)) or 0
     finally:
         await engine.dispose()
     return report
@@ -89,6 +96,7 @@ def print_report(report: SeedReport, demo: DemoRetailer) -> None:
     print(f"  stock       {report.units} units in {report.stock_levels} levels "
           f"at {report.stocked_locations} locations")
     print(f"  orders      {report.orders} over {report.order_days} days")
+    print(f"  invoices    {report.invoices}, credit notes {report.credit_notes}")
     print()
     print("Demo logins (sign in at / and, for the admin, at /admin/):")
     for member in demo.staff:
