@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlalchemy import select
 
-from tests.invoicing.conftest import act, capture, pickup, set_company, ship
+from tests.invoicing.conftest import act, capture, order_body, pickup, set_company, ship
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -205,3 +205,27 @@ async def test_a_rolled_back_issue_gives_its_number_back(
     issued = await manager.post(f"/api/orders/{number}/invoices", json={})
     assert issued.status_code == 201, issued.text
     assert issued.json()["number"] == fa(1)  # no gap
+
+
+async def test_an_invoice_is_written_in_the_customers_language_given_at_capture(
+    manager: httpx.AsyncClient, web: httpx.AsyncClient, catalog: Any, packed: Any,
+    company: Any, stored: Any,
+) -> None:
+    await catalog.add("TEE", price=1200, stock={"WH-PARIS": 5})
+    english, work = await packed(("TEE", 1), language="en")
+    unsaid, other = await packed(("TEE", 1))
+    for fulfillment in (work["WH-PARIS"], other["WH-PARIS"]):
+        assert (await ship(manager, fulfillment, "6A10")).status_code == 200
+
+    assert (await manager.get(f"/api/orders/{english}")).json()["language"] == "en"
+    [in_english] = await _invoices_of(manager, english)
+    [in_french] = await _invoices_of(manager, unsaid)
+    assert in_english["statement"]["language"] == "en"
+    assert in_english["statement"]["lines"][-1]["name"] == "Shipping"
+    assert in_french["statement"]["language"] == "fr"
+    assert in_french["statement"]["lines"][-1]["name"] == "Livraison"
+    before = await stored()
+    refused = await web.post("/api/orders", json=order_body(("TEE", 1), language="de"))
+    assert refused.status_code == 400, refused.text
+    assert "language" in refused.json()["detail"]
+    assert await stored() == before

@@ -50,7 +50,7 @@ class InvoiceIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     """An invoice on demand for what left and is not invoiced yet; ``buyer`` for a business."""
 
     buyer: BusinessBuyerIn | None = None
-    language: Literal["fr", "en"] = "fr"
+    language: Literal["fr", "en"] | None = None  # None: the order's, else French
 
 
 class CreditLineIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

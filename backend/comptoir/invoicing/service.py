@@ -57,6 +57,7 @@ __all__ = [
 
 # The seller's calendar: the issue date and the numbering year are French days.
 SELLER_TIME = ZoneInfo("Europe/Paris")
+DEFAULT_LANGUAGE = "fr"  # a document's language when the order does not say the customer's
 RECOVERY_INDEMNITY = 4000  # the 40 € fixed indemnity for recovery costs (Code de commerce L441-10)
 NO_EARLY_DISCOUNT = {"fr": "Pas d'escompte pour paiement anticipé",
                      "en": "No discount for early payment"}
@@ -176,13 +177,15 @@ async def goods_left(session: AsyncSession, order: Order, delivered: Mapping[uui
 
 async def issue_invoice(
     session: AsyncSession, order: Order, delivered: Mapping[uuid.UUID, int], *, actor: str,
-    trigger: Trigger, buyer: BusinessBuyerIn | None = None, language: str = "fr",
+    trigger: Trigger, buyer: BusinessBuyerIn | None = None, language: str | None = None,
     company: CompanyOut | None = None, required: bool = True,
 ) -> Invoice | None:
-    """Invoice what of ``delivered`` is not invoiced yet (the order row locked by the caller).
+    """Invoice what of ``delivered`` is not invoiced yet (the order row locked by the caller),
+    in ``language``, else the customer's (the order's), else French.
 
     Nothing to invoice: 409 ``order_not_delivered`` (nothing left yet) or ``already_invoiced``
     when ``required``, else None."""
+    language = language or order.language or DEFAULT_LANGUAGE
     company = company or await _company()
     invoiced, shipping_invoiced = await _invoiced(session, order.id)
     due = {line_id: quantity - invoiced.get(line_id, 0)

@@ -97,6 +97,7 @@ class OrderRow:
     pickup_code: str | None
     ship_to: Json | None
     note: str | None
+    language: str | None
     subtotal: int
     shipping: int
     shipping_tax: int
@@ -308,7 +309,7 @@ def draft_order(request: CaptureRequest, facts: CaptureFacts) -> OrderDraft:
         customer_phone=given.phone if given else None,
         delivery_method=delivery.method, pickup_location=delivery.location_code,
         pickup_code=new_pickup_code() if delivery.method == "pickup" else None,
-        ship_to=delivery.ship_to(), note=data.note,
+        ship_to=delivery.ship_to(), note=data.note, language=data.language,
         subtotal=totals.subtotal, shipping=totals.shipping, shipping_tax=totals.shipping_tax,
         tax=totals.tax, total=totals.total, tracking_token=secrets.token_urlsafe(16),
         search="", created_by=request.actor, created_at=now, updated_at=now,

@@ -70,6 +70,8 @@ class Order(UUIDPrimaryKey, Base):
     pickup_code: Mapped[str | None] = mapped_column(String(8), nullable=True)
     ship_to: Mapped[dict[str, Any] | None] = mapped_column(JsonB, nullable=True)
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The customer's language (fr | en) for what is written to them (invoices); None: not said.
+    language: Mapped[str | None] = mapped_column(String(2), nullable=True)
     subtotal: Mapped[int] = mapped_column(Money)
     shipping: Mapped[int] = mapped_column(Money)
     shipping_tax: Mapped[int] = mapped_column(Money)

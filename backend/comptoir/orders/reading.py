@@ -78,6 +78,7 @@ def order_out(order: Any, lines: Sequence[Any], allocations: Sequence[Any]) -> O
         vat_breakdown=[VatRateOut(vat_rate_bp=row.vat_rate_bp, net=row.net, vat=row.vat,
                                   gross=row.gross) for row in stored_breakdown(order, lines)],
         note=order.note,
+        language=order.language,
         hold=hold,
         allowed_actions=lifecycle.allowed_actions(order.status),
         tracking_token=order.tracking_token,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -85,6 +85,9 @@ class OrderIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     currency: Annotated[str, msgspec.Meta(max_length=3)] | None = None
     customer: CustomerIn | None = None
     note: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+    # The customer's language for what Comptoir writes to them (their invoices); French
+    # when not said.
+    language: Literal["fr", "en"] | None = None
 
 
 class CancelLineIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -215,6 +218,7 @@ class OrderOut(msgspec.Struct, frozen=True, kw_only=True):
     totals: TotalsOut
     vat_breakdown: list[VatRateOut]  # highest rate first
     note: str | None
+    language: str | None = None  # the customer's (fr | en), when the channel said it
     hold: HoldOut | None
     allowed_actions: list[str]
     tracking_token: str

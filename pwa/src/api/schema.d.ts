@@ -1272,11 +1272,8 @@ export interface components {
         /** InvoiceIn */
         InvoiceIn: {
             buyer?: components["schemas"]["BusinessBuyerIn"] | null;
-            /**
-             * @default fr
-             * @enum {string}
-             */
-            language: "fr" | "en";
+            /** @enum {null|string} */
+            language?: "fr" | "en" | null;
         };
         /** InvoiceOut */
         InvoiceOut: {
@@ -1440,6 +1437,7 @@ export interface components {
             hold: components["schemas"]["HoldOut"] | null;
             /** Format: uuid */
             id: string;
+            language?: string | null;
             lines: components["schemas"]["LineOut"][];
             note: string | null;
             number: string;
@@ -1459,6 +1457,8 @@ export interface components {
             customer?: components["schemas"]["CustomerIn"] | null;
             delivery: components["schemas"]["DeliveryIn"];
             external_ref?: string | null;
+            /** @enum {null|string} */
+            language?: "fr" | "en" | null;
             lines: components["schemas"]["LineIn"][];
             note?: string | null;
         };
@@ -1474,6 +1474,7 @@ export interface components {
             hold: components["schemas"]["HoldOut"] | null;
             /** Format: uuid */
             id: string;
+            language?: string | null;
             lines: components["schemas"]["LineOut"][];
             note: string | null;
             number: string;

@@ -48,8 +48,8 @@ export function OrderInvoices({ order }: { order: Order }) {
     busy.value = true;
     refusal.value = null;
     try {
-      // The document in the shop's language, as the server issues it by itself at handover.
-      await unwrap(api.POST("/api/orders/{number}/invoices", { params: { path: { number } }, body: { language: "fr" } }));
+      // In the customer's language (the order's), as the server issues it by itself at handover.
+      await unwrap(api.POST("/api/orders/{number}/invoices", { params: { path: { number } }, body: {} }));
       await reload();
     } catch (error) {
       refusal.value = describeError(error, locale.value);
