@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import Counter
 from typing import Any
 
@@ -149,3 +150,32 @@ async def test_a_replay_is_the_first_answer_even_after_the_order_changed(
     replay = await web.post("/api/orders", json=body, headers={"Idempotency-Key": "k-9"})
     assert replay.json() == first.json()
     assert replay.json()["status"] == "confirmed"
+
+
+async def test_an_answer_stored_before_an_upgrade_is_replayed_as_the_order_reads_now(
+    web: httpx.AsyncClient, catalog: Any, stored: Any, sessionmaker: Any
+) -> None:
+    """An answer stored by an earlier version lacks fields today's has (here per-line VAT):
+    its retry gets the same order, as it reads now, not an error."""
+    from sqlalchemy import update
+
+    from comptoir.idempotency import IdempotencyKey
+
+    await catalog.add("TEE", stock={"WH-PARIS": 10})
+    body = order_body(("TEE", 1))
+    first = await web.post("/api/orders", json=body, headers={"Idempotency-Key": "old-1"})
+    assert first.status_code == 201, first.text
+    old = dict(first.json())
+    del old["vat_breakdown"]
+    old["lines"] = [{k: v for k, v in line.items() if k != "vat_rate_bp"}
+                    for line in old["lines"]]
+    async with sessionmaker() as session, session.begin():
+        await session.execute(update(IdempotencyKey).where(IdempotencyKey.key == "old-1")
+                              .values(response=json.dumps(old)))
+
+    again = await web.post("/api/orders", json=body, headers={"Idempotency-Key": "old-1"})
+
+    assert again.status_code == 201, again.text
+    assert again.json()["number"] == first.json()["number"]
+    assert again.json()["vat_breakdown"] == first.json()["vat_breakdown"]
+    assert (await stored())["orders"] == 1

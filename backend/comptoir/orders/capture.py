@@ -21,6 +21,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import msgspec
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from comptoir.auth.schemas import Principal
@@ -41,7 +42,9 @@ from comptoir.orders.checks import (
 )
 from comptoir.orders.draft import CaptureFacts, OrderDraft, Written, draft_order
 from comptoir.orders.handoff import hand_off_payloads
+from comptoir.orders.models import Order
 from comptoir.orders.pricing import line_rate
+from comptoir.orders.reading import render
 from comptoir.orders.refusals import not_routed, short_after_all
 from comptoir.orders.schemas import OrderIn, OrderOut
 from comptoir.orders.writing import Refusal, Refused, writer_for
@@ -202,8 +205,26 @@ async def stored_answer(
     if stored is None:
         return None
     status_code, response = stored
-    return Captured(order=msgspec.json.decode(response, type=OrderOut),
-                    status_code=status_code, replayed=True)
+    try:
+        order = msgspec.json.decode(response, type=OrderOut)
+    except msgspec.ValidationError:
+        # Stored by an earlier version, before fields the answer has now (per-line VAT):
+        # the same order, as it reads today.
+        order = await _as_it_reads_now(session, response)
+    return Captured(order=order, status_code=status_code, replayed=True)
+
+
+class _Numbered(msgspec.Struct):
+    number: str
+
+
+async def _as_it_reads_now(session: AsyncSession, response: str) -> OrderOut:
+    number = msgspec.json.decode(response, type=_Numbered).number
+    order = await session.scalar(select(Order).where(Order.number == number))
+    if order is None:  # the stored answer names an order that is gone: not retryable
+        raise Conflict("This Idempotency-Key's order no longer exists; use a new key.",
+                       code="idempotency_key_reused")
+    return await render(session, order)
 
 
 async def _replay(session: AsyncSession, scope: str, key: str, digest: str) -> Captured:
