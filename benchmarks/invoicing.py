@@ -58,7 +58,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (
     ROOT,
-    LoadResult,
     Request,
     Scratch,
     free_port,
@@ -72,7 +71,7 @@ from _common import (
     tail,
     verdict,
 )
-from order_capture import STORE, WAREHOUSES, order_body, prepare, sku_names
+from order_capture import STORE, WAREHOUSES, line, order_body, prepare, sku_names
 
 COMPANY: dict[str, Any] = {
     "legal_name": "Banc d'Essai SAS", "legal_form": "SAS", "share_capital": "10 000 €",
@@ -309,11 +308,6 @@ async def ratio_before_after(scratch: Scratch, args: argparse.Namespace, say: An
 
 
 # --- main ------------------------------------------------------------------------------------
-
-
-def line(label: str, result: LoadResult) -> str:
-    return (f"  {label}: {result.summary()}\n    {result.cpu.describe(result.done)}; "
-            f"load average {os.getloadavg()[0]:.2f}")
 
 
 async def run(args: argparse.Namespace) -> int:

@@ -23,6 +23,7 @@ CANCEL_AGAIN_SECONDS = 1.0
 async def stop_tasks(tasks: Iterable[asyncio.Task[object]]) -> None:
     """Cancel the tasks and return once every one has ended (a failure it ended with is
     logged, not raised: the caller is shutting down)."""
+    tasks = list(tasks)  # read twice: to stop them, then for how each ended
     pending = {task for task in tasks if not task.done()}
     for task in pending:
         task.cancel()

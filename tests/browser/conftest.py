@@ -15,6 +15,8 @@ import asyncio
 import os
 import secrets
 import sys
+import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -453,3 +455,22 @@ async def screenshot(page: Any, name: str) -> None:
     if SCREENSHOTS:
         # Playwright makes the folder.
         await page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=True)
+
+
+async def post_order(server: DemoServer, key: str, body: dict[str, Any]) -> dict[str, Any]:
+    """``POST /api/orders`` with a channel's key, as a shop would: its answer (201 asserted).
+
+    The server reads its configuration through a cache of a few seconds, so a channel, rate
+    or product set up just now may be refused (422) for a moment: it is sent again for up to
+    10 s, with a new Idempotency-Key each time."""
+    async with httpx.AsyncClient(base_url=server.url, timeout=10,
+                                 headers={"Authorization": f"Bearer {key}"}) as client:
+        deadline = time.monotonic() + 10
+        while True:
+            response = await client.post("/api/orders", json=body,
+                                         headers={"Idempotency-Key": str(uuid.uuid4())})
+            if response.status_code != 422 or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.5)
+    assert response.status_code == 201, response.text
+    return dict(response.json())

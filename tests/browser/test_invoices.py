@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -25,6 +24,7 @@ from tests.browser.conftest import (
     _ean13,
     api_as,
     ensure_web_channel,
+    post_order,
     screenshot,
 )
 from tests.invoicing.conftest import COMPANY
@@ -90,17 +90,7 @@ async def handed_over_pickup(server: DemoServer, key: str) -> str:
         "delivery": {"method": "pickup", "location": STORE},
         "customer": {"email": "lea.martin@exemple.fr", "name": "Léa Martin"},
     }
-    async with httpx.AsyncClient(base_url=server.url, timeout=10,
-                                 headers={"Authorization": f"Bearer {key}"}) as shop_client:
-        deadline = time.monotonic() + 10
-        while True:
-            response = await shop_client.post("/api/orders", json=body,
-                                              headers={"Idempotency-Key": str(uuid.uuid4())})
-            if response.status_code != 422 or time.monotonic() > deadline:
-                break
-            await asyncio.sleep(0.5)
-        assert response.status_code == 201, response.text
-        order = response.json()
+    order = await post_order(server, key, body)
     async with httpx.AsyncClient(base_url=server.url, timeout=10) as customer:
         proof = await customer.post(f"/api/track/{order['tracking_token']}/proof",
                                     json={"answer": "lea.martin@exemple.fr"})

@@ -3,7 +3,6 @@ and a hold taken without network is applied exactly once when the network return
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import re
 import time
@@ -11,7 +10,6 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 from playwright.async_api import expect
 
@@ -21,6 +19,7 @@ from tests.browser.conftest import (
     SignIn,
     api_as,
     ensure_web_channel,
+    post_order,
     screenshot,
 )
 
@@ -70,19 +69,7 @@ async def capture(server: DemoServer, key: str, sku: str = NOTEBOOK) -> dict[str
             "city": "Lyon", "country": "FR"}},
         "customer": {"email": f"client{n}@exemple.fr", "name": f"Client Navigateur {n}"},
     }
-    async with httpx.AsyncClient(base_url=server.url, timeout=10,
-                                 headers={"Authorization": f"Bearer {key}"}) as client:
-        # The server reads its configuration through a cache of a few seconds: a channel made
-        # just now may need a moment to be known.
-        deadline = time.monotonic() + 10
-        while True:
-            response = await client.post("/api/orders", json=body,
-                                         headers={"Idempotency-Key": str(uuid.uuid4())})
-            if response.status_code != 422 or time.monotonic() > deadline:
-                break
-            await asyncio.sleep(0.5)
-        assert response.status_code == 201, response.text
-        return dict(response.json())
+    return await post_order(server, key, body)
 
 
 async def test_a_captured_order_appears_in_the_open_orders_list_within_a_second(

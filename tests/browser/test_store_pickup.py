@@ -28,6 +28,7 @@ from tests.browser.conftest import (
     api_as,
     ensure_web_channel,
     new_phone,
+    post_order,
     screenshot,
 )
 
@@ -76,18 +77,7 @@ async def capture_pickup(server: DemoServer, key: str, quantity: int = 2) -> dic
         "delivery": {"method": "pickup", "location": STORE},
         "customer": {"email": "lea.martin@exemple.fr", "name": "Léa Martin"},
     }
-    async with httpx.AsyncClient(base_url=server.url, timeout=10,
-                                 headers={"Authorization": f"Bearer {key}"}) as client:
-        # The server reads its configuration through a cache of a few seconds.
-        deadline = time.monotonic() + 10
-        while True:
-            response = await client.post("/api/orders", json=body,
-                                         headers={"Idempotency-Key": str(uuid.uuid4())})
-            if response.status_code != 422 or time.monotonic() > deadline:
-                break
-            await asyncio.sleep(0.5)
-        assert response.status_code == 201, response.text
-        return dict(response.json())
+    return await post_order(server, key, body)
 
 
 async def pickup_code(server: DemoServer, tracking_token: str) -> str:

@@ -3,17 +3,13 @@ and shows the pickup code once the customer proved it is them."""
 
 from __future__ import annotations
 
-import asyncio
 import re
-import time
-import uuid
 from typing import Any
 
-import httpx
 import pytest
 from playwright.async_api import expect
 
-from tests.browser.conftest import DemoServer, api_as, new_phone, screenshot
+from tests.browser.conftest import DemoServer, api_as, new_phone, post_order, screenshot
 from tests.browser.test_orders import capture, web_key
 
 __all__ = ["web_key"]
@@ -75,17 +71,7 @@ async def _capture_pickup(server: DemoServer, key: str) -> dict[str, Any]:
         "customer": {"email": "noemie.leroy@exemple.fr", "name": "Noémie Leroy",
                      "phone": f"+33 6 11 22 {PHONE_ENDING[:2]} {PHONE_ENDING[2:]}"},
     }
-    async with httpx.AsyncClient(base_url=server.url, timeout=10,
-                                 headers={"Authorization": f"Bearer {key}"}) as client:
-        deadline = time.monotonic() + 10  # the server's configuration cache may lag a little
-        while True:
-            response = await client.post("/api/orders", json=body,
-                                         headers={"Idempotency-Key": str(uuid.uuid4())})
-            if response.status_code != 422 or time.monotonic() > deadline:
-                break
-            await asyncio.sleep(0.5)
-        assert response.status_code == 201, response.text
-        return dict(response.json())
+    return await post_order(server, key, body)
 
 
 async def _drawn_qr_width(page: Any) -> float:

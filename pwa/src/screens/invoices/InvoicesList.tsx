@@ -6,11 +6,10 @@ import { signal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 
 import { api, unwrap, type Schemas } from "../../api/client";
-import { describeError, NetworkError } from "../../api/problem";
+import { NetworkError } from "../../api/problem";
 import { Icon } from "../../components/Icon";
 import { Link } from "../../components/Link";
-import { ErrorNotice, Loading } from "../../components/Notice";
-import { SeenAt } from "../../components/SeenAt";
+import { PagedResults } from "../../components/PagedResults";
 import { useInfiniteScroll } from "../../components/useInfiniteScroll";
 import { locale, t, type MessageKey } from "../../i18n";
 import { formatMoment, formatMoney } from "../../i18n/format";
@@ -242,43 +241,20 @@ export function InvoicesList() {
         {invertedRange(f) && <p class="outcome outcome--refused" role="alert">{t("invoices.invertedRange")}</p>}
       </form>
 
-      {list?.savedAt != null && (
-        <div class="notice notice--stale" role="status">
-          <p>{t("invoices.offline")}</p>
-          <SeenAt savedAt={list.savedAt} />
-        </div>
-      )}
-      {list && list.items.length > 0 ? (
-        <>
-          <ul class="list invoices" aria-labelledby="invoices-title" aria-live="polite">
-            {list.items.map((row) => (
-              <li key={row.number}>
-                <InvoiceRow row={row} />
-              </li>
-            ))}
-          </ul>
-          <div ref={sentinel} />
-          {loading.value === "more" ? (
-            <Loading />
-          ) : more ? (
-            <button type="button" class="button button--secondary button--block" onClick={() => void loadMore()}>
-              {t("orders.loadMore")}
-            </button>
-          ) : null}
-          {failure.value != null && (
-            <ErrorNotice message={describeError(failure.value, locale.value)} onRetry={() => void loadMore()} />
-          )}
-        </>
-      ) : loading.value === "first" ? (
-        <Loading />
-      ) : failure.value != null ? (
-        <ErrorNotice
-          message={failure.value instanceof NetworkError ? t("invoices.offlineNothing") : describeError(failure.value, locale.value)}
-          onRetry={() => void search(filters.value)}
-        />
-      ) : list ? (
-        <p class="muted">{t("invoices.none")}</p>
-      ) : null}
+      <PagedResults
+        list={list}
+        rowKey={(row) => row.number}
+        renderRow={(row) => <InvoiceRow row={row} />}
+        listClass="invoices"
+        labelledBy="invoices-title"
+        loading={loading.value}
+        failure={failure.value}
+        more={more}
+        sentinel={sentinel}
+        loadMore={loadMore}
+        retry={() => search(filters.value)}
+        words={{ offline: t("invoices.offline"), offlineNothing: t("invoices.offlineNothing"), none: t("invoices.none") }}
+      />
     </section>
   );
 }

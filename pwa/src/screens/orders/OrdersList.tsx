@@ -5,12 +5,11 @@ import { signal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 
 import { api, unwrap } from "../../api/client";
-import { describeError, NetworkError } from "../../api/problem";
+import { NetworkError } from "../../api/problem";
 import { Icon } from "../../components/Icon";
 import { Link } from "../../components/Link";
+import { PagedResults } from "../../components/PagedResults";
 import { useInfiniteScroll } from "../../components/useInfiniteScroll";
-import { ErrorNotice, Loading } from "../../components/Notice";
-import { SeenAt } from "../../components/SeenAt";
 import { StatusBadge } from "../../components/StatusBadge";
 import { locale, t, type MessageKey } from "../../i18n";
 import { formatMoment, formatMoney } from "../../i18n/format";
@@ -270,43 +269,20 @@ export function OrdersList() {
         </div>
       </form>
 
-      {list?.savedAt != null && (
-        <div class="notice notice--stale" role="status">
-          <p>{t("orders.offline")}</p>
-          <SeenAt savedAt={list.savedAt} />
-        </div>
-      )}
-      {list && list.items.length > 0 ? (
-        <>
-          <ul class="list orders" aria-labelledby="orders-title" aria-live="polite">
-            {list.items.map((row) => (
-              <li key={row.number}>
-                <OrderRowView row={row} />
-              </li>
-            ))}
-          </ul>
-          <div ref={sentinel} />
-          {loading.value === "more" ? (
-            <Loading />
-          ) : more ? (
-            <button type="button" class="button button--secondary button--block" onClick={() => void loadMore()}>
-              {t("orders.loadMore")}
-            </button>
-          ) : null}
-          {failure.value != null && (
-            <ErrorNotice message={describeError(failure.value, locale.value)} onRetry={() => void loadMore()} />
-          )}
-        </>
-      ) : loading.value === "first" ? (
-        <Loading />
-      ) : failure.value != null ? (
-        <ErrorNotice
-          message={failure.value instanceof NetworkError ? t("orders.offlineNothing") : describeError(failure.value, locale.value)}
-          onRetry={() => void search(filters.value)}
-        />
-      ) : list ? (
-        <p class="muted">{t("orders.none")}</p>
-      ) : null}
+      <PagedResults
+        list={list}
+        rowKey={(row) => row.number}
+        renderRow={(row) => <OrderRowView row={row} />}
+        listClass="orders"
+        labelledBy="orders-title"
+        loading={loading.value}
+        failure={failure.value}
+        more={more}
+        sentinel={sentinel}
+        loadMore={loadMore}
+        retry={() => search(filters.value)}
+        words={{ offline: t("orders.offline"), offlineNothing: t("orders.offlineNothing"), none: t("orders.none") }}
+      />
     </section>
   );
 }
