@@ -12,6 +12,7 @@ import secrets
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -113,7 +114,7 @@ async def finish_work(
     if type in _GOODS_LEAVE:
         # Invoiced in the same transaction as the goods leave (the company's policy says
         # whether now: per shipment, or once everything has left).
-        await invoicing.goods_left(session, order, await delivered_units(session, order.id),
+        await invoicing.goods_left(session, order, partial(delivered_units, session, order.id),
                                    actor=work.principal.actor, trigger=_GOODS_LEAVE[type])
     await session.flush()
     return await render(session, fulfillment, work.lines)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -159,11 +159,13 @@ async def _invoiced(session: AsyncSession, order_id: uuid.UUID) -> tuple[
     return units, any(shipping for _line, shipping, _total in rows)
 
 
-async def goods_left(session: AsyncSession, order: Order, delivered: Mapping[uuid.UUID, int],
+async def goods_left(session: AsyncSession, order: Order,
+                     delivered: Callable[[], Awaitable[Mapping[uuid.UUID, int]]],
                      *, actor: str, trigger: Trigger) -> Invoice | None:
     """Fulfillment's hook, in its transaction, when a parcel ships or a pickup is handed
-    over: the invoice the company's policy calls for now, if any. ``delivered``: units of
-    each order line that have left so far, this step's included.
+    over: the invoice the company's policy calls for now, if any. ``delivered()`` reads the
+    units of each order line that have left so far, this step's included: only when an
+    invoice is due now.
 
     Without the company's legal details invoicing is not set up: nothing is issued."""
     company = await config.company()
@@ -171,8 +173,8 @@ async def goods_left(session: AsyncSession, order: Order, delivered: Mapping[uui
         return None
     if company.invoicing_policy == "per_order" and order.status not in _ALL_LEFT:
         return None
-    return await issue_invoice(session, order, delivered, actor=actor, trigger=trigger,
-                               company=company, required=False)
+    return await issue_invoice(session, order, await delivered(), actor=actor,
+                               trigger=trigger, company=company, required=False)
 
 
 async def issue_invoice(
