@@ -106,8 +106,20 @@ TABLES: dict[str, TableLabels] = {
                  "prices_include_tax": L("Prix TTC", "Prices include VAT"),
                  "active": L("Actif", "Active"),
                  "id_check_above": L("Pièce d'identité au-delà de",
-                                     "ID check above")},
-        column_help={"id_check_above": L(
+                                     "ID check above"),
+                 "payment_provider": L("Paiements", "Payments"),
+                 "capture_policy": L("Débit de la carte", "Card charged")},
+        column_help={"payment_provider": L(
+            "Qui encaisse : sandbox (démo), stripe, external (le canal lui-même : "
+            "marketplace, caisse) ou none.",
+            "Who takes the money: sandbox (demo), stripe, external (the channel itself: "
+            "marketplace, till) or none."),
+            "capture_policy": L(
+            "on_shipment : chaque colis ou retrait est débité à son départ ; at_capture : "
+            "tout est débité dès l'autorisation.",
+            "on_shipment: each parcel or pickup is charged as it leaves; at_capture: all is "
+            "charged as soon as it is authorized."),
+            "id_check_above": L(
             "Les retraits des commandes au-delà de ce total, en centimes de la devise du canal "
             "(50000 = 500,00), ne sont remis qu'après contrôle d'une pièce d'identité. "
             "Vide : jamais.",

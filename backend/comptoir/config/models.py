@@ -18,12 +18,14 @@ from piccolo.table import Table
 
 __all__ = [
     "AccountingAccount",
+    "CapturePolicy",
     "Carrier",
     "ChannelSafetyStock",
     "Company",
     "InvoicingPolicy",
     "Location",
     "LocationKind",
+    "PaymentProvider",
     "Role",
     "RoutingPolicy",
     "SalesChannel",
@@ -55,6 +57,18 @@ class Role(str, Enum):  # noqa: UP042
     manager = "manager"
     associate = "associate"
     channel = "channel"
+
+
+class PaymentProvider(str, Enum):  # noqa: UP042
+    none = "none"  # no payment through Comptoir (paid at the counter, on account)
+    sandbox = "sandbox"  # built in: outcomes decided by the card token, for demos and tests
+    stripe = "stripe"
+    external = "external"  # the channel took the money: Comptoir records it
+
+
+class CapturePolicy(str, Enum):  # noqa: UP042
+    on_shipment = "on_shipment"  # each parcel or pickup is charged when it leaves
+    at_capture = "at_capture"  # charged in full once authorized (digital goods, pre-orders)
 
 
 class InvoicingPolicy(str, Enum):  # noqa: UP042
@@ -129,6 +143,14 @@ class SalesChannel(Table, tablename="config_channel"):
         null=True, default=None,
         help_text="Pickups of orders above this total, in cents of the channel's currency "
                   "(50000 = 500.00), are handed over only after an ID check. Empty: never.")
+    payment_provider = Varchar(
+        length=12, choices=PaymentProvider, default=PaymentProvider.sandbox,
+        help_text="Who takes this channel's payments: sandbox (demo), stripe, external (the "
+                  "channel itself: marketplace, till) or none.")
+    capture_policy = Varchar(
+        length=12, choices=CapturePolicy, default=CapturePolicy.on_shipment,
+        help_text="When the card is charged: on_shipment (each parcel or pickup as it leaves) "
+                  "or at_capture (in full as soon as the order is authorized).")
 
     @classmethod
     def get_readable(cls) -> Readable:

@@ -62,6 +62,8 @@ class ChannelOut(msgspec.Struct, frozen=True, kw_only=True):
     # Pickups of orders above this total (minor units of ``currency``) need an ID check at
     # the counter; None: never.
     id_check_above: int | None = None
+    payment_provider: str = "sandbox"  # sandbox | stripe | external | none
+    capture_policy: str = "on_shipment"  # or at_capture
 
 
 class CompanyOut(msgspec.Struct, frozen=True, kw_only=True):

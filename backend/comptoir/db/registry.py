@@ -10,6 +10,7 @@ from comptoir.fulfillment import models as fulfillment_models
 from comptoir.inventory import models as inventory_models
 from comptoir.invoicing import models as invoicing_models
 from comptoir.orders import models as orders_models
+from comptoir.payments import models as payments_models
 from comptoir.routing import models as routing_models
 
 __all__ = [
@@ -23,5 +24,6 @@ __all__ = [
     "inventory_models",
     "invoicing_models",
     "orders_models",
+    "payments_models",
     "routing_models",
 ]

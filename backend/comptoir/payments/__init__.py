@@ -1,0 +1,1 @@
+"""Payments: authorizations, captures, voids and refunds of an order, through providers."""
