@@ -8,7 +8,7 @@ what they draw on (a capture being made cannot be captured again, nor voided), a
 - a capture draws on a succeeded authorization that has no void: captured ≤ authorized;
 - a void releases what is left of an authorization, and nothing is captured on it after;
 - a refund gives back part of a succeeded capture: refunded ≤ captured;
-- the balance is what the customer has paid: succeeded captures − succeeded refunds.
+- the balance is what the customer has paid: succeeded captures - succeeded refunds.
 
 Money follows the goods (``goods_value``): what left is worth its lines' share of their
 totals (the last unit of a line makes the line's total exact) and the shipping once
@@ -29,9 +29,9 @@ __all__ = [
     "Ledger",
     "LineValue",
     "PaymentStatus",
+    "Tx",
     "TxStatus",
     "goods_value",
-    "Tx",
 ]
 
 
