@@ -33,6 +33,7 @@ __all__ = [
     "OrderOut",
     "OrderPage",
     "OrderSummary",
+    "PaymentIn",
     "TotalsOut",
     "VatRateOut",
 ]
@@ -75,6 +76,22 @@ class LineIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     unit_price: int | None = None  # minor units; the catalog price when absent
 
 
+class PaymentIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """How the order is paid, as the shop sends it with the order.
+
+    ``sandbox`` or ``stripe``: a card ``token`` (a Stripe PaymentMethod) that Comptoir
+    authorizes once the order stands, or the ``reference`` of an authorization the shop made
+    itself (a Stripe PaymentIntent with manual capture). ``external``: the channel took the
+    money (a marketplace, a till); ``reference`` is its payment's. ``amount``: what the shop
+    authorized or took, in minor units of ``currency`` (the channel's when absent)."""
+
+    provider: Code
+    token: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    reference: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    amount: int
+    currency: Annotated[str, msgspec.Meta(max_length=3)] | None = None
+
+
 class OrderIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The capture contract integrations rely on: keep these names."""
 
@@ -88,6 +105,7 @@ class OrderIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     # The customer's language for what Comptoir writes to them (their invoices); French
     # when not said.
     language: Literal["fr", "en"] | None = None
+    payment: PaymentIn | None = None
 
 
 class CancelLineIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
