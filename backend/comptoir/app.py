@@ -52,6 +52,7 @@ from comptoir.errors import DomainError, exception_handlers
 from comptoir.events.dispatcher import OutboxDispatcher, deliver_webhook
 from comptoir.events.service import add_event_listener
 from comptoir.fulfillment.api import FulfillmentsController
+from comptoir.fulfillment.reading import delivered_units
 from comptoir.fulfillment.service import NOTIFICATION_HANDLERS, sweep_turn
 from comptoir.fulfillment.third_party import hand_off_handlers
 from comptoir.idempotency import purge_turn
@@ -66,6 +67,9 @@ from comptoir.invoicing.api import (
 from comptoir.orders.api import OrdersController
 from comptoir.orders.customers_api import CustomersController
 from comptoir.orders.waiting import CapacityWatch
+from comptoir.payments.api import PaymentsController, PaymentWebhooksController
+from comptoir.payments.calls import PaymentCalls
+from comptoir.payments.providers.registry import configured_providers
 from comptoir.periodic import Periodic
 from comptoir.realtime.api import live_feed
 from comptoir.realtime.hub import Hub
@@ -101,6 +105,8 @@ CONTROLLERS: list[Any] = [
     InvoicesController,
     CreditNotesController,
     AccountingExportController,
+    PaymentsController,
+    PaymentWebhooksController,
     live_feed,
 ]
 
@@ -147,9 +153,12 @@ def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True)
                                socket_connect_timeout=settings.redis_timeout_seconds,
                                socket_timeout=settings.redis_timeout_seconds)
 
+    # Providers are called only from the outbox, after commit (payments/calls.py).
+    payment_calls = PaymentCalls(sessionmaker, configured_providers(settings), delivered_units)
     dispatcher = OutboxDispatcher(
         sessionmaker, {"webhook": deliver_webhook, **NOTIFICATION_HANDLERS,
-                       **hand_off_handlers(sessionmaker, events_base=settings.base_url)},
+                       **hand_off_handlers(sessionmaker, events_base=settings.base_url),
+                       **payment_calls.handlers()},
         poll_seconds=settings.outbox_poll_seconds,
     )
     retention = dt.timedelta(hours=settings.idempotency_retention_hours)
@@ -252,6 +261,7 @@ def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True)
                 "sessionmaker": sessionmaker,
                 "redis": redis,
                 "dispatcher": dispatcher,
+                "payment_calls": payment_calls,
                 "housekeeping": housekeeping,
                 "realtime": realtime,
                 # Wrong answers to the tracking page's "prove it is you", counted per order.

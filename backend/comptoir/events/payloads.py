@@ -29,6 +29,7 @@ __all__ = [
     "OrderReleased",
     "OrderRouted",
     "Payload",
+    "PaymentMoved",
     "PickupReminderSent",
     "ProductChanged",
     "ReadyForPickup",
@@ -289,3 +290,20 @@ class InventoryChanged(Payload, kw_only=True):
     kind: str | None = None
     quantity: int | None = None
     reason: str | None = None
+
+
+class PaymentMoved(Payload, kw_only=True):
+    """A payment transaction of the order was asked of its provider (``payment.requested``),
+    or came to its outcome (``payment.authorized``, ``.captured``, ``.voided``,
+    ``.refunded``, ``.failed``)."""
+
+    transaction_id: str
+    kind: str  # authorization | capture | void | refund
+    provider: str
+    amount: int
+    currency: str
+    trigger: str | None = None
+    reference: str | None = None
+    failure_code: str | None = None
+    reason: str | None = None
+    credit_note: str | None = None

@@ -49,6 +49,12 @@ class EventType(StrEnum):
     FULFILLMENT_TRACKING_UPDATED = "fulfillment.tracking_updated"
     INVOICE_ISSUED = "invoice.issued"
     CREDIT_NOTE_ISSUED = "credit_note.issued"
+    PAYMENT_REQUESTED = "payment.requested"
+    PAYMENT_AUTHORIZED = "payment.authorized"
+    PAYMENT_CAPTURED = "payment.captured"
+    PAYMENT_VOIDED = "payment.voided"
+    PAYMENT_REFUNDED = "payment.refunded"
+    PAYMENT_FAILED = "payment.failed"
     CATALOG_PRODUCT_CREATED = "catalog.product_created"
     CATALOG_PRODUCT_UPDATED = "catalog.product_updated"
     CATALOG_PRODUCT_ACTIVATED = "catalog.product_activated"
@@ -70,7 +76,7 @@ class EventType(StrEnum):
 
 
 # Domains whose events are the order's: on its timeline and the live feed's order topics.
-_ORDER_STREAM = frozenset({"order", "fulfillment", "invoice", "credit_note"})
+_ORDER_STREAM = frozenset({"order", "fulfillment", "invoice", "credit_note", "payment"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +133,14 @@ REGISTRY: dict[EventType, EventSpec] = {
     # Money documents are the staff's; the customer gets them by e-mail, later.
     _T.INVOICE_ISSUED: EventSpec(p.InvoiceIssued),
     _T.CREDIT_NOTE_ISSUED: EventSpec(p.CreditNoteIssued),
+    _T.PAYMENT_REQUESTED: EventSpec(p.PaymentMoved),
+    _T.PAYMENT_AUTHORIZED: EventSpec(p.PaymentMoved, Words("Paiement autorisé",
+                                                           "Payment authorised")),
+    _T.PAYMENT_CAPTURED: EventSpec(p.PaymentMoved, Words("Paiement débité", "Payment taken")),
+    _T.PAYMENT_VOIDED: EventSpec(p.PaymentMoved),
+    _T.PAYMENT_REFUNDED: EventSpec(p.PaymentMoved, Words("Remboursement effectué",
+                                                         "Refund made")),
+    _T.PAYMENT_FAILED: EventSpec(p.PaymentMoved),
     _T.CATALOG_PRODUCT_CREATED: EventSpec(p.ProductChanged),
     _T.CATALOG_PRODUCT_UPDATED: EventSpec(p.ProductChanged),
     _T.CATALOG_PRODUCT_ACTIVATED: EventSpec(p.ProductChanged),

@@ -42,6 +42,7 @@ from comptoir.invoicing import service as invoicing
 from comptoir.orders import lifecycle
 from comptoir.orders import verbs as order_verbs
 from comptoir.orders.models import Order
+from comptoir.payments import service as payments
 
 # --- the work ---------------------------------------------------------------------------------
 
@@ -111,17 +112,23 @@ async def finish_work(
               "locations": [fulfillment.location], "fulfillment_status": fulfillment.status,
               "order_status": order.status,
               **({"from": previous} if previous != order.status else {}), **work.data})
+    delivered = partial(delivered_units, session, order.id)
     if type in _GOODS_LEAVE:
         # Invoiced in the same transaction as the goods leave (the company's policy says
         # whether now: per shipment, or once everything has left).
-        await invoicing.goods_left(session, order, partial(delivered_units, session, order.id),
+        await invoicing.goods_left(session, order, delivered,
                                    actor=work.principal.actor, trigger=_GOODS_LEAVE[type])
+    if type in _MONEY_MOVES:
+        # Money follows the goods: captured as they leave, released when units are cancelled.
+        await payments.follow_order(session, order, delivered, actor=work.principal.actor,
+                                    trigger=_MONEY_MOVES[type])
     await session.flush()
     return await render(session, fulfillment, work.lines)
 
 
 _GOODS_LEAVE: dict[EventType, invoicing.Trigger] = {
     EventType.FULFILLMENT_SHIPPED: "shipment", EventType.FULFILLMENT_HANDED_OVER: "handover"}
+_MONEY_MOVES: dict[EventType, str] = {**_GOODS_LEAVE, EventType.FULFILLMENT_REJECTED: "rejection"}
 
 
 async def pick(session: AsyncSession, fulfillment_id: uuid.UUID, *,

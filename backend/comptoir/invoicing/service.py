@@ -32,7 +32,7 @@ from comptoir.events.service import record_event
 from comptoir.events.types import EventType
 from comptoir.invoicing import numbering, totals
 from comptoir.invoicing.models import CreditNote, DocumentNumberCounter, Invoice, InvoicedLine
-from comptoir.invoicing.schemas import BusinessBuyerIn, CreditNoteIn
+from comptoir.invoicing.schemas import BusinessBuyerIn, CreditLineIn, CreditNoteIn
 from comptoir.invoicing.snapshot import (
     Address,
     Buyer,
@@ -46,6 +46,7 @@ from comptoir.orders.models import Order, OrderLine
 
 __all__ = [
     "Trigger",
+    "credit_order_lines",
     "draw_number",
     "goods_left",
     "issue_credit_note",
@@ -353,6 +354,34 @@ async def issue_credit_note(session: AsyncSession, invoice_number: str, data: Cr
             "whole": invoice.status == "credited" and data.whole})
     await session.flush()
     return note
+
+
+async def credit_order_lines(session: AsyncSession, order: Order, units: Mapping[uuid.UUID, int],
+                             *, shipping: bool, reason: str, actor: str) -> list[CreditNote]:
+    """Credit ``units`` of the order's lines (and its shipping) on the invoices that state
+    them, oldest invoice first: a refund by lines, with its credit notes. Units that no
+    invoice states (they never left) are not credited: there is nothing to correct."""
+    wanted = {line_id: quantity for line_id, quantity in units.items() if quantity > 0}
+    notes: list[CreditNote] = []
+    invoices = list(await session.scalars(
+        select(Invoice).where(Invoice.order_id == order.id)
+        .order_by(Invoice.issued_at, Invoice.number)))
+    for invoice in invoices:
+        held = await _held(session, invoice)
+        lines: list[CreditLineIn] = []
+        for h in held:
+            line_id = uuid.UUID(h.line.order_line_id) if h.line.order_line_id else None
+            take = min(wanted.get(line_id, 0), h.quantity) if line_id else 0
+            if take > 0 and line_id is not None:
+                lines.append(CreditLineIn(order_line_id=line_id, quantity=take))
+                wanted[line_id] -= take
+        fee = shipping and any(h.line.shipping and h.quantity > 0 for h in held)
+        if lines or fee:
+            notes.append(await issue_credit_note(
+                session, invoice.number, CreditNoteIn(reason=reason, lines=lines, shipping=fee),
+                actor=actor))
+            shipping = shipping and not fee
+    return notes
 
 
 # --- reading -----------------------------------------------------------------------------------

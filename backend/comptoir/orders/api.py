@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from comptoir.auth.guards import ALL, MANAGERS, STAFF, allow, current_principal
 from comptoir.auth.schemas import Principal
 from comptoir.errors import DomainError
+from comptoir.fulfillment.reading import delivered_units
 from comptoir.orders import actions, capture, reading, search
 from comptoir.orders import edit as editing
 from comptoir.orders.schemas import (
@@ -25,6 +26,7 @@ from comptoir.orders.schemas import (
     OrderOut,
     OrderPage,
 )
+from comptoir.payments import service as payments
 
 __all__ = ["OrdersController"]
 
@@ -134,7 +136,7 @@ class OrdersController(Controller):
         self, number: str, principal: Principal, db_session: AsyncSession,
         data: CancelIn | None = None, if_match: IfMatch = None,
     ) -> Response[OrderOut]:
-        return await _change(db_session, actions.cancel(
+        return await _change(db_session, _cancel(
             db_session, number, data or CancelIn(), principal=principal, if_match=if_match))
 
     @post("/{number:str}/hold", opt=allow(MANAGERS), status_code=200,
@@ -162,6 +164,16 @@ class OrdersController(Controller):
     ) -> Response[OrderOut]:
         return await _change(db_session, actions.add_note(
             db_session, number, data, principal=principal))
+
+
+async def _cancel(db_session: AsyncSession, number: str, data: CancelIn, *,
+                  principal: Principal, if_match: str | None) -> OrderOut:
+    """Cancel, then let the money follow: what the cancelled units held is released."""
+    order = await actions.cancel(db_session, number, data, principal=principal,
+                                 if_match=if_match)
+    await payments.follow_cancellation(db_session, number, actor=principal.actor,
+                                       delivered=delivered_units)
+    return order
 
 
 async def _change(db_session: AsyncSession, change: actions.Change) -> Response[OrderOut]:

@@ -20,7 +20,7 @@ from comptoir.customers import service as customers
 from comptoir.errors import Forbidden, InvalidInput
 from comptoir.idempotency import key_scope
 from comptoir.inventory.service import SellableVariant
-from comptoir.orders.schemas import AddressIn, DeliveryIn, OrderIn
+from comptoir.orders.schemas import AddressIn, DeliveryIn, OrderIn, PaymentIn
 from comptoir.routing import scoring
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "channel_for",
     "check_capture",
     "check_delivery",
+    "check_payment",
     "check_quantity",
     "check_unit_price",
     "check_variants",
@@ -237,4 +238,34 @@ def _check_request(
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
         raise InvalidInput("An Idempotency-Key has 1 to 200 characters.",
                            code="invalid_idempotency_key")
+    if data.payment is not None:
+        check_payment(data.payment, channel)
     return email
+
+
+PAYMENT_PROVIDERS = ("sandbox", "stripe", "external")
+
+
+def check_payment(payment: PaymentIn, channel: ChannelOut) -> None:
+    """The shop's payment, checked against the channel's provider and currency."""
+    if payment.provider not in PAYMENT_PROVIDERS:
+        raise InvalidInput(f"Unknown payment provider '{payment.provider}'; one of "
+                           f"{', '.join(PAYMENT_PROVIDERS)}.", code="unknown_payment_provider",
+                           allowed=list(PAYMENT_PROVIDERS))
+    if payment.provider != channel.payment_provider:
+        raise InvalidInput(f"The channel '{channel.code}' takes its payments through "
+                           f"{channel.payment_provider}, not {payment.provider}.",
+                           code="payment_provider_mismatch", expected=channel.payment_provider)
+    if payment.currency is not None and payment.currency.upper() != channel.currency:
+        raise InvalidInput(f"The channel '{channel.code}' sells in {channel.currency}, not "
+                           f"{payment.currency}.", code="currency_mismatch")
+    if payment.amount <= 0:
+        raise InvalidInput("A payment's amount is a whole number of cents, 1 or more.",
+                           code="payment_amount_invalid", amount=payment.amount)
+    given = [name for name in ("token", "reference") if (getattr(payment, name) or "").strip()]
+    if payment.provider == "external" and given != ["reference"]:
+        raise InvalidInput("Money an external channel took is sent with its 'reference' "
+                           "(and no token).", code="payment_reference_required")
+    if len(given) != 1:
+        raise InvalidInput("Send the card's 'token', or the 'reference' of the authorization "
+                           "the shop made (one of them).", code="payment_source_required")

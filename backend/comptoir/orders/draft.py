@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from comptoir.db.base import new_id
+from comptoir.errors import InvalidInput
 from comptoir.events.types import EventType, check_event
 from comptoir.inventory.service import SellableVariant
 from comptoir.orders import tax
@@ -330,7 +331,8 @@ def draft_order(request: CaptureRequest, facts: CaptureFacts) -> OrderDraft:
         order=order, lines=lines, allocations=allocations, decision=decision,
         decision_row=routing.decision_rows(decision, now=now),
         claims=facts.claims, events=_events(order, lines, allocations, decision),
-        outbox=tuple(_outbox_row(HAND_OFF, payload, now) for payload in facts.hand_offs),
+        outbox=(*(_outbox_row(HAND_OFF, payload, now) for payload in facts.hand_offs),
+                *_payment(request, order)),
         customer=customer, key=key, numbering=number_format(now.year),
         search_words=search_words(data.external_ref, request.email),
         reservations=_reservations(allocations),
@@ -355,6 +357,31 @@ def _events(order: OrderRow, lines: tuple[LineRow, ...], allocations: tuple[Allo
         events.append(DraftEvent(new_id(), EventType.ORDER_AWAITING_CAPACITY, {
             "reason": decision.reason, "held_at": decision.locations}))
     return tuple(events)
+
+
+def _payment(request: CaptureRequest, order: OrderRow) -> tuple[OutboxRow, ...]:
+    """The shop's payment, for payments to authorize once the order stands (a card token, an
+    authorization the shop made) or to record (money an external channel took). A capture
+    writes no payment row itself: a refused capture then leaves nothing to void."""
+    payment = request.data.payment
+    if payment is None or order.status not in _PAYABLE:
+        return ()
+    if payment.amount < order.total:
+        raise InvalidInput(f"The payment of {payment.amount} does not cover the order's total "
+                           f"of {order.total}.", code="payment_amount_short",
+                           amount=payment.amount, total=order.total)
+    # A card token is authorized for the order's total; what the shop authorized or took
+    # itself is recorded as it is.
+    amount = order.total if payment.token else payment.amount
+    kind = "payment.record" if payment.provider == "external" else "payment.authorize"
+    return (_outbox_row(kind, {
+        "provider": payment.provider, "token": payment.token, "reference": payment.reference,
+        "amount": amount, "currency": order.currency, "actor": order.created_by},
+        order.created_at),)
+
+
+_PAYABLE = frozenset({Status.CONFIRMED.value, Status.AWAITING_CAPACITY.value,
+                      Status.ON_HOLD.value})
 
 
 def _outbox_row(kind: str, payload: Json, now: dt.datetime) -> OutboxRow:

@@ -1,0 +1,406 @@
+"""Payments' verbs, given a session: money follows the goods, staff capture, void and refund,
+and the outcomes providers report.
+
+Nothing here talks to a provider. A transaction is decided and written ``pending`` with an
+outbox message (``CALL``) in the caller's transaction; the outbox calls the provider after
+commit (payments/calls.py) and ``apply_outcome`` appends what it answered. The order row is
+locked by whoever moves its money, so two steps never ask twice for the same goods.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from comptoir.auth.schemas import Principal
+from comptoir.config import service as config
+from comptoir.db.base import new_id, utcnow
+from comptoir.db.insert import insert_unless_exists
+from comptoir.errors import InvalidInput, NotFound
+from comptoir.events.service import enqueue, record_event
+from comptoir.events.types import EventType
+from comptoir.invoicing import service as invoicing
+from comptoir.orders import lifecycle
+from comptoir.orders.models import Order, OrderLine
+from comptoir.orders.reading import find_order
+from comptoir.payments import rules
+from comptoir.payments.models import PaymentOutcome, PaymentTransaction
+from comptoir.payments.rules import Kind, Ledger, TxStatus
+from comptoir.payments.schemas import (
+    CaptureIn,
+    PaymentsOut,
+    PaymentSummaryOut,
+    RefundIn,
+    TransactionOut,
+    VoidIn,
+)
+
+__all__ = [
+    "AUTHORIZE",
+    "CALL",
+    "RECORD",
+    "Delivered",
+    "Entry",
+    "apply_outcome",
+    "capture",
+    "entries",
+    "follow_cancellation",
+    "follow_order",
+    "payments_of",
+    "record_requested",
+    "refund",
+    "void",
+]
+
+CALL = "payment.call"  # the outbox calls the provider for a pending transaction
+AUTHORIZE = "payment.authorize"  # capture's: authorize the shop's card once the order stands
+RECORD = "payment.record"  # capture's: the channel took the money (provider "external")
+
+# Units of each order line that have left so far (fulfillment.reading.delivered_units).
+Delivered = Callable[[AsyncSession, uuid.UUID], Awaitable[Mapping[uuid.UUID, int]]]
+
+_ALL_LEFT = frozenset({lifecycle.Status.SHIPPED.value, lifecycle.Status.COMPLETED.value})
+_OUTCOME_EVENT = {Kind.AUTHORIZATION: EventType.PAYMENT_AUTHORIZED,
+                  Kind.CAPTURE: EventType.PAYMENT_CAPTURED, Kind.VOID: EventType.PAYMENT_VOIDED,
+                  Kind.REFUND: EventType.PAYMENT_REFUNDED}
+
+_INSERT_OUTCOME = insert_unless_exists(
+    PaymentOutcome.__table__, ("transaction_id",), "id")  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A transaction and its outcome, if it has one yet."""
+
+    tx: PaymentTransaction
+    outcome: PaymentOutcome | None
+
+    @property
+    def status(self) -> TxStatus:
+        return TxStatus(self.outcome.status) if self.outcome else TxStatus.PENDING
+
+    def rule(self) -> rules.Tx:
+        return rules.Tx(id=self.tx.id, kind=Kind(self.tx.kind), amount=self.tx.amount,
+                        status=self.status, parent_id=self.tx.parent_id)
+
+
+async def entries(session: AsyncSession, order_id: uuid.UUID) -> list[Entry]:
+    """The order's transactions with their outcomes, oldest first."""
+    rows = (await session.execute(
+        select(PaymentTransaction, PaymentOutcome)
+        .outerjoin(PaymentOutcome, PaymentOutcome.transaction_id == PaymentTransaction.id)
+        .where(PaymentTransaction.order_id == order_id)
+        .order_by(PaymentTransaction.created_at, PaymentTransaction.id))).all()
+    return [Entry(tx, outcome) for tx, outcome in rows]
+
+
+def ledger_of(found: Sequence[Entry]) -> Ledger:
+    return Ledger.of(entry.rule() for entry in found)
+
+
+async def _request(
+    session: AsyncSession, order: Order, kind: Kind, amount: int, *, provider: str,
+    parent: uuid.UUID | None, trigger: str, actor: str, reason: str | None = None,
+    lines: list[dict[str, Any]] | None = None, credit_note: str | None = None,
+) -> PaymentTransaction:
+    """A pending transaction, asked of its provider by the outbox once this commits."""
+    tx = PaymentTransaction(
+        id=new_id(), order_id=order.id, order_number=order.number, kind=kind.value,
+        provider=provider, parent_id=parent, amount=amount, currency=order.currency,
+        source=None, reason=reason, lines=lines, credit_note_number=credit_note,
+        trigger=trigger, actor=actor, created_at=utcnow())
+    session.add(tx)
+    await enqueue(session, CALL, {"transaction_id": str(tx.id), "order_number": order.number})
+    await _event(session, EventType.PAYMENT_REQUESTED, tx, actor=actor)
+    return tx
+
+
+async def _event(session: AsyncSession, type: EventType, tx: PaymentTransaction, *,
+                 actor: str, outcome: PaymentOutcome | None = None) -> None:
+    await record_event(session, topic="order", type=type, subject=tx.order_number, actor=actor,
+                       data={"transaction_id": str(tx.id), "kind": tx.kind,
+                             "provider": tx.provider, "amount": tx.amount,
+                             "currency": tx.currency, "trigger": tx.trigger,
+                             "reference": outcome.reference if outcome else None,
+                             "failure_code": outcome.failure_code if outcome else None,
+                             "reason": tx.reason, "credit_note": tx.credit_note_number})
+
+
+async def record_requested(session: AsyncSession, tx: PaymentTransaction) -> None:
+    """The timeline's ``payment.requested`` for a transaction written outside ``_request``
+    (the authorization a capture asked for)."""
+    await _event(session, EventType.PAYMENT_REQUESTED, tx, actor=tx.actor)
+
+
+# --- money follows the goods -------------------------------------------------------------------
+
+
+async def follow_order(session: AsyncSession, order: Order,
+                       delivered: Callable[[], Awaitable[Mapping[uuid.UUID, int]]],
+                       *, actor: str, trigger: str) -> None:
+    """Capture, void or refund what the order's state now calls for (the order row locked
+    by the caller): the worth of the goods that left is captured (all of it at once when the
+    channel captures at capture), what no goods will need any more is voided, and money
+    captured for goods since cancelled is refunded. Nothing while the order is on hold, and
+    nothing for an order paid outside Comptoir. ``delivered()`` reads the units of each
+    line that have left so far (only when the worth of the goods is needed)."""
+    if order.status == lifecycle.Status.ON_HOLD.value:
+        return
+    found = await entries(session, order.id)
+    if not found:
+        return
+    ledger = ledger_of(found)
+    channel = await config.get_channel(order.channel)
+    cancelled = order.status == lifecycle.Status.CANCELLED.value
+    everything_left = order.status in _ALL_LEFT
+    if channel is not None and channel.capture_policy == "at_capture" and not cancelled:
+        target = order.total
+    else:
+        lines = list(await session.scalars(select(OrderLine).where(OrderLine.order_id == order.id)))
+        left = await delivered() if not everything_left and not cancelled else {}
+        target = rules.goods_value(
+            [rules.LineValue(line.total, line.quantity, left.get(line.id, 0))
+             for line in lines], order.total - sum(line.total for line in lines),
+            order_total=order.total, everything_left=everything_left)
+    due = target - ledger.capture_asked
+    provider = {e.tx.id: e.tx.provider for e in found}
+    if due > 0 and ledger.capturable > 0:
+        for auth, amount in ledger.plan_capture(min(due, ledger.capturable)):
+            await _request(session, order, Kind.CAPTURE, amount, provider=provider[auth.id],
+                           parent=auth.id, trigger=trigger, actor=actor)
+    elif due < 0 and ledger.refundable > 0:
+        for cap, amount in ledger.plan_refund(min(-due, ledger.refundable)):
+            await _request(session, order, Kind.REFUND, amount, provider=provider[cap.id],
+                           parent=cap.id, trigger=trigger, actor=actor,
+                           reason="cancelled" if cancelled else "lines cancelled")
+    ledger = ledger_of(await entries(session, order.id))
+    if cancelled or everything_left or ledger.capture_asked >= order.total:
+        for auth in ledger.authorizations:
+            if ledger.open_on(auth) > 0:
+                await _request(session, order, Kind.VOID, ledger.open_on(auth),
+                               provider=provider[auth.id], parent=auth.id, trigger=trigger,
+                               actor=actor)
+
+
+async def follow_cancellation(session: AsyncSession, number: str, *, actor: str,
+                              delivered: Delivered) -> None:
+    """After units of order ``number`` were cancelled (its row locked in this transaction):
+    what they held is released, what they were paid refunded."""
+    order = await session.scalar(select(Order).where(Order.number == number))
+    if order is not None:
+        await follow_order(session, order, partial(delivered, session, order.id), actor=actor,
+                           trigger="cancellation")
+
+
+# --- outcomes -----------------------------------------------------------------------------------
+
+
+async def apply_outcome(
+    session: AsyncSession, tx: PaymentTransaction, *, status: str, reference: str | None,
+    failure_code: str | None, message: str | None, via: str, delivered: Delivered,
+) -> bool:
+    """Append the transaction's outcome, once: False when it had one already (a repeated
+    answer, a webhook replayed). An authorization that succeeds lets the money follow the
+    goods at once (a parcel may have left while it was pending)."""
+    order = await session.scalar(select(Order).where(Order.id == tx.order_id).with_for_update()
+                                 .execution_options(populate_existing=True))
+    assert order is not None
+    outcome_id = await session.scalar(_INSERT_OUTCOME, {
+        "id": new_id(), "transaction_id": tx.id, "order_id": tx.order_id, "status": status,
+        "reference": (reference or "")[:200] or None, "failure_code": failure_code,
+        "message": (message or "")[:500] or None, "via": via, "at": utcnow()})
+    if outcome_id is None:
+        return False
+    outcome = await session.get(PaymentOutcome, outcome_id)
+    succeeded = status == TxStatus.SUCCEEDED.value
+    await _event(session, _OUTCOME_EVENT[Kind(tx.kind)] if succeeded
+                 else EventType.PAYMENT_FAILED, tx, actor=f"provider:{tx.provider}",
+                 outcome=outcome)
+    if succeeded and tx.kind == Kind.AUTHORIZATION.value:
+        await follow_order(session, order, partial(delivered, session, order.id),
+                           actor=f"provider:{tx.provider}", trigger="authorization")
+    return True
+
+
+# --- staff actions ------------------------------------------------------------------------------
+
+
+async def _locked(session: AsyncSession, number: str, principal: Principal) -> tuple[
+    Order, list[Entry]
+]:
+    order = await find_order(session, number, principal, for_update=True)
+    return order, await entries(session, order.id)
+
+
+def _named(found: Sequence[Entry], tx_id: uuid.UUID, number: str) -> Entry:
+    entry = next((e for e in found if e.tx.id == tx_id), None)
+    if entry is None:
+        raise NotFound(f"Order {number} has no payment transaction {tx_id}.",
+                       code="transaction_not_found")
+    return entry
+
+
+def _check_currency(order: Order, currency: str | None) -> None:
+    if currency is not None and currency.upper() != order.currency:
+        raise InvalidInput(f"Order {order.number} is in {order.currency}, not {currency}.",
+                           code="currency_mismatch", currency=order.currency)
+
+
+async def capture(session: AsyncSession, number: str, tx_id: uuid.UUID, data: CaptureIn, *,
+                  principal: Principal) -> PaymentsOut:
+    """A manager captures on an authorization: the amount given, or all it has left."""
+    order, found = await _locked(session, number, principal)
+    _check_currency(order, data.currency)
+    entry, ledger = _named(found, tx_id, number), ledger_of(found)
+    if entry.tx.kind != Kind.AUTHORIZATION.value:
+        raise InvalidInput("Captures are made on an authorization; this transaction is not one.",
+                           code="not_an_authorization")
+    amount = data.amount if data.amount is not None else max(ledger.open_on(entry.rule()), 1)
+    for auth, take in ledger.plan_capture(amount, entry.tx.id):
+        await _request(session, order, Kind.CAPTURE, take, provider=entry.tx.provider,
+                       parent=auth.id, trigger="staff", actor=principal.actor,
+                       reason=data.reason)
+    return await payments_of(session, order)
+
+
+async def void(session: AsyncSession, number: str, tx_id: uuid.UUID, data: VoidIn, *,
+               principal: Principal) -> PaymentsOut:
+    """A manager releases what is left of an authorization."""
+    order, found = await _locked(session, number, principal)
+    entry = _named(found, tx_id, number)
+    auth, left = ledger_of(found).plan_void(entry.tx.id)
+    await _request(session, order, Kind.VOID, left, provider=entry.tx.provider,
+                   parent=auth.id, trigger="staff", actor=principal.actor, reason=data.reason)
+    return await payments_of(session, order)
+
+
+def _refund_units(data: RefundIn, lines: Sequence[OrderLine]) -> dict[uuid.UUID, int]:
+    units: dict[uuid.UUID, int] = {}
+    for item in data.lines or []:
+        if (item.line_id is None) == (item.sku is None):
+            raise InvalidInput("Name each refunded line by its line_id or its sku (one of them).",
+                               code="invalid_input")
+        line = next((line for line in lines
+                     if line.id == item.line_id or (item.sku and line.sku == item.sku)), None)
+        if line is None:
+            raise InvalidInput(f"The order has no line {item.line_id or item.sku}.",
+                               code="line_not_found")
+        if item.quantity <= 0 or units.get(line.id, 0) + item.quantity > line.quantity:
+            raise InvalidInput(f"{line.sku}: refund 1 to {line.quantity} units.",
+                               code="invalid_quantity", sku=line.sku, ordered=line.quantity)
+        units[line.id] = units.get(line.id, 0) + item.quantity
+    return units
+
+
+async def refund(session: AsyncSession, number: str, tx_id: uuid.UUID | None, data: RefundIn, *,
+                 principal: Principal) -> PaymentsOut:
+    """A manager gives money back, by amount or by lines, with a reason. By lines, the
+    amount is what the credit notes for those units state (and their share of what they
+    cost where no invoice states them yet); the credit notes are issued with the refund."""
+    reason = data.reason.strip()
+    if not reason:
+        raise InvalidInput("Say why the money is given back.", code="refund_reason_required")
+    if (data.amount is None) == (not data.lines):
+        raise InvalidInput("A refund names an amount or lines (one of them).",
+                           code="invalid_input")
+    if data.shipping and not data.lines:
+        raise InvalidInput("The shipping is refunded with lines, not with an amount.",
+                           code="invalid_input")
+    order, found = await _locked(session, number, principal)
+    _check_currency(order, data.currency)
+    if tx_id is not None:
+        _named(found, tx_id, number)
+    ledger = ledger_of(found)
+    amount, lines_out, credit_note = data.amount, None, None
+    if data.lines:
+        order_lines = list(await session.scalars(
+            select(OrderLine).where(OrderLine.order_id == order.id)))
+        units = _refund_units(data, order_lines)
+        amount, lines_out, credit_note = await _by_lines(
+            session, order, order_lines, units, ledger, shipping=data.shipping, reason=reason,
+            actor=principal.actor)
+    assert amount is not None
+    provider = {e.tx.id: e.tx.provider for e in found}
+    for cap, take in ledger.plan_refund(amount, tx_id):
+        await _request(session, order, Kind.REFUND, take, provider=provider[cap.id],
+                       parent=cap.id, trigger="staff", actor=principal.actor, reason=reason,
+                       lines=lines_out, credit_note=credit_note)
+    return await payments_of(session, order)
+
+
+async def _by_lines(session: AsyncSession, order: Order, order_lines: Sequence[OrderLine],
+                    units: Mapping[uuid.UUID, int], ledger: Ledger, *, shipping: bool,
+                    reason: str, actor: str) -> tuple[int, list[dict[str, Any]], str | None]:
+    """The amount of a refund by lines, its lines, and the credit note issued for it."""
+    by_id = {line.id: line for line in order_lines}
+    lines_out: list[dict[str, Any]] = [
+        {"order_line_id": str(line_id), "sku": by_id[line_id].sku,
+         "name": by_id[line_id].name, "quantity": quantity,
+         "amount": by_id[line_id].total * quantity // by_id[line_id].quantity}
+        for line_id, quantity in units.items()]
+    share = sum(int(item["amount"]) for item in lines_out)
+    ledger.plan_refund(share)  # refused here, before any credit note, when it is too much
+    notes = await invoicing.credit_order_lines(session, order, units, shipping=shipping,
+                                               reason=reason, actor=actor)
+    if not notes:
+        if shipping:
+            share += order.total - sum(line.total for line in order_lines)
+        return share, lines_out, None
+    credited = {line_id: 0 for line_id in units}
+    amount = sum(note.gross for note in notes)
+    for note in notes:
+        for stated in note.statement.get("lines", []):
+            if stated.get("order_line_id"):
+                key = uuid.UUID(stated["order_line_id"])
+                credited[key] = credited.get(key, 0) + int(stated.get("quantity", 0))
+    # Units no invoice stated yet are refunded at their share of the line.
+    for item in lines_out:
+        key = uuid.UUID(item["order_line_id"])
+        missing = units[key] - credited.get(key, 0)
+        if missing > 0:
+            amount += by_id[key].total * missing // by_id[key].quantity
+    return amount, lines_out, ", ".join(note.number for note in notes)
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def _transaction_out(entry: Entry, ledger: Ledger) -> TransactionOut:
+    tx, outcome, rule = entry.tx, entry.outcome, entry.rule()
+    return TransactionOut(
+        id=tx.id, kind=tx.kind, status=entry.status.value, provider=tx.provider,
+        amount=tx.amount, currency=tx.currency, parent_id=tx.parent_id,
+        reference=outcome.reference if outcome else None,
+        failure_code=outcome.failure_code if outcome else None,
+        message=outcome.message if outcome else None, reason=tx.reason, trigger=tx.trigger,
+        credit_note=tx.credit_note_number, lines=tx.lines, actor=tx.actor,
+        created_at=tx.created_at, settled_at=outcome.at if outcome else None,
+        capturable=ledger.open_on(rule), refundable=ledger.refundable_on(rule))
+
+
+def summary(order: Order, ledger: Ledger, pending: int) -> PaymentSummaryOut:
+    return PaymentSummaryOut(
+        status=ledger.status(order.total).value, currency=order.currency, total=order.total,
+        authorized=ledger.authorized, captured=ledger.captured, refunded=ledger.refunded,
+        voided=ledger.voided, balance=ledger.balance, outstanding=order.total - ledger.balance,
+        capturable=ledger.capturable, refundable=ledger.refundable, pending=pending)
+
+
+async def payments_of(session: AsyncSession, order: Order) -> PaymentsOut:
+    found = await entries(session, order.id)
+    ledger = ledger_of(found)
+    return PaymentsOut(
+        order_number=order.number,
+        summary=summary(order, ledger, sum(1 for e in found if e.outcome is None)),
+        transactions=[_transaction_out(entry, ledger) for entry in found])
+
+
+async def order_payments(session: AsyncSession, number: str, principal: Principal) -> PaymentsOut:
+    return await payments_of(session, await find_order(session, number, principal))
+
