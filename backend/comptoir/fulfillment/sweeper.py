@@ -7,7 +7,6 @@ import datetime as dt
 import logging
 import uuid
 from dataclasses import dataclass, field
-from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -21,7 +20,6 @@ from comptoir.events.service import record_event
 from comptoir.events.types import EventType
 from comptoir.fulfillment import states
 from comptoir.fulfillment.models import Fulfillment
-from comptoir.fulfillment.reading import delivered_units
 from comptoir.fulfillment.work import lock_both, notify
 from comptoir.orders import actions as order_actions
 from comptoir.orders.models import Order
@@ -101,8 +99,7 @@ async def _expire(session: AsyncSession, order: Order, fulfillment: Fulfillment,
     # The order's own cancel gives the reservations back and writes the customer's event.
     await order_actions.cancel(session, fulfillment.order_number,
                                CancelIn(reason="not collected in time"), principal=SYSTEM)
-    await payments.follow_order(session, order, partial(delivered_units, session, order.id),
-                                actor=SYSTEM.actor, trigger="cancellation")
+    await payments.follow_cancellation(session, order.number, actor=SYSTEM.actor)
     fulfillment.status = states.Status.CANCELLED.value
     fulfillment.updated_at = now
     await record_event(session, topic="order", type=EventType.FULFILLMENT_CANCELLED,

@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from comptoir.auth.guards import ALL, MANAGERS, STAFF, allow, current_principal
 from comptoir.auth.schemas import Principal
 from comptoir.errors import DomainError
-from comptoir.fulfillment.reading import delivered_units
 from comptoir.orders import actions, capture, reading, search
 from comptoir.orders import edit as editing
 from comptoir.orders.schemas import (
@@ -171,8 +170,7 @@ async def _cancel(db_session: AsyncSession, number: str, data: CancelIn, *,
     """Cancel, then let the money follow: what the cancelled units held is released."""
     order = await actions.cancel(db_session, number, data, principal=principal,
                                  if_match=if_match)
-    await payments.follow_cancellation(db_session, number, actor=principal.actor,
-                                       delivered=delivered_units)
+    await payments.follow_cancellation(db_session, number, actor=principal.actor)
     return order
 
 

@@ -142,14 +142,15 @@ async def record_requested(session: AsyncSession, tx: PaymentTransaction) -> Non
 
 
 async def follow_order(session: AsyncSession, order: Order,
-                       delivered: Callable[[], Awaitable[Mapping[uuid.UUID, int]]],
+                       delivered: Callable[[], Awaitable[Mapping[uuid.UUID, int]]] | None,
                        *, actor: str, trigger: str) -> None:
     """Capture, void or refund what the order's state now calls for (the order row locked
     by the caller): the worth of the goods that left is captured (all of it at once when the
     channel captures at capture), what no goods will need any more is voided, and money
     captured for goods since cancelled is refunded. Nothing while the order is on hold, and
     nothing for an order paid outside Comptoir. ``delivered()`` reads the units of each
-    line that have left so far (only when the worth of the goods is needed)."""
+    line that have left so far, only when their worth is needed; None: no goods left since
+    the last time (a cancellation), so nothing new is captured for them."""
     if order.status == lifecycle.Status.ON_HOLD.value:
         return
     found = await entries(session, order.id)
@@ -161,13 +162,12 @@ async def follow_order(session: AsyncSession, order: Order,
     everything_left = order.status in _ALL_LEFT
     if channel is not None and channel.capture_policy == "at_capture" and not cancelled:
         target = order.total
+    elif everything_left or cancelled:
+        target = order.total
+    elif delivered is None:
+        target = min(ledger.capture_asked, order.total)
     else:
-        lines = list(await session.scalars(select(OrderLine).where(OrderLine.order_id == order.id)))
-        left = await delivered() if not everything_left and not cancelled else {}
-        target = rules.goods_value(
-            [rules.LineValue(line.total, line.quantity, left.get(line.id, 0))
-             for line in lines], order.total - sum(line.total for line in lines),
-            order_total=order.total, everything_left=everything_left)
+        target = await _goods_worth(session, order, await delivered())
     due = target - ledger.capture_asked
     provider = {e.tx.id: e.tx.provider for e in found}
     if due > 0 and ledger.capturable > 0:
@@ -188,14 +188,21 @@ async def follow_order(session: AsyncSession, order: Order,
                                actor=actor)
 
 
-async def follow_cancellation(session: AsyncSession, number: str, *, actor: str,
-                              delivered: Delivered) -> None:
+async def _goods_worth(session: AsyncSession, order: Order,
+                       left: Mapping[uuid.UUID, int]) -> int:
+    lines = list(await session.scalars(select(OrderLine).where(OrderLine.order_id == order.id)))
+    return rules.goods_value(
+        [rules.LineValue(line.total, line.quantity, left.get(line.id, 0)) for line in lines],
+        order.total - sum(line.total for line in lines), order_total=order.total,
+        everything_left=False)
+
+
+async def follow_cancellation(session: AsyncSession, number: str, *, actor: str) -> None:
     """After units of order ``number`` were cancelled (its row locked in this transaction):
     what they held is released, what they were paid refunded."""
     order = await session.scalar(select(Order).where(Order.number == number))
     if order is not None:
-        await follow_order(session, order, partial(delivered, session, order.id), actor=actor,
-                           trigger="cancellation")
+        await follow_order(session, order, None, actor=actor, trigger="cancellation")
 
 
 # --- outcomes -----------------------------------------------------------------------------------

@@ -25,6 +25,12 @@ export const EVENT_TYPES = [
   "fulfillment.tracking_updated",
   "invoice.issued",
   "credit_note.issued",
+  "payment.requested",
+  "payment.authorized",
+  "payment.captured",
+  "payment.voided",
+  "payment.refunded",
+  "payment.failed",
   "catalog.product_created",
   "catalog.product_updated",
   "catalog.product_activated",
@@ -51,6 +57,9 @@ export const SHOWN_TO_CUSTOMER: readonly EventType[] = [
   "fulfillment.handed_over",
   "fulfillment.customer_arrived",
   "fulfillment.tracking_updated",
+  "payment.authorized",
+  "payment.captured",
+  "payment.refunded",
 ];
 
 export function isEventType(value: string): value is EventType {
@@ -81,6 +90,12 @@ export const EVENT_LABEL_KEYS = {
   "fulfillment.tracking_updated": "event.fulfillment.tracking_updated",
   "invoice.issued": "event.invoice.issued",
   "credit_note.issued": "event.credit_note.issued",
+  "payment.requested": "event.payment.requested",
+  "payment.authorized": "event.payment.authorized",
+  "payment.captured": "event.payment.captured",
+  "payment.voided": "event.payment.voided",
+  "payment.refunded": "event.payment.refunded",
+  "payment.failed": "event.payment.failed",
   "catalog.product_created": "event.catalog.product_created",
   "catalog.product_updated": "event.catalog.product_updated",
   "catalog.product_activated": "event.catalog.product_activated",
@@ -112,6 +127,12 @@ export interface EventPayloads {
   "fulfillment.tracking_updated": TrackingUpdated;
   "invoice.issued": InvoiceIssued;
   "credit_note.issued": CreditNoteIssued;
+  "payment.requested": PaymentMoved;
+  "payment.authorized": PaymentMoved;
+  "payment.captured": PaymentMoved;
+  "payment.voided": PaymentMoved;
+  "payment.refunded": PaymentMoved;
+  "payment.failed": PaymentMoved;
   "catalog.product_created": ProductChanged;
   "catalog.product_updated": ProductChanged;
   "catalog.product_activated": ProductChanged;
@@ -311,6 +332,19 @@ export interface OrderRouted {
   allocations: Placed[];
   reserved: Placed[];
   released: Placed[];
+}
+
+export interface PaymentMoved {
+  transaction_id: string;
+  kind: string;
+  provider: string;
+  amount: number;
+  currency: string;
+  trigger?: string | null;
+  reference?: string | null;
+  failure_code?: string | null;
+  reason?: string | null;
+  credit_note?: string | null;
 }
 
 export interface PickupReminderSent {

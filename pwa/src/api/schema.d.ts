@@ -673,6 +673,91 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/orders/{number}/payments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The order's payment transactions and balance */
+        get: operations["ApiOrdersNumberPaymentsListPayments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orders/{number}/payments/refund": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Refund the order, by amount or by lines, from its captures */
+        post: operations["ApiOrdersNumberPaymentsRefundRefundOrder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orders/{number}/payments/{transaction_id}/capture": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Capture on an authorization (all it has left, or an amount) */
+        post: operations["ApiOrdersNumberPaymentsTransactionIdCaptureCapture"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orders/{number}/payments/{transaction_id}/refund": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Refund part of a capture, by amount or by lines, with a reason */
+        post: operations["ApiOrdersNumberPaymentsTransactionIdRefundRefund"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orders/{number}/payments/{transaction_id}/void": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Release what is left of an authorization */
+        post: operations["ApiOrdersNumberPaymentsTransactionIdVoidVoid"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/orders/{number}/release": {
         parameters: {
             query?: never;
@@ -684,6 +769,23 @@ export interface paths {
         put?: never;
         /** Release an order from hold */
         post: operations["ApiOrdersNumberReleaseRelease"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/payments/webhooks/{provider}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A payment provider reports outcomes (signed by the provider) */
+        post: operations["ApiPaymentsWebhooksProviderWebhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1043,14 +1145,24 @@ export interface components {
             score: number | null;
             shipping_cost_points: number;
         };
+        /** CaptureIn */
+        CaptureIn: {
+            amount?: number | null;
+            currency?: string | null;
+            reason?: string | null;
+        };
         /** ChannelOut */
         ChannelOut: {
             active: boolean;
+            /** @default on_shipment */
+            capture_policy: string;
             code: string;
             currency: string;
             id_check_above?: number | null;
             kind: string;
             name: string;
+            /** @default sandbox */
+            payment_provider: string;
             prices_include_tax: boolean;
             shipping_rates?: components["schemas"]["ShippingRateOut"][];
         };
@@ -1461,6 +1573,7 @@ export interface components {
             language?: "fr" | "en" | null;
             lines: components["schemas"]["LineIn"][];
             note?: string | null;
+            payment?: components["schemas"]["PaymentIn"] | null;
         };
         /** OrderOut */
         OrderOut: {
@@ -1507,6 +1620,35 @@ export interface components {
             status: string;
             total: number;
             version: number;
+        };
+        /** PaymentIn */
+        PaymentIn: {
+            amount: number;
+            currency?: string | null;
+            provider: string;
+            reference?: string | null;
+            token?: string | null;
+        };
+        /** PaymentSummaryOut */
+        PaymentSummaryOut: {
+            authorized: number;
+            balance: number;
+            capturable: number;
+            captured: number;
+            currency: string;
+            outstanding: number;
+            pending: number;
+            refundable: number;
+            refunded: number;
+            status: string;
+            total: number;
+            voided: number;
+        };
+        /** PaymentsOut */
+        PaymentsOut: {
+            order_number: string;
+            summary: components["schemas"]["PaymentSummaryOut"];
+            transactions: components["schemas"]["TransactionOut"][];
         };
         /** PickupCode */
         PickupCode: {
@@ -1636,6 +1778,21 @@ export interface components {
             available?: number | null;
             quantity: number;
             sku: string;
+        };
+        /** RefundIn */
+        RefundIn: {
+            amount?: number | null;
+            currency?: string | null;
+            lines?: components["schemas"]["RefundLineIn"][] | null;
+            reason: string;
+            /** @default false */
+            shipping: boolean;
+        };
+        /** RefundLineIn */
+        RefundLineIn: {
+            line_id?: string | null;
+            quantity: number;
+            sku?: string | null;
         };
         /** RejectIn */
         RejectIn: {
@@ -1922,6 +2079,34 @@ export interface components {
             total: number;
             total_text: string;
         };
+        /** TransactionOut */
+        TransactionOut: {
+            actor: string;
+            amount: number;
+            /** @default 0 */
+            capturable: number;
+            /** Format: date-time */
+            created_at: string;
+            credit_note: string | null;
+            currency: string;
+            failure_code: string | null;
+            /** Format: uuid */
+            id: string;
+            kind: string;
+            lines: {
+                [key: string]: unknown;
+            }[] | null;
+            message: string | null;
+            parent_id: string | null;
+            provider: string;
+            reason: string | null;
+            reference: string | null;
+            /** @default 0 */
+            refundable: number;
+            settled_at: string | null;
+            status: string;
+            trigger: string;
+        };
         /** UnitsIn */
         UnitsIn: {
             quantity: number;
@@ -1978,6 +2163,15 @@ export interface components {
             net: number;
             vat: number;
             vat_rate_bp: number;
+        };
+        /** VoidIn */
+        VoidIn: {
+            reason?: string | null;
+        };
+        /** WebhookAnswer */
+        WebhookAnswer: {
+            applied: number;
+            received: number;
         };
         /** AllocationOut */
         orders_schemas_AllocationOut: {
@@ -3531,6 +3725,222 @@ export interface operations {
             };
         };
     };
+    ApiOrdersNumberPaymentsListPayments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                number: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentsOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiOrdersNumberPaymentsRefundRefundOrder: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Send the same key again to retry safely */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                number: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefundIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentsOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiOrdersNumberPaymentsTransactionIdCaptureCapture: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Send the same key again to retry safely */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                number: string;
+                transaction_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CaptureIn"] | null;
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentsOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiOrdersNumberPaymentsTransactionIdRefundRefund: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Send the same key again to retry safely */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                number: string;
+                transaction_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefundIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentsOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiOrdersNumberPaymentsTransactionIdVoidVoid: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Send the same key again to retry safely */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                number: string;
+                transaction_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VoidIn"] | null;
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentsOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
     ApiOrdersNumberReleaseRelease: {
         parameters: {
             query?: never;
@@ -3551,6 +3961,43 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OrderOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiPaymentsWebhooksProviderWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookAnswer"];
                 };
             };
             /** @description Bad request syntax or unsupported method */
