@@ -10,8 +10,7 @@ import os
 import signal
 import sys
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -38,11 +37,10 @@ from comptoir.payments.providers.sandbox import (
     sandbox_provider,
 )
 from comptoir.settings import SettingsError, load_settings
+from tests.payments.bank import REPO, BankProcess, until
 from tests.support import free_port
 
-REPO = Path(__file__).resolve().parents[2]
 NOW = dt.datetime(2026, 12, 3, 12, 0, tzinfo=dt.UTC)
-READY_SECONDS = 30
 
 
 def authorize(token: str, amount: int = 4999) -> ProviderCall:
@@ -344,59 +342,10 @@ def test_a_signed_body_that_is_no_sandbox_event_is_refused() -> None:
 # --- the bank in a process of its own ---------------------------------------------------------
 
 
-@dataclass
-class BankProcess:
-    url: str
-    db: Path
-    log: Path
-    process: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "comptoir.payments.sandbox_bank",
-                "--port", self.url.rsplit(":", 1)[1], "--db", str(self.db),
-                cwd=REPO, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-                stdout=out, stderr=asyncio.subprocess.STDOUT)
-        await _until(self._ready, f"the bank at {self.url} is not ready:\n"
-                     + self.log.read_text(errors="replace")[-3000:])
-
-    async def _ready(self) -> bool:
-        assert self.process is not None
-        if self.process.returncode is not None:
-            pytest.fail(f"the bank exited with {self.process.returncode}:\n"
-                        + self.log.read_text(errors="replace")[-3000:])
-        try:
-            async with httpx.AsyncClient(timeout=2) as client:
-                return (await client.get(f"{self.url}/health")).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    async def kill(self) -> None:
-        """SIGKILL: nothing it had not committed survives."""
-        assert self.process is not None
-        if self.process.returncode is None:
-            self.process.send_signal(signal.SIGKILL)
-            await self.process.wait()
-
-
-async def _until(condition: Callable[[], Awaitable[bool]], failure: str,
-                 seconds: float = READY_SECONDS) -> None:
-    try:
-        async with asyncio.timeout(seconds):
-            while True:
-                if await condition():
-                    return
-                await asyncio.sleep(0.05)
-    except TimeoutError:
-        pytest.fail(failure)
-
-
 @pytest.fixture(scope="module")
 async def bank_process(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[BankProcess]:
     tmp = tmp_path_factory.mktemp("sandbox-bank")
-    bank = BankProcess(url=f"http://127.0.0.1:{free_port()}", db=tmp / "bank.db",
-                       log=tmp / "bank.log")
+    bank = BankProcess.in_directory(tmp)
     await bank.start()
     try:
         yield bank
@@ -466,8 +415,7 @@ asyncio.run(main())
 async def test_the_bank_process_outlives_its_client_and_its_own_sigkill(
     tmp_path: Path,
 ) -> None:
-    bank_process = BankProcess(url=f"http://127.0.0.1:{free_port()}", db=tmp_path / "bank.db",
-                               log=tmp_path / "bank.log")
+    bank_process = BankProcess.in_directory(tmp_path)
     await bank_process.start()
     try:
         # A client performs operations until it is killed in the middle of its work.
@@ -482,7 +430,7 @@ async def test_the_bank_process_outlives_its_client_and_its_own_sigkill(
             assert client.returncode is None, heard.read_text()
             return len(heard.read_text().split()) >= 5
 
-        await _until(five_answers, "the client heard no answers")
+        await until(five_answers, lambda: "the client heard no answers")
         client.send_signal(signal.SIGKILL)
         await client.wait()
         answered = heard.read_text().split()
