@@ -37,6 +37,7 @@ from comptoir.payments.providers.sandbox import (
     sandbox_provider,
 )
 from comptoir.settings import SettingsError, load_settings
+from tests.events.receiver import WebhookReceiver
 from tests.payments.bank import REPO, BankProcess, until
 from tests.support import free_port
 
@@ -386,6 +387,27 @@ async def test_the_bank_process_settles_and_signs_a_pending_operation(
                                  now=dt.datetime.now(dt.UTC))
     assert (reported.transaction_id, reported.status, reported.failure_code) == (
         call.transaction_id, "failed", "card_declined")
+
+
+async def test_the_bank_process_delivers_a_signed_webhook_where_it_is_told(
+    bank_process: BankProcess,
+) -> None:
+    sandbox = SandboxProvider(HttpBank(bank_process.url))
+    capture = on(await sandbox.call(authorize("tok_ok")), Operation.CAPTURE)
+    assert (await sandbox.call(capture)).status == "succeeded"
+    async with WebhookReceiver() as receiver:
+        async with httpx.AsyncClient(base_url=bank_process.url, timeout=10) as client:
+            sent = await client.post(f"/operations/{capture.idempotency_key}/webhook",
+                                     json={"deliver_to": receiver.url})
+        assert sent.status_code == 200, sent.text
+        [delivered] = await receiver.wait_for(1)
+    assert sent.json()["delivered_status"] == 200  # the receiver's answer, passed on
+    assert delivered.headers["sandbox-signature"] == sent.json()["signature"]
+    [reported] = sandbox.webhook(delivered.body, delivered.headers,
+                                 now=dt.datetime.now(dt.UTC))
+    # Final from its first answer: the webhook says it again, which changes nothing.
+    assert (reported.transaction_id, reported.operation, reported.status) == (
+        capture.transaction_id, Operation.CAPTURE, "succeeded")
 
 
 async def test_a_bank_that_does_not_answer_is_a_provider_unavailable() -> None:

@@ -139,6 +139,7 @@ class Behaviour(StrEnum):
     WEBHOOK_DECLINED = "webhook_declined"
 
 
+_NAMES = frozenset(b.value for b in Behaviour)
 _REFUSED_AUTHORIZATIONS = {
     Behaviour.DECLINED: ("card_declined", "The card was declined."),
     Behaviour.INSUFFICIENT: ("insufficient_funds", "The card has insufficient funds."),
@@ -152,10 +153,10 @@ def behaviour_of(call: ProviderCall) -> Behaviour | None:
     source = call.source
     if call.operation is Operation.AUTHORIZE and source.startswith("tok_"):
         name = source.removeprefix("tok_")
-        return Behaviour(name) if name in Behaviour.__members__.values() else Behaviour.OK
+        return Behaviour(name) if name in _NAMES else Behaviour.OK
     if source.startswith(AUTH_PREFIX):
         name = source.removeprefix(AUTH_PREFIX).rpartition("_")[0]
-        if name in Behaviour.__members__.values():
+        if name in _NAMES:
             return Behaviour(name)
     return None
 
@@ -330,9 +331,9 @@ class HttpBank(Bank):
         return response
 
     @staticmethod
-    def _decode(response: httpx.Response, type: type[T]) -> T:
+    def _decode(response: httpx.Response, kind: type[T]) -> T:
         try:
-            return msgspec.json.decode(response.content, type=type)
+            return msgspec.json.decode(response.content, type=kind)
         except msgspec.DecodeError as exc:
             raise ProviderUnavailable(
                 f"sandbox bank: unreadable answer {response.status_code}: "
