@@ -51,6 +51,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     queue_timeout: float = 10.0
     capture_batch: int = 32
     max_waiting_captures: int = 1000
+    # The sandbox payment provider (payments/providers/sandbox.py): the sandbox bank process
+    # it talks to (in-process memory when unset); the secret its webhooks are signed with
+    # (a fixed demo secret when empty); how long a ``tok_slow`` answer takes; how many
+    # answers to a ``tok_timeout`` call are lost before one arrives.
+    sandbox_bank_url: str | None = None
+    sandbox_webhook_secret: str = ""
+    sandbox_slow_seconds: float = 3.0
+    sandbox_timeout_attempts: int = 2
 
     @property
     def is_sqlite(self) -> bool:
@@ -94,6 +102,8 @@ _FIELD_TYPES: dict[str, type] = {
     "queue_timeout": float,
     "capture_batch": int,
     "max_waiting_captures": int,
+    "sandbox_slow_seconds": float,
+    "sandbox_timeout_attempts": int,
 }
 _TYPE_NAMES = {int: "a whole number", float: "a number"}
 
@@ -171,6 +181,21 @@ def _validate(s: Settings) -> None:
     if s.max_waiting_captures < 1:
         raise SettingsError(
             f"{PREFIX}MAX_WAITING_CAPTURES={s.max_waiting_captures}: at least 1"
+        )
+    if s.sandbox_bank_url is not None:
+        bank = urlsplit(s.sandbox_bank_url)
+        if bank.scheme not in {"http", "https"} or not bank.hostname:
+            raise SettingsError(
+                f"{PREFIX}SANDBOX_BANK_URL={s.sandbox_bank_url!r}: expected "
+                "http://host:port of a sandbox bank process"
+            )
+    if not (0 <= s.sandbox_slow_seconds <= 60):
+        raise SettingsError(
+            f"{PREFIX}SANDBOX_SLOW_SECONDS={s.sandbox_slow_seconds}: 0 to 60 seconds"
+        )
+    if not 0 <= s.sandbox_timeout_attempts <= 100:
+        raise SettingsError(
+            f"{PREFIX}SANDBOX_TIMEOUT_ATTEMPTS={s.sandbox_timeout_attempts}: 0 to 100"
         )
 
 
