@@ -51,6 +51,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     queue_timeout: float = 10.0
     capture_batch: int = 32
     max_waiting_captures: int = 1000
+    # Stripe: the secret key (sk_… or a restricted rk_…) and the signing secret of the webhook
+    # endpoint (whsec_…); no key: no Stripe provider.
+    stripe_secret_key: str = ""
+    stripe_webhook_secret: str = ""
 
     @property
     def is_sqlite(self) -> bool:
@@ -171,6 +175,22 @@ def _validate(s: Settings) -> None:
     if s.max_waiting_captures < 1:
         raise SettingsError(
             f"{PREFIX}MAX_WAITING_CAPTURES={s.max_waiting_captures}: at least 1"
+        )
+    # The secrets themselves are never repeated in a message.
+    if s.stripe_secret_key and not s.stripe_secret_key.startswith(("sk_", "rk_")):
+        raise SettingsError(
+            f"{PREFIX}STRIPE_SECRET_KEY: a Stripe secret key starts with sk_ (or rk_ for a "
+            "restricted key), not pk_: the publishable key stays with the shop"
+        )
+    if s.stripe_webhook_secret and not s.stripe_webhook_secret.startswith("whsec_"):
+        raise SettingsError(
+            f"{PREFIX}STRIPE_WEBHOOK_SECRET: a webhook signing secret starts with whsec_ "
+            "(Stripe shows it on the webhook endpoint's page)"
+        )
+    if s.stripe_secret_key and not s.stripe_webhook_secret:
+        raise SettingsError(
+            f"{PREFIX}STRIPE_WEBHOOK_SECRET is not set: with {PREFIX}STRIPE_SECRET_KEY, Stripe's "
+            "webhooks must be verified to learn how pending payments end"
         )
 
 
