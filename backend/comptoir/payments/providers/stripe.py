@@ -1,5 +1,4 @@
-"""Stripe as a payment provider: PaymentIntents with manual capture, Refunds, and the webhook
-that tells how the pending ones end.
+"""Stripe as a payment provider: PaymentIntents with manual capture, refunds, signed webhooks.
 
 What each call asks of Stripe (official ``stripe`` SDK, its async methods over httpx, so the
 event loop never waits on Stripe):
@@ -29,6 +28,13 @@ SDK does not retry by itself: no answer (network, timeout, 409, 429, 5xx) and a 
 refuses (401, 403: a setting to fix) raise ProviderUnavailable, and the outbox calls again
 later with the same key, which Stripe answers with its first answer. Any other refusal
 (declined card, a PaymentIntent in the wrong state, an amount too large) is a failed Answer.
+
+Webhook events followed (any other is acknowledged with no outcome):
+``payment_intent.amount_capturable_updated`` (authorized, e.g. after 3-D Secure),
+``payment_intent.payment_failed`` (authorization failed), ``payment_intent.succeeded``
+(captured), ``payment_intent.canceled`` (released: a void, or Stripe's after 7 days),
+``charge.refunded`` (each of our refunds it lists), ``refund.created``/``refund.updated``/
+``refund.failed`` (a refund's end).
 """
 
 from __future__ import annotations
