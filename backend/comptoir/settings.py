@@ -59,6 +59,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     sandbox_webhook_secret: str = ""
     sandbox_slow_seconds: float = 3.0
     sandbox_timeout_attempts: int = 2
+    # Stripe: the secret key (sk_… or a restricted rk_…) and the signing secret of the webhook
+    # endpoint (whsec_…); no key: no Stripe provider.
+    stripe_secret_key: str = ""
+    stripe_webhook_secret: str = ""
 
     @property
     def is_sqlite(self) -> bool:
@@ -196,6 +200,22 @@ def _validate(s: Settings) -> None:
     if not 0 <= s.sandbox_timeout_attempts <= 100:
         raise SettingsError(
             f"{PREFIX}SANDBOX_TIMEOUT_ATTEMPTS={s.sandbox_timeout_attempts}: 0 to 100"
+        )
+    # The secrets themselves are never repeated in a message.
+    if s.stripe_secret_key and not s.stripe_secret_key.startswith(("sk_", "rk_")):
+        raise SettingsError(
+            f"{PREFIX}STRIPE_SECRET_KEY: a Stripe secret key starts with sk_ (or rk_ for a "
+            "restricted key), not pk_: the publishable key stays with the shop"
+        )
+    if s.stripe_webhook_secret and not s.stripe_webhook_secret.startswith("whsec_"):
+        raise SettingsError(
+            f"{PREFIX}STRIPE_WEBHOOK_SECRET: a webhook signing secret starts with whsec_ "
+            "(Stripe shows it on the webhook endpoint's page)"
+        )
+    if s.stripe_secret_key and not s.stripe_webhook_secret:
+        raise SettingsError(
+            f"{PREFIX}STRIPE_WEBHOOK_SECRET is not set: with {PREFIX}STRIPE_SECRET_KEY, Stripe's "
+            "webhooks must be verified to learn how pending payments end"
         )
 
 

@@ -97,3 +97,30 @@ def test_a_bad_value_is_refused_with_the_variable_named(
     with pytest.raises(SettingsError, match=variable):
         load_settings({variable: value, "COMPTOIR_VAR_DIR": str(tmp_path)})
     assert not (tmp_path / "secret_key").exists()  # refused before writing anything
+
+
+def test_stripe_is_configured_by_its_secret_key_and_webhook_secret(tmp_path: Path) -> None:
+    settings = load_settings({"COMPTOIR_STRIPE_SECRET_KEY": "sk_test_51Abc",
+                              "COMPTOIR_STRIPE_WEBHOOK_SECRET": "whsec_test_secret",
+                              "COMPTOIR_VAR_DIR": str(tmp_path)})
+    assert settings.stripe_secret_key == "sk_test_51Abc"
+    assert settings.stripe_webhook_secret == "whsec_test_secret"
+    assert load_settings({"COMPTOIR_VAR_DIR": str(tmp_path)}).stripe_secret_key == ""
+
+
+@pytest.mark.parametrize(
+    ("environment", "named"),
+    [
+        ({"COMPTOIR_STRIPE_SECRET_KEY": "pk_test_51Abc",
+          "COMPTOIR_STRIPE_WEBHOOK_SECRET": "whsec_x"}, "COMPTOIR_STRIPE_SECRET_KEY"),
+        ({"COMPTOIR_STRIPE_SECRET_KEY": "sk_test_51Abc",
+          "COMPTOIR_STRIPE_WEBHOOK_SECRET": "secret"}, "COMPTOIR_STRIPE_WEBHOOK_SECRET"),
+        ({"COMPTOIR_STRIPE_SECRET_KEY": "sk_test_51Abc"}, "COMPTOIR_STRIPE_WEBHOOK_SECRET"),
+    ],
+)
+def test_a_stripe_secret_that_cannot_work_is_refused_without_being_repeated(
+    tmp_path: Path, environment: dict[str, str], named: str
+) -> None:
+    with pytest.raises(SettingsError, match=named) as refused:
+        load_settings({**environment, "COMPTOIR_VAR_DIR": str(tmp_path)})
+    assert "51Abc" not in str(refused.value)
