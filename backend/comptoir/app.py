@@ -210,6 +210,7 @@ def create_app(settings: Settings | None = None, *, run_dispatcher: bool = True)
             for job in housekeeping.values():
                 await job.stop()
             await dispatcher.stop()
+            await payment_calls.close()
             await dialect.close_piccolo(piccolo_engine)
             if redis is not None:
                 await redis.aclose()

@@ -53,6 +53,13 @@ class PaymentCalls:
         self.providers = providers
         self.delivered = delivered
 
+    async def close(self) -> None:
+        """Close the providers' connections (Stripe's HTTP client), at the app's stop."""
+        for provider in self.providers.values():
+            close = getattr(provider, "close", None)
+            if close is not None:
+                await close()
+
     def handlers(self) -> dict[str, Handler]:
         return {service.CALL: self.call, service.AUTHORIZE: self.authorize,
                 service.RECORD: self.record}
