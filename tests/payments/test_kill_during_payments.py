@@ -2,17 +2,8 @@
 transaction ends succeeded or failed at the provider and in Comptoir, with the same amount,
 and none is performed twice.
 
-DRAFT, waiting for the payments service being built on main (``payments/service.py`` and
-the outbox's provider calls, ``payments/calls.py``): skipped until ``comptoir.payments.calls``
-exists. What it assumes of that service, to check at the merge (all in ``_capture_orders``
-and ``_refund``):
-
-- a channel with ``payment_provider=sandbox`` and ``capture_policy=at_capture`` authorizes
-  an order captured with ``"payment": {"provider": "sandbox", "token": …, "amount": total}``
-  and, once authorized, captures it in full, both through the outbox;
-- ``POST /api/orders/{number}/cancel`` of a captured order refunds what was captured;
-- every provider call is keyed ``comptoir-<transaction id>`` (``ProviderCall``) and the
-  sandbox provider comes from ``sandbox_provider(settings)``.
+A channel charged at capture (``capture_policy=at_capture``) authorizes each order through
+the outbox and, once authorized, captures it in full; cancelling a captured order refunds it.
 
 The provider is the sandbox bank in a process of its own (its SQLite file is what the
 provider did); Comptoir is a real ``comptoir serve`` on a database of its own (SQLite, or
@@ -24,7 +15,6 @@ with the same key is always part of the run.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import itertools
 import os
 import sys
@@ -44,12 +34,6 @@ from comptoir.settings import Settings, load_settings
 from tests.conftest import ADMIN_DATABASE_URL
 from tests.payments.bank import REPO, BankProcess, until
 from tests.support import free_port, own_database, stop_process, wait_ready
-
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("comptoir.payments.calls") is None,
-    reason="draft: needs the payments service (comptoir.payments.calls, the outbox's provider "
-           "calls), being built on main",
-)
 
 SKU = "KILL-TEE-M"
 PRICE = 1999
