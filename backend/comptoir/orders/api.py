@@ -65,12 +65,15 @@ class OrdersController(Controller):
         try:
             outcome = await capture.capture(
                 db_session, data, principal=principal, idempotency_key=idempotency_key)
-        except DomainError:
+        except DomainError as refusal:
             # Roll back before answering: no reservation may outlive a refused order.
             await db_session.rollback()
             replay = await capture.answer_for_retry(
                 db_session, data, principal=principal, idempotency_key=idempotency_key)
             if replay is None:
+                # Nor an authorization the shop made for it.
+                await payments.release_unused(db_session, refusal.code, data.payment,
+                                              data.channel or principal.channel)
                 raise
             outcome = replay
         if isinstance(outcome, capture.AlreadyCaptured):

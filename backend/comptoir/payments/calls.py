@@ -41,6 +41,7 @@ log = logging.getLogger("comptoir.payments")
 _OPERATION = {Kind.AUTHORIZATION: Operation.AUTHORIZE, Kind.CAPTURE: Operation.CAPTURE,
               Kind.VOID: Operation.VOID, Kind.REFUND: Operation.REFUND}
 _KIND = {operation: kind for kind, operation in _OPERATION.items()}
+_RELEASES = uuid.UUID("6d1f0c52-6a0e-4a51-9d0c-7f5b2b8f0e11")  # keys of refused orders' voids
 _ALL_LEFT = frozenset({lifecycle.Status.SHIPPED.value, lifecycle.Status.COMPLETED.value})
 
 
@@ -62,7 +63,7 @@ class PaymentCalls:
 
     def handlers(self) -> dict[str, Handler]:
         return {service.CALL: self.call, service.AUTHORIZE: self.authorize,
-                service.RECORD: self.record}
+                service.RECORD: self.record, service.RELEASE: self.release}
 
     # --- outbox handlers ------------------------------------------------------------------------
 
@@ -83,6 +84,23 @@ class PaymentCalls:
                 await service.apply_outcome(
                     session, tx, status="succeeded", reference=tx.source, failure_code=None,
                     message=None, via="recorded", delivered=self.delivered)
+
+    async def release(self, delivery: Delivery) -> None:
+        """``payment.release``: void the authorization a shop made for an order Comptoir
+        refused. Keyed by the authorization's reference, so a refusal repeated (a shop
+        retrying) voids it once."""
+        payload = delivery.payload
+        provider = self.providers.get(payload["provider"])
+        if provider is None:
+            log.warning("no %s provider to release %s", payload["provider"], payload["reference"])
+            return
+        answer = await provider.call(ProviderCall(
+            transaction_id=uuid.uuid5(_RELEASES, f"{payload['provider']}:{payload['reference']}"),
+            operation=Operation.VOID, amount=int(payload["amount"]),
+            currency=payload["currency"] or "EUR", order_number="",
+            source=payload["reference"], reason="order refused"))
+        log.info("authorization %s of a refused order released: %s %s", payload["reference"],
+                 answer.status, answer.failure_code or "")
 
     async def _write_from_capture(self, delivery: Delivery, kind: Kind) -> None:
         async with self.sessionmaker() as session, session.begin():

@@ -29,6 +29,7 @@ from comptoir.invoicing import service as invoicing
 from comptoir.orders import lifecycle
 from comptoir.orders.models import Order, OrderLine
 from comptoir.orders.reading import find_order
+from comptoir.orders.schemas import PaymentIn
 from comptoir.payments import rules
 from comptoir.payments.models import PaymentOutcome, PaymentTransaction
 from comptoir.payments.rules import Kind, Ledger, TxStatus
@@ -55,12 +56,19 @@ __all__ = [
     "payments_of",
     "record_requested",
     "refund",
+    "release_unused",
     "void",
 ]
 
 CALL = "payment.call"  # the outbox calls the provider for a pending transaction
 AUTHORIZE = "payment.authorize"  # capture's: authorize the shop's card once the order stands
 RECORD = "payment.record"  # capture's: the channel took the money (provider "external")
+RELEASE = "payment.release"  # an authorization the shop made for an order refused: voided
+
+# The refusals after which no order will ever stand for the shop's authorization (out of
+# stock, nowhere to serve it). A 422 is not one: the shop corrects the order and sends it
+# again with the same authorization.
+UNSERVED = frozenset({"out_of_stock", "not_routable"})
 
 # Units of each order line that have left so far (fulfillment.reading.delivered_units).
 Delivered = Callable[[AsyncSession, uuid.UUID], Awaitable[Mapping[uuid.UUID, int]]]
@@ -136,6 +144,23 @@ async def record_requested(session: AsyncSession, tx: PaymentTransaction) -> Non
     """The timeline's ``payment.requested`` for a transaction written outside ``_request``
     (the authorization a capture asked for)."""
     await _event(session, EventType.PAYMENT_REQUESTED, tx, actor=tx.actor)
+
+
+async def release_unused(session: AsyncSession, code: str, payment: PaymentIn | None,
+                         channel: str | None) -> bool:
+    """After a capture refused with ``code``: an authorization the shop made itself for that
+    order (``payment.reference``) is voided through the outbox, so no money stays held
+    without an order. A card token was never authorized: nothing to do. The session is the
+    refused capture's, rolled back; this commits."""
+    if (code not in UNSERVED or payment is None or not payment.reference
+            or payment.provider == "external"):
+        return False
+    await enqueue(session, RELEASE, {
+        "provider": payment.provider, "reference": payment.reference,
+        "amount": payment.amount, "currency": (payment.currency or "").upper(),
+        "channel": channel})
+    await session.commit()
+    return True
 
 
 # --- money follows the goods -------------------------------------------------------------------
