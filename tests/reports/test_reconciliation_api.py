@@ -171,7 +171,7 @@ async def test_a_refund_by_amount_has_no_credit_note(
     [refund] = section(body, "refunded_without_credit_note")
     assert (refund["order_number"], refund["amount"], refund["transaction_id"]) == (
         number, 700, refund_id)
-    assert refund["detail"] == "Refunded 7.00 EUR without a credit note"
+    assert refund["detail"] == "Refunded €7.00 without a credit note"
     assert figures(section(body, "invoiced_differs")) == [(number, 700, total, total - 700)]
     # What left is worth the total; the customer kept 7.00 back with no document saying why.
     assert figures(section(body, "left_not_captured")) == [(number, 700, total, total - 700)]

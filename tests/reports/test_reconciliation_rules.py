@@ -71,8 +71,11 @@ def test_a_capture_still_pending_is_said_to_be_awaited() -> None:
     [finding] = found([facts], DayMoves(left=frozenset({"CMP-1"})))[Section.LEFT_NOT_CAPTURED]
     assert (finding.amount, finding.awaiting) == (2490, 2490)
     assert "2490" not in describe(finding, "en")
-    assert describe(finding, "en") == ("Goods worth 24.90 EUR left, 0.00 EUR captured: "
-                                       "24.90 EUR missing (24.90 EUR awaiting the provider)")
+    assert describe(finding, "en") == ("Goods worth €24.90 left, €0.00 captured: "
+                                       "€24.90 missing (€24.90 awaiting the provider)")
+    assert describe(finding, "fr") == (
+        "Marchandise partie pour 24,90\u00a0€, encaissé 0,00\u00a0€ : il manque 24,90\u00a0€ "
+        "(24,90\u00a0€ en attente du prestataire)")
 
 
 def test_goods_credited_back_are_owed_no_more() -> None:
@@ -150,7 +153,8 @@ def test_only_calls_older_than_an_hour_are_pending_and_totals_are_per_currency()
     pending = next(s for s in sections if s.section is Section.PENDING_CALLS)
     assert len(pending.findings) == 3
     assert pending.totals == {"EUR": 350, "GBP": 70}
-    assert describe(pending.findings[0], "fr").startswith("Encaissement de 1.00 EUR chez sandbox")
+    assert describe(pending.findings[0], "fr").startswith(
+        "Encaissement de 1,00\u00a0€ chez sandbox")
 
 
 def test_amounts_are_written_with_the_currency_s_own_decimals() -> None:

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
-from comptoir.money import minor_digits
+from comptoir.money import format_money, minor_digits
 from comptoir.payments.rules import Kind, Ledger, LineValue, goods_value
 
 __all__ = [
@@ -272,16 +272,14 @@ _KIND_FR = {"authorization": "Autorisation", "capture": "Encaissement", "void": 
             "refund": "Remboursement"}
 
 
-def _money(minor: int, currency: str) -> str:
-    return f"{decimal(minor, currency)} {currency}"
-
-
 def describe(finding: Finding, language: Language) -> str:
     """What differs, in a sentence a manager reads (French or English)."""
-    c = finding.currency
-    exp, act, gap = (_money(finding.expected, c), _money(finding.actual, c),
-                     _money(finding.amount, c))
-    awaiting = _money(finding.awaiting, c)
+
+    def money(minor: int) -> str:
+        return format_money(minor, finding.currency, language)
+
+    exp, act, gap = money(finding.expected), money(finding.actual), money(finding.amount)
+    awaiting = money(finding.awaiting)
     fr = language == "fr"
     match finding.section:
         case Section.LEFT_NOT_CAPTURED:
@@ -295,7 +293,7 @@ def describe(finding: Finding, language: Language) -> str:
             return (f"Marchandise partie pour {exp}, aucun paiement par Comptoir" if fr
                     else f"Goods worth {exp} left, no payment through Comptoir")
         case Section.CAPTURED_NOT_INVOICED:
-            today = _money(finding.captured_today, c)
+            today = money(finding.captured_today)
             return (f"Encaissé {exp} (dont {today} ce jour), facturé {act} : {gap} sans facture"
                     if fr else
                     f"Captured {exp} ({today} that day), invoiced {act}: {gap} not invoiced")
