@@ -273,3 +273,33 @@ async def test_only_managers_see_the_reconciliation(
     for client in (associate, web):
         for path in ("/api/reports/reconciliation", "/api/reports/reconciliation.csv"):
             assert (await client.get(path)).status_code == 403, path
+
+
+async def test_the_day_runs_from_midnight_to_midnight_in_paris(
+    manager: httpx.AsyncClient, catalog: Any, packed: Any, drain: Any, sessionmaker: Any,
+) -> None:
+    from comptoir.fulfillment.models import Shipment
+
+    await catalog.add("TEE", price=1000, stock={"WH-PARIS": 5})
+    number, work = await packed(("TEE", 1))  # no payment through Comptoir
+    assert (await ship(manager, work["WH-PARIS"], "C1")).status_code == 200
+    await drain()
+    day = dt.date(2026, 3, 10)
+    midnight = dt.datetime.combine(day, dt.time(), PARIS)  # 23:00 UTC on the 9th
+
+    async def shipped_at(moment: dt.datetime) -> None:
+        async with sessionmaker() as session, session.begin():
+            await session.execute(update(Shipment).values(shipped_at=moment.astimezone(dt.UTC)))
+
+    def unpaid(body: dict[str, Any]) -> list[str]:
+        return [f["order_number"] for f in section(body, "left_without_payment")]
+
+    await shipped_at(midnight + dt.timedelta(minutes=30))  # 23:30 UTC the day before
+    assert unpaid(await report(manager, date=day.isoformat())) == [number]
+    assert unpaid(await report(manager, date="2026-03-09")) == []
+    await shipped_at(midnight - dt.timedelta(minutes=1))  # 23:59 in Paris the day before
+    assert unpaid(await report(manager, date=day.isoformat())) == []
+    assert unpaid(await report(manager, date="2026-03-09")) == [number]
+    body = await report(manager, date=day.isoformat())
+    assert dt.datetime.fromisoformat(body["start"]) == midnight
+    assert body["start"].endswith(("Z", "+00:00"))
