@@ -73,6 +73,7 @@ from comptoir.payments.providers.registry import configured_providers
 from comptoir.periodic import Periodic
 from comptoir.realtime.api import live_feed
 from comptoir.realtime.hub import Hub
+from comptoir.reports.api import ReportsController
 from comptoir.request_body import StrictBody
 from comptoir.routing.api import RoutingController
 from comptoir.settings import Settings, load_settings
@@ -107,6 +108,7 @@ CONTROLLERS: list[Any] = [
     AccountingExportController,
     PaymentsController,
     PaymentWebhooksController,
+    ReportsController,
     live_feed,
 ]
 

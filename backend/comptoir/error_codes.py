@@ -71,6 +71,7 @@ class ErrorCode(StrEnum):
     INVALID_CURRENCY = "invalid_currency"
     INVALID_CURSOR = "invalid_cursor"
     INVALID_CUSTOMER = "invalid_customer"
+    INVALID_DATE = "invalid_date"
     INVALID_DATE_RANGE = "invalid_date_range"
     INVALID_EMAIL = "invalid_email"
     INVALID_EVENT = "invalid_event"

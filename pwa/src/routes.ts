@@ -15,6 +15,7 @@ export type Route =
   | { screen: "invoices" }
   | { screen: "invoice"; number: string }
   | { screen: "credit-note"; number: string }
+  | { screen: "reconciliation" }
   | { screen: "not-found" };
 
 const PATTERNS: ReadonlyArray<[RegExp, (m: RegExpMatchArray) => Route]> = [
@@ -31,6 +32,7 @@ const PATTERNS: ReadonlyArray<[RegExp, (m: RegExpMatchArray) => Route]> = [
   [/^\/store\/work\/([^/]+)\/?$/, (m) => ({ screen: "fulfillment", id: decodeURIComponent(m[1]!) })],
   [/^\/invoices\/?$/, () => ({ screen: "invoices" })],
   [/^\/invoices\/([^/]+)\/?$/, (m) => ({ screen: "invoice", number: decodeURIComponent(m[1]!) })],
+  [/^\/reports\/reconciliation\/?$/, () => ({ screen: "reconciliation" })],
   [/^\/credit-notes\/([^/]+)\/?$/, (m) => ({ screen: "credit-note", number: decodeURIComponent(m[1]!) })],
 ];
 
@@ -57,4 +59,5 @@ export const paths = {
   invoices: "/invoices",
   invoice: (number: string) => `/invoices/${encodeURIComponent(number)}`,
   creditNote: (number: string) => `/credit-notes/${encodeURIComponent(number)}`,
+  reconciliation: "/reports/reconciliation",
 };

@@ -38,6 +38,13 @@ describe("matchRoute", () => {
     expect(matchRoute("/outbox")).toEqual({ screen: "outbox" });
   });
 
+  it("opens the reconciliation from its path, and lights its top-bar entry there", () => {
+    expect(matchRoute(paths.reconciliation)).toEqual({ screen: "reconciliation" });
+    expect(matchRoute("/reports/reconciliation/")).toEqual({ screen: "reconciliation" });
+    expect(activeNavPath(paths.reconciliation)).toBe("/reports/reconciliation");
+    expect(isAppRoute(paths.reconciliation)).toBe(true);
+  });
+
   it("sends an unknown path to the not-found screen", () => {
     expect(matchRoute("/nowhere")).toEqual({ screen: "not-found" });
   });
@@ -58,7 +65,10 @@ describe("navItemsFor", () => {
     for (const role of ["admin", "manager", "associate"]) {
       expect(navItemsFor(role).length).toBeLessThanOrEqual(5);
       expect(navItemsFor(role).map((item) => item.path)).not.toContain("/account");
-      expect(navItemsFor(role, true).map((item) => item.path)).toEqual(["/account"]);
+    }
+    expect(navItemsFor("associate", true).map((item) => item.path)).toEqual(["/account"]);
+    for (const role of ["admin", "manager"]) {
+      expect(navItemsFor(role, true).map((item) => item.path)).toEqual(["/reports/reconciliation", "/account"]);
     }
     expect(navItemsFor("associate").map((item) => item.path)).not.toContain("/dashboard");
     expect(navItemsFor("manager").map((item) => item.path)).toContain("/dashboard");

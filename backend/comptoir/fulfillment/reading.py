@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -142,6 +142,36 @@ async def delivered_units(session: AsyncSession, order_id: uuid.UUID) -> dict[uu
         .where(Fulfillment.order_id == order_id)
         .group_by(FulfillmentLine.line_id))).all()
     return {line_id: int(units) for line_id, units in rows if units}
+
+
+async def delivered_units_of(
+    session: AsyncSession, order_ids: Collection[uuid.UUID],
+) -> dict[uuid.UUID, dict[uuid.UUID, int]]:
+    """``delivered_units`` of several orders in one query: order -> order line -> units."""
+    if not order_ids:
+        return {}
+    found: dict[uuid.UUID, dict[uuid.UUID, int]] = {}
+    for order_id, line_id, units in await session.execute(
+            select(Fulfillment.order_id, FulfillmentLine.line_id,
+                   func.sum(FulfillmentLine.shipped_quantity))
+            .join(Fulfillment, Fulfillment.id == FulfillmentLine.fulfillment_id)
+            .where(Fulfillment.order_id.in_(list(order_ids)))
+            .group_by(Fulfillment.order_id, FulfillmentLine.line_id)):
+        if units:
+            found.setdefault(order_id, {})[line_id] = int(units)
+    return found
+
+
+async def goods_left_between(session: AsyncSession, start: dt.datetime,
+                             end: dt.datetime) -> set[uuid.UUID]:
+    """The orders some goods of which left from ``start`` (included) to ``end`` (excluded):
+    a parcel shipped or a pickup handed over."""
+    shipped = select(Fulfillment.order_id).join(
+        Shipment, Shipment.fulfillment_id == Fulfillment.id).where(
+        Shipment.shipped_at >= start, Shipment.shipped_at < end)
+    handed = select(Fulfillment.order_id).where(
+        Fulfillment.handed_over_at >= start, Fulfillment.handed_over_at < end)
+    return set(await session.scalars(shipped.union(handed)))
 
 
 async def get_fulfillment(

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select, tuple_
+from sqlalchemy import or_, select, tuple_, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from comptoir.auth.schemas import Principal
@@ -27,8 +29,11 @@ from comptoir.pagination import MAX_LIMIT, decode_time_cursor, encode_cursor
 
 __all__ = [
     "INVOICE_STATUSES",
+    "Invoiced",
+    "documented_between",
     "get_credit_note",
     "get_invoice",
+    "invoiced_of",
     "list_credit_notes",
     "list_invoices",
 ]
@@ -182,3 +187,47 @@ async def get_credit_note(session: AsyncSession, number: str,
     summary = _credit_note_summary(row)
     return CreditNoteOut(**{f: getattr(summary, f) for f in summary.__struct_fields__},
                          statement=statement_of(row))
+
+
+# --- for reports ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Invoiced:
+    """What an order's invoices state in all (gross) and what its credit notes took back."""
+
+    invoiced: int
+    credited: int
+    invoices: tuple[str, ...]
+    credit_notes: tuple[str, ...]
+
+
+async def invoiced_of(session: AsyncSession,
+                      order_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Invoiced]:
+    """Each order's invoiced and credited gross amounts with the documents' numbers, oldest
+    first (orders with no invoice are absent)."""
+    if not order_ids:
+        return {}
+    ids = list(order_ids)
+    invoices: dict[uuid.UUID, list[tuple[str, int]]] = {}
+    notes: dict[uuid.UUID, list[tuple[str, int]]] = {}
+    for found, model in ((invoices, Invoice), (notes, CreditNote)):
+        for order_id, number, gross in await session.execute(
+                select(model.order_id, model.number, model.gross)
+                .where(model.order_id.in_(ids)).order_by(model.issued_at, model.number)):
+            found.setdefault(order_id, []).append((number, int(gross)))
+    return {order_id: Invoiced(
+        invoiced=sum(gross for _n, gross in rows),
+        credited=sum(gross for _n, gross in notes.get(order_id, [])),
+        invoices=tuple(number for number, _g in rows),
+        credit_notes=tuple(number for number, _g in notes.get(order_id, [])))
+        for order_id, rows in invoices.items()}
+
+
+async def documented_between(session: AsyncSession, start: dt.datetime,
+                             end: dt.datetime) -> set[uuid.UUID]:
+    """The orders that had an invoice or a credit note issued from ``start`` (included) to
+    ``end`` (excluded)."""
+    return set(await session.scalars(union(*(
+        select(model.order_id).where(model.issued_at >= start, model.issued_at < end)
+        for model in (Invoice, CreditNote)))))

@@ -862,6 +862,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/reports/reconciliation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The day's reconciliation
+         * @description For a day of the retailer's calendar (`date`, YYYY-MM-DD, Europe/Paris; today by default): goods shipped or handed over and not captured (and those of orders with no payment at all), captures not invoiced, refunds without a credit note, orders whose invoiced amount (net of credit notes) is not what was captured (net of refunds), and provider calls unanswered for more than an hour (any day). Each section lists its orders with their amounts in minor units and its totals per currency. `lang` (fr or en, else the browser's) is the language of each finding's `detail`. 422 invalid_date for a date that is not a day.
+         */
+        get: operations["ApiReportsReconciliationReconciliation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports/reconciliation.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The day's reconciliation as CSV
+         * @description The same findings as `GET /api/reports/reconciliation`, one row per finding: section, order number, currency, amount, expected, actual (decimal, with a point), detail, transaction id.
+         */
+        get: operations["ApiReportsReconciliationCsvReconciliationCsv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/routing/decisions/{order_number}": {
         parameters: {
             query?: never;
@@ -1322,6 +1362,25 @@ export interface components {
             seq: number | null;
             type: string;
         };
+        /** FindingOut */
+        FindingOut: {
+            actual: number;
+            amount: number;
+            /** @default 0 */
+            awaiting: number;
+            /** @default 0 */
+            captured_today: number;
+            currency: string;
+            detail: string;
+            expected: number;
+            kind?: string | null;
+            links?: components["schemas"]["LinkOut"][];
+            order_number: string;
+            provider?: string | null;
+            section: string;
+            since?: string | null;
+            transaction_id?: string | null;
+        };
         /** FulfillmentLineOut */
         FulfillmentLineOut: {
             barcode: string | null;
@@ -1460,6 +1519,12 @@ export interface components {
             total: number;
             unit_price: number;
             vat_rate_bp: number;
+        };
+        /** LinkOut */
+        LinkOut: {
+            kind: string;
+            label: string;
+            path: string;
         };
         /** LocationOut */
         LocationOut: {
@@ -1779,6 +1844,21 @@ export interface components {
             quantity: number;
             sku: string;
         };
+        /** ReconciliationOut */
+        ReconciliationOut: {
+            clean: boolean;
+            /** Format: date */
+            date: string;
+            /** Format: date-time */
+            end: string;
+            /** Format: date-time */
+            generated_at: string;
+            language: string;
+            sections: components["schemas"]["SectionOut"][];
+            /** Format: date-time */
+            start: string;
+            time_zone: string;
+        };
         /** RefundIn */
         RefundIn: {
             amount?: number | null;
@@ -1806,6 +1886,13 @@ export interface components {
             location: string;
             safety_stock: number;
             sku: string;
+        };
+        /** SectionOut */
+        SectionOut: {
+            count: number;
+            findings: components["schemas"]["FindingOut"][];
+            section: string;
+            totals: components["schemas"]["TotalOut"][];
         };
         /** Seller */
         Seller: {
@@ -2003,6 +2090,11 @@ export interface components {
             paid: boolean;
             /** @default 0 */
             recovery_indemnity: number;
+        };
+        /** TotalOut */
+        TotalOut: {
+            amount: number;
+            currency: string;
         };
         /** TotalsOut */
         TotalsOut: {
@@ -4230,6 +4322,82 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProductOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiReportsReconciliationReconciliation: {
+        parameters: {
+            query?: {
+                date?: string | null;
+                lang?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconciliationOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiReportsReconciliationCsvReconciliationCsv: {
+        parameters: {
+            query?: {
+                date?: string | null;
+                lang?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
                 };
             };
             /** @description Bad request syntax or unsupported method */

@@ -1,6 +1,7 @@
 /** English strings; this catalogue defines the keys every other language must provide. */
 import { eventsEn } from "./events.en";
 import { invoicesEn } from "./invoices.en";
+import { reportsEn } from "./reports.en";
 import { routingEn } from "./routing.en";
 
 export const en = {
@@ -379,6 +380,7 @@ export const en = {
   "error.unknown": "Something went wrong.",
   ...eventsEn,
   ...invoicesEn,
+  ...reportsEn,
   ...routingEn,
 } as const;
 

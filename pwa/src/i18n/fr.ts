@@ -2,6 +2,7 @@
 import type { MessageKey } from "./en";
 import { eventsFr } from "./events.fr";
 import { invoicesFr } from "./invoices.fr";
+import { reportsFr } from "./reports.fr";
 import { routingFr } from "./routing.fr";
 
 export const fr: Record<MessageKey, string> = {
@@ -380,5 +381,6 @@ export const fr: Record<MessageKey, string> = {
   "error.unknown": "Une erreur s'est produite.",
   ...eventsFr,
   ...invoicesFr,
+  ...reportsFr,
   ...routingFr,
 };

@@ -1,0 +1,1 @@
+"""Reports that read across domains and write nothing: the day's reconciliation."""
