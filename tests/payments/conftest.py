@@ -96,6 +96,24 @@ def drain(app: Any) -> Callable[[], Any]:
     return run
 
 
+@pytest.fixture
+def money_rows(sessionmaker: Any) -> Any:
+    """Every payment row and outbox message: what a refusal must leave as it was."""
+    from sqlalchemy import func, select
+
+    from comptoir.events.models import OutboxMessage
+    from comptoir.invoicing.models import CreditNote
+    from comptoir.payments.models import PaymentOutcome, PaymentTransaction
+
+    async def read() -> tuple[int, ...]:
+        async with sessionmaker() as session:
+            return tuple([await session.scalar(select(func.count()).select_from(table))
+                          for table in (PaymentTransaction, PaymentOutcome, OutboxMessage,
+                                        CreditNote)])
+
+    return read
+
+
 def card(token: str = "tok_ok", amount: int = 10**6) -> dict[str, Any]:
     return {"provider": "sandbox", "token": token, "amount": amount}
 

@@ -6,28 +6,10 @@ import uuid
 from typing import Any
 
 import httpx
-import pytest
-from sqlalchemy import func, select
 
 from tests.invoicing.conftest import ship
 from tests.orders.conftest import order_body
 from tests.payments.conftest import Bank, card, payments
-
-
-@pytest.fixture
-def money_rows(sessionmaker: Any) -> Any:
-    """Every payment row and outbox message: what a refusal must leave as it was."""
-    from comptoir.events.models import OutboxMessage
-    from comptoir.invoicing.models import CreditNote
-    from comptoir.payments.models import PaymentOutcome, PaymentTransaction
-
-    async def read() -> tuple[int, ...]:
-        async with sessionmaker() as session:
-            return tuple([await session.scalar(select(func.count()).select_from(table))
-                          for table in (PaymentTransaction, PaymentOutcome, OutboxMessage,
-                                        CreditNote)])
-
-    return read
 
 
 def _problem(response: httpx.Response, status: int, code: str) -> None:

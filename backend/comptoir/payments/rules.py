@@ -137,6 +137,13 @@ class Ledger:
             return 0
         return authorization.amount - self._drawn(authorization.id, Kind.CAPTURE)
 
+    def capturing(self, authorization: uuid.UUID) -> bool:
+        """A capture on it is still waiting for the provider: its rest is released only
+        after (a provider may release the rest at a final capture, or refuse a capture on a
+        cancelled authorization)."""
+        return any(t.parent_id == authorization and t.kind is Kind.CAPTURE
+                   and t.status is TxStatus.PENDING for t in self.txs)
+
     @property
     def authorizations(self) -> list[Tx]:
         return [t for t in self.txs if t.kind is Kind.AUTHORIZATION]

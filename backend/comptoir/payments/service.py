@@ -199,15 +199,19 @@ async def follow_order(session: AsyncSession, order: Order,
         for auth, amount in ledger.plan_capture(min(due, ledger.capturable)):
             await _request(session, order, Kind.CAPTURE, amount, provider=provider[auth.id],
                            parent=auth.id, trigger=trigger, actor=actor)
-    elif due < 0 and ledger.refundable > 0:
-        for cap, amount in ledger.plan_refund(min(-due, ledger.refundable)):
+    # More was paid than the order now costs (units cancelled after they were paid): the
+    # difference goes back. Money taken ahead of the goods (a manager's capture) stays.
+    excess = ledger.capture_asked - order.total
+    if due <= 0 and excess > 0 and ledger.refundable > 0:
+        for cap, amount in ledger.plan_refund(min(excess, ledger.refundable)):
             await _request(session, order, Kind.REFUND, amount, provider=provider[cap.id],
                            parent=cap.id, trigger=trigger, actor=actor,
                            reason="cancelled" if cancelled else "lines cancelled")
     ledger = ledger_of(await entries(session, order.id))
     if cancelled or everything_left or ledger.capture_asked >= order.total:
         for auth in ledger.authorizations:
-            if ledger.open_on(auth) > 0:
+            # After its captures are settled (their outcome follows the order again).
+            if ledger.open_on(auth) > 0 and not ledger.capturing(auth.id):
                 await _request(session, order, Kind.VOID, ledger.open_on(auth),
                                provider=provider[auth.id], parent=auth.id, trigger=trigger,
                                actor=actor)
@@ -238,8 +242,8 @@ async def apply_outcome(
     failure_code: str | None, message: str | None, via: str, delivered: Delivered,
 ) -> bool:
     """Append the transaction's outcome, once: False when it had one already (a repeated
-    answer, a webhook replayed). An authorization that succeeds lets the money follow the
-    goods at once (a parcel may have left while it was pending)."""
+    answer, a webhook replayed). A succeeded authorization or capture lets the money follow
+    the goods again."""
     order = await session.scalar(select(Order).where(Order.id == tx.order_id).with_for_update()
                                  .execution_options(populate_existing=True))
     assert order is not None
@@ -254,9 +258,12 @@ async def apply_outcome(
     await _event(session, _OUTCOME_EVENT[Kind(tx.kind)] if succeeded
                  else EventType.PAYMENT_FAILED, tx, actor=f"provider:{tx.provider}",
                  outcome=outcome)
-    if succeeded and tx.kind == Kind.AUTHORIZATION.value:
+    # An authorization lets the money follow goods that left while it was pending; a
+    # capture lets what its authorization has left be released. A failure moves nothing
+    # more by itself (asking again at once would ask again for ever): a manager decides.
+    if succeeded and tx.kind in (Kind.AUTHORIZATION.value, Kind.CAPTURE.value):
         await follow_order(session, order, partial(delivered, session, order.id),
-                           actor=f"provider:{tx.provider}", trigger="authorization")
+                           actor=f"provider:{tx.provider}", trigger=tx.kind)
     return True
 
 

@@ -291,12 +291,24 @@ class StripeProvider:
                 return _failed_intent(intent)
 
     async def _void(self, call: ProviderCall) -> Answer:
+        """Cancel the PaymentIntent. One already captured for the last time has nothing left
+        to cancel: Stripe released the rest at that capture, which is what the void asked."""
         params: PaymentIntentCancelParams = {
             "cancellation_reason": call.reason if call.reason in CANCELLATION_REASONS
             else "requested_by_customer",
         }
-        intent = _read(await self._stripe.v1.payment_intents.cancel_async(
-            call.source, params, {"idempotency_key": call.idempotency_key}), _Intent)
+        try:
+            intent = _read(await self._stripe.v1.payment_intents.cancel_async(
+                call.source, params, {"idempotency_key": call.idempotency_key}), _Intent)
+        except stripe.InvalidRequestError as exc:
+            if exc.code != "payment_intent_unexpected_state":
+                raise
+            intent = _read(await self._stripe.v1.payment_intents.retrieve_async(call.source),
+                           _Intent)
+            if intent.status == "succeeded" and intent.amount_capturable == 0:
+                return Answer(status="succeeded", reference=intent.id,
+                              message="Released by Stripe at the final capture.")
+            raise
         if intent.status == "canceled":
             return Answer(status="succeeded", reference=intent.id)
         return _failed_intent(intent)
