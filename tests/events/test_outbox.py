@@ -71,6 +71,20 @@ async def _make_due(sessionmaker: Any, message_id: uuid.UUID) -> None:
         )
 
 
+async def test_a_dispatcher_for_one_concern_leaves_other_kinds_untouched(
+    sessionmaker: Any,
+) -> None:
+    handler = Recorder()
+    mine = make_dispatcher(sessionmaker, handler, only_handled=True)
+    [theirs] = await _queue(sessionmaker, kind="email.order_confirmed")
+    [ours] = await _queue(sessionmaker)
+    assert await mine.run_once() == 1
+    assert await mine.run_once() == 0
+    assert [d.id for d in handler.delivered] == [ours]
+    untouched = await _message(sessionmaker, theirs)
+    assert (untouched.status, untouched.attempts, untouched.claimed_by) == ("pending", 0, None)
+
+
 async def test_committed_message_is_delivered_once_with_its_id(sessionmaker: Any) -> None:
     handler = Recorder()
     dispatcher = make_dispatcher(sessionmaker, handler)

@@ -108,9 +108,13 @@ class OutboxDispatcher:
         poll_seconds: float = 1.0,
         batch_size: int = 20,
         worker_id: str | None = None,
+        only_handled: bool = False,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.handlers = handlers
+        # Claim only the kinds it has a handler for (a dispatcher for one concern, e.g. the
+        # demo's seed settling its payments), leaving the others to the app's dispatcher.
+        self.only_handled = only_handled
         self.poll_seconds = poll_seconds
         self.batch_size = batch_size
         # "host:pid:random", within the 80 characters of outbox.claimed_by.
@@ -134,6 +138,7 @@ class OutboxDispatcher:
                 OutboxMessage.status == "pending",
                 OutboxMessage.available_at <= now,
                 or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+                *([OutboxMessage.kind.in_(sorted(self.handlers))] if self.only_handled else []),
             )
             .order_by(OutboxMessage.available_at, OutboxMessage.id)
             .limit(self.batch_size)

@@ -26,6 +26,7 @@ import httpx
 from sqlalchemy import select, tuple_
 
 from comptoir.db.base import clock_at
+from comptoir.events.dispatcher import OutboxDispatcher
 from comptoir.seed.catalog import draw, plan_catalog, plan_stock
 from comptoir.seed.demo import DemoRetailer, StaffSpec
 from comptoir.seed.history_plan import PlannedOrder, Step, plan_history
@@ -108,6 +109,9 @@ class _Replay:
             "delivery": delivery,
             "customer": {"email": order.customer.email, "name": order.customer.name,
                          "phone": order.customer.phone},
+            # A card the sandbox accepts, authorized for the order's total once the server
+            # runs its outbox; the goods that left by then are captured at once.
+            "payment": {"provider": "sandbox", "token": "tok_ok", "amount": CARD_LIMIT},
         })
         self.progress[order.ref] = _Progress(number=answer["number"],
                                              locations=_locations(answer))
@@ -216,6 +220,9 @@ class _Refused(Exception):
     pass
 
 
+CARD_LIMIT = 10_000_000  # what the demo's cards may authorize: more than any demo order
+
+
 def _locations(order: Json) -> set[str]:
     return {a["location"] for line in order["lines"] for a in line["allocations"]
             if a["quantity"] > 0}
@@ -314,9 +321,15 @@ async def seed_history(settings: Settings, demo: DemoRetailer, created: dict[str
         try:
             replay = _Replay(manager, associate, associate_spec.location, app.state.sessionmaker)
             replay.orders = {order.ref: order for order in new}
+            # Payments settle as the month goes (authorized at capture, captured as the goods
+            # leave), not all at once when the server first runs its outbox.
+            payments = OutboxDispatcher(app.state.sessionmaker,
+                                        app.state["payment_calls"].handlers(), only_handled=True)
             for step in _with_credit_note(new, now):
                 with clock_at(step.at):
                     await replay.run(step)
+                    while await payments.run_once():
+                        pass
             created["orders"] = len(replay.progress)
         finally:
             await manager.aclose()
