@@ -165,3 +165,53 @@ async def test_issued_documents_cannot_be_changed_or_deleted(
     tables = (await anon.get("/admin/api/tables/")).json()
     assert "config_company" in tables
     assert not any("invoice" in name or "credit" in name for name in tables)
+
+
+async def test_a_credit_note_for_an_amount_splits_it_over_the_invoices_rates_and_never_more(
+    manager: httpx.AsyncClient, catalog: Any, packed: Any, company: Any, invoice_rows: Any,
+) -> None:
+    from tests.invoicing.conftest import ship
+
+    await catalog.add("TEE", price=1200, stock={"WH-PARIS": 5})
+    await catalog.add("BOOK", price=2000, stock={"WH-PARIS": 5}, tax_class="reduced")
+    _number, work = await packed(("TEE", 2), ("BOOK", 1))
+    assert (await ship(manager, work["WH-PARIS"], "C1")).status_code == 200
+    [item] = (await manager.get("/api/invoices")).json()["items"]
+    invoice = (await manager.get(f"/api/invoices/{item['number']}")).json()
+    rates = {rate["vat_rate_bp"]: rate["gross"] for rate in invoice["statement"]["rates"]}
+    assert len(rates) == 2, rates
+
+    gesture = await manager.post(f"/api/invoices/{invoice['number']}/credit-notes",
+                                 json={"reason": "late delivery", "amount": 1001})
+    assert gesture.status_code == 201, gesture.text
+    note = gesture.json()
+    lines = note["statement"]["lines"]
+    assert note["gross"] == 1001 == sum(line["gross"] for line in lines)
+    assert {line["vat_rate_bp"] for line in lines} == set(rates)
+    for line in lines:  # each rate's share of the gesture, its VAT taken out of it
+        assert abs(line["gross"] - 1001 * rates[line["vat_rate_bp"]] / invoice["gross"]) <= 1
+        assert line["net"] + line["vat"] == line["gross"]
+        assert abs(line["vat"] - line["net"] * line["vat_rate_bp"] / 10_000) <= 1
+        assert line["name"] == "Geste commercial"
+    assert note["net"] + note["vat"] == 1001
+    # The goods lines are untouched: they can still be credited, up to what is left.
+    tee = next(line for line in invoice["statement"]["lines"] if line["sku"] == "TEE")
+    assert (await _credit(manager, invoice, lines=[
+        {"position": tee["position"], "quantity": 2}])).status_code == 201
+    before = await invoice_rows()
+    left = invoice["gross"] - 1001 - 2400
+    too_much = await _credit(manager, invoice, amount=left + 1)
+    assert too_much.status_code == 409 and too_much.json()["code"] == "credit_exceeds_invoice"
+    both = await _credit(manager, invoice, amount=5, whole=True)
+    assert both.status_code == 422
+    assert await invoice_rows() == before
+    rest = await _credit(manager, invoice, amount=left)
+    assert rest.status_code == 201, rest.text
+    after = (await manager.get(f"/api/invoices/{invoice['number']}")).json()
+    assert (after["status"], after["credited"]) == ("credited", invoice["gross"])
+    pdf = await manager.get(f"/api/credit-notes/{note['number']}/pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    import facturx
+
+    _name, xml = facturx.get_xml_from_pdf(pdf.content, check_xsd=False)
+    assert facturx.xml_check_xsd(xml, flavor="factur-x", level="en16931") is True

@@ -151,7 +151,7 @@ async def test_a_capture_with_no_invoice_because_the_company_is_not_configured(
     assert reported(body).keys() == {"captured_not_invoiced", "invoiced_differs"}
 
 
-async def test_a_refund_by_amount_has_no_credit_note(
+async def test_a_refund_by_amount_reconciles_with_its_credit_note_and_one_without_is_reported(
     manager: httpx.AsyncClient, catalog: Any, packed: Any, company: Any, bank: Bank,
     drain: Any,
 ) -> None:
@@ -163,19 +163,32 @@ async def test_a_refund_by_amount_has_no_credit_note(
     refunded = await manager.post(f"/api/orders/{number}/payments/refund",
                                   json={"reason": "late delivery", "amount": 700})
     assert refunded.status_code == 200, refunded.text
-    refund_id = refunded.json()["transactions"][-1]["id"]
+    assert refunded.json()["transactions"][-1]["credit_note"]
+    await drain()
+    assert reported(await report(manager)) == {}
+
+    # The rest of the invoice is credited with no money given back, then money is given back
+    # with no invoice left to credit: a refund without a credit note.
+    [item] = (await manager.get("/api/invoices")).json()["items"]
+    invoice = (await manager.get(f"/api/invoices/{item['number']}")).json()
+    credited = await manager.post(f"/api/invoices/{invoice['number']}/credit-notes", json={
+        "reason": "returned", "amount": invoice["gross"] - invoice["credited"]})
+    assert credited.status_code == 201, credited.text
+    refunded = await manager.post(f"/api/orders/{number}/payments/refund",
+                                  json={"reason": "goodwill", "amount": 300})
+    assert refunded.status_code == 200, refunded.text
+    late = refunded.json()["transactions"][-1]
+    assert late["credit_note"] is None
     await drain()
     total = await _total(manager, number)
-
     body = await report(manager)
     [refund] = section(body, "refunded_without_credit_note")
     assert (refund["order_number"], refund["amount"], refund["transaction_id"]) == (
-        number, 700, refund_id)
-    assert refund["detail"] == "Refunded €7.00 without a credit note"
-    assert figures(section(body, "invoiced_differs")) == [(number, 700, total, total - 700)]
-    # What left is worth the total; the customer kept 7.00 back with no document saying why.
-    assert figures(section(body, "left_not_captured")) == [(number, 700, total, total - 700)]
+        number, 300, late["id"])
+    assert refund["detail"] == "Refunded €3.00 without a credit note"
+    assert [item["order_number"] for item in section(body, "invoiced_differs")] == [number]
     assert section(body, "captured_not_invoiced") == []
+    assert total > 1000
 
 
 async def test_a_refund_by_lines_with_its_credit_note_reconciles(

@@ -62,12 +62,15 @@ class CreditLineIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 
 
 class CreditNoteIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """A credit note against an invoice: ``whole``, or some ``lines`` and/or the shipping."""
+    """A credit note against an invoice: ``whole``, or some ``lines`` and/or the shipping,
+    or an ``amount`` (minor units, tax included: a commercial gesture, split over the
+    invoice's VAT rates)."""
 
     reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
     whole: bool = False
     lines: Annotated[list[CreditLineIn], msgspec.Meta(max_length=1000)] = []
     shipping: bool = False
+    amount: int | None = None
 
 
 class InvoiceSummary(msgspec.Struct, frozen=True, kw_only=True):

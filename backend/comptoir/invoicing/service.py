@@ -46,6 +46,7 @@ from comptoir.orders.models import Order, OrderLine
 
 __all__ = [
     "Trigger",
+    "credit_order_amount",
     "credit_order_lines",
     "draw_number",
     "goods_left",
@@ -63,6 +64,7 @@ RECOVERY_INDEMNITY = 4000  # the 40 € fixed indemnity for recovery costs (Code
 NO_EARLY_DISCOUNT = {"fr": "Pas d'escompte pour paiement anticipé",
                      "en": "No discount for early payment"}
 SHIPPING_NAME = {"fr": "Livraison", "en": "Shipping"}
+GESTURE_NAME = {"fr": "Geste commercial", "en": "Commercial gesture"}
 # Goods have all left: an order invoiced once (policy per_order) is invoiced in these states.
 _ALL_LEFT = frozenset({lifecycle.Status.SHIPPED, lifecycle.Status.COMPLETED})
 
@@ -298,11 +300,12 @@ async def issue_credit_note(session: AsyncSession, invoice_number: str, data: Cr
     reason = data.reason.strip()
     if not reason:
         raise InvalidInput("Say why the credit note is issued.", code="credit_note_reason_required")
-    if data.whole and (data.lines or data.shipping):
-        raise InvalidInput("A credit note is whole, or names lines and/or shipping: not both.",
-                           code="invalid_input")
-    if not data.whole and not data.lines and not data.shipping:
-        raise InvalidInput("Say what to credit: whole, lines, or shipping.",
+    by_amount = data.amount is not None
+    if sum((data.whole, bool(data.lines or data.shipping), by_amount)) > 1:
+        raise InvalidInput("A credit note is whole, names lines and/or shipping, or an amount: "
+                           "one of them.", code="invalid_input")
+    if not data.whole and not data.lines and not data.shipping and not by_amount:
+        raise InvalidInput("Say what to credit: whole, lines, shipping or an amount.",
                            code="line_required")
     invoice = await session.scalar(
         select(Invoice).where(Invoice.number == invoice_number.strip().upper())
@@ -310,11 +313,21 @@ async def issue_credit_note(session: AsyncSession, invoice_number: str, data: Cr
     if invoice is None or (channel is not None and invoice.channel != channel):
         raise not_found("invoice", invoice_number)
     held = await _held(session, invoice)
-    credited = totals.credit_lines(held, _positions(held, data), shipping=data.shipping,
-                                   whole=data.whole, prices_include_tax=invoice.prices_include_tax)
-    stated = tuple(line for _position, line in credited)
-    company = await _company()
     corrected = msgspec.convert(invoice.statement, Statement)
+    if data.amount is not None:
+        credited = totals.gesture_lines(corrected.rates, data.amount,
+                                        name=GESTURE_NAME.get(corrected.language, "Discount"))
+    else:
+        credited = totals.credit_lines(held, _positions(held, data), shipping=data.shipping,
+                                       whole=data.whole,
+                                       prices_include_tax=invoice.prices_include_tax)
+    stated = tuple(line for _position, line in credited)
+    if invoice.credited + sum(line.gross for line in stated) > invoice.gross:
+        raise Conflict(f"Invoice {invoice.number} holds {invoice.gross - invoice.credited} not "
+                       "credited yet: this credit note would go beyond it.",
+                       code="credit_exceeds_invoice",
+                       remaining=invoice.gross - invoice.credited)
+    company = await _company()
     issued_at = utcnow()
     issue_date = issued_at.astimezone(SELLER_TIME).date()
     net, vat, gross = totals.document_totals(stated)
@@ -342,7 +355,8 @@ async def issue_credit_note(session: AsyncSession, invoice_number: str, data: Cr
             order_id=invoice.order_id, position=position,
             order_line_id=uuid.UUID(line.order_line_id) if line.order_line_id else None,
             shipping=line.shipping, quantity=line.quantity,
-            unit_price=by_position[position].unit_price, vat_rate_bp=line.vat_rate_bp,
+            unit_price=(by_position[position].unit_price if position in by_position
+                        else line.unit_price_net), vat_rate_bp=line.vat_rate_bp,
             net=line.net, vat=line.vat, gross=line.gross))
     invoice.credited += gross
     invoice.status = "credited" if invoice.credited >= invoice.gross else "partially_credited"
@@ -381,6 +395,25 @@ async def credit_order_lines(session: AsyncSession, order: Order, units: Mapping
                 session, invoice.number, CreditNoteIn(reason=reason, lines=lines, shipping=fee),
                 actor=actor))
             shipping = shipping and not fee
+    return notes
+
+
+async def credit_order_amount(session: AsyncSession, order: Order, amount: int, *,
+                              reason: str, actor: str) -> list[CreditNote]:
+    """Credit ``amount`` (tax included) of the order's invoices, oldest first, each as far as
+    it holds: a refund by amount, with its credit notes. What goes beyond what was invoiced
+    (money paid for goods not invoiced yet) has no invoice to correct."""
+    notes: list[CreditNote] = []
+    left = amount
+    invoices = list(await session.scalars(
+        select(Invoice).where(Invoice.order_id == order.id)
+        .order_by(Invoice.issued_at, Invoice.number)))
+    for invoice in invoices:
+        take = min(left, invoice.gross - invoice.credited)
+        if take > 0:
+            notes.append(await issue_credit_note(
+                session, invoice.number, CreditNoteIn(reason=reason, amount=take), actor=actor))
+            left -= take
     return notes
 
 

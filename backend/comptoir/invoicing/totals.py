@@ -30,6 +30,7 @@ __all__ = [
     "OrderLineFacts",
     "credit_lines",
     "document_totals",
+    "gesture_lines",
     "invoice_lines",
     "line_rate_bp",
     "rate_totals",
@@ -197,3 +198,31 @@ def credit_lines(held: Sequence[Held], asked: Mapping[int, int], *, shipping: bo
             net=net, vat=vat, gross=net + vat, shipping=h.line.shipping,
             order_line_id=h.line.order_line_id)))
     return tuple(stated)
+
+
+def gesture_lines(rates: Sequence[RateTotal], amount: int, *, name: str) -> tuple[
+    tuple[int, StatedLine], ...
+]:
+    """The lines of a credit note for an ``amount`` (tax included) given back on an invoice:
+    a commercial gesture, split over the invoice's VAT rates in proportion to what each rate
+    holds (largest remainders take the cents left), each line's VAT taken out of its share.
+    Each line credits no invoice line (position 0): the goods lines stay as they were."""
+    total = sum(rate.gross for rate in rates)
+    if amount <= 0 or total <= 0:
+        raise InvalidInput("A credit note for an amount needs an amount of 1 or more, on an "
+                           "invoice with something on it.", code="payment_amount_invalid")
+    shares = [(rate, amount * rate.gross // total, amount * rate.gross % total)
+              for rate in rates]
+    left = amount - sum(share for _rate, share, _rest in shares)
+    by_remainder = sorted(range(len(shares)), key=lambda i: (-shares[i][2], i))
+    extra = {i: 1 for i in by_remainder[:left]}
+    lines: list[tuple[int, StatedLine]] = []
+    for i, (rate, share, _rest) in enumerate(shares):
+        gross = share + extra.get(i, 0)
+        if gross <= 0:
+            continue
+        net = round_half_up(gross * 10_000, 10_000 + rate.vat_rate_bp)
+        lines.append((0, StatedLine(position=len(lines) + 1, name=name, quantity=1,
+                                    unit_price_net=net, vat_rate_bp=rate.vat_rate_bp, net=net,
+                                    vat=gross - net, gross=gross)))
+    return tuple(lines)

@@ -46,7 +46,7 @@ class PaymentTransaction(UUIDPrimaryKey, Base):
     # A refund by lines: [{"order_line_id", "sku", "name", "quantity", "amount"}].
     lines: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonB, nullable=True)
     # A refund of invoiced goods: the credit note issued with it.
-    credit_note_number: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    credit_note_number: Mapped[str | None] = mapped_column(String(200), nullable=True)
     # What made it: "shipment", "handover", "cancellation", "staff", "capture"…
     trigger: Mapped[str] = mapped_column(String(16))
     actor: Mapped[str] = mapped_column(String(120))

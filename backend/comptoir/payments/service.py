@@ -339,9 +339,11 @@ def _refund_units(data: RefundIn, lines: Sequence[OrderLine]) -> dict[uuid.UUID,
 
 async def refund(session: AsyncSession, number: str, tx_id: uuid.UUID | None, data: RefundIn, *,
                  principal: Principal) -> PaymentsOut:
-    """A manager gives money back, by amount or by lines, with a reason. By lines, the
-    amount is what the credit notes for those units state (and their share of what they
-    cost where no invoice states them yet); the credit notes are issued with the refund."""
+    """A manager gives money back, by amount or by lines, with a reason, and the credit
+    notes are issued with the refund. By lines, the amount is what the credit notes for
+    those units state (and their share of what they cost where no invoice states them yet);
+    by amount, the invoices are credited that amount (a commercial gesture), as far as they
+    hold."""
     reason = data.reason.strip()
     if not reason:
         raise InvalidInput("Say why the money is given back.", code="refund_reason_required")
@@ -364,6 +366,12 @@ async def refund(session: AsyncSession, number: str, tx_id: uuid.UUID | None, da
         amount, lines_out, credit_note = await _by_lines(
             session, order, order_lines, units, ledger, shipping=data.shipping, reason=reason,
             actor=principal.actor)
+    else:
+        assert amount is not None
+        ledger.plan_refund(amount, tx_id)  # refused here, before any credit note
+        notes = await invoicing.credit_order_amount(session, order, amount, reason=reason,
+                                                    actor=principal.actor)
+        credit_note = ", ".join(note.number for note in notes) or None
     assert amount is not None
     provider = {e.tx.id: e.tx.provider for e in found}
     for cap, take in ledger.plan_refund(amount, tx_id):

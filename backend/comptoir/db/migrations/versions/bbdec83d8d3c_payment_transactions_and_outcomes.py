@@ -31,7 +31,7 @@ def upgrade() -> None:
     sa.Column('source', sa.String(length=200), nullable=True),
     sa.Column('reason', sa.String(length=500), nullable=True),
     sa.Column('lines', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'cockroachdb').with_variant(advanced_alchemy.types.json.ORA_JSONB(), 'oracle').with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=True),
-    sa.Column('credit_note_number', sa.String(length=24), nullable=True),
+    sa.Column('credit_note_number', sa.String(length=200), nullable=True),
     sa.Column('trigger', sa.String(length=16), nullable=False),
     sa.Column('actor', sa.String(length=120), nullable=False),
     sa.Column('created_at', advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
