@@ -105,8 +105,8 @@ function Summary({ payments, money }: { payments: Payments; money: (v: number) =
           {label("payments.status", s.status)}
         </span>
       </p>
-      <dl class="totals payment-totals">
-        <div class="totals__grand" data-amount="balance">
+      <dl class="payment-totals">
+        <div class="payment-totals__balance" data-amount="balance">
           <dt>{t("payments.balance")}</dt>
           <dd>{money(s.balance)}</dd>
         </div>
