@@ -127,6 +127,19 @@ async def test_a_manager_captures_part_of_an_authorization_then_refunds_an_amoun
     await expect(refund).to_contain_text("Geste commercial : colis en retard")
     await screenshot(page, "order-payment-refunded-fr")
 
+    # Once the provider answered, the form's "sent" note has said its part.
+    await expect(money.locator(".outcome--done")).to_have_count(0)
+
+    # A refund the server refuses (two notebooks are worth more than the 6 € left) says why,
+    # in the catalogue's words, and changes nothing.
+    await money.get_by_role("button", name="Rembourser", exact=True).click()
+    await money.get_by_label(f"Unités de {NOTEBOOK} à rembourser (sur 2)").fill("2")
+    await money.get_by_label("Motif (obligatoire)").fill("Colis perdu")
+    await submit.click()
+    await expect(money.get_by_role("alert")).to_have_text(
+        "On ne peut pas rembourser plus que ce qui a été débité et pas encore remboursé.")
+    await expect(balance).to_have_text(f"6,00{EURO}")
+
     assert await page.evaluate("() => window.__samePage === true")
     async with api_as(demo_server) as client:
         response = await client.get(f"/api/orders/{number}/payments")
@@ -134,3 +147,20 @@ async def test_a_manager_captures_part_of_an_authorization_then_refunds_an_amoun
         summary = response.json()["summary"]
     assert (summary["status"], summary["captured"], summary["refunded"], summary["balance"]) == (
         "partially_refunded", 1000, 400, 600)
+
+
+async def test_the_payment_section_speaks_english_too(
+    page: Any, sign_in: SignIn, demo_server: DemoServer, web_key: str
+) -> None:
+    order = await paid_by_card(demo_server, web_key)
+    await page.add_init_script("localStorage.setItem('comptoir.locale', 'en')")
+    await sign_in(page, MANAGER, f"/orders/{order['number']}")
+    money = page.get_by_role("region", name="Payment")
+    await expect(money.locator("[data-payment-status]")).to_have_text("Authorised", timeout=15_000)
+    await expect(money.locator('[data-amount="outstanding"] dt')).to_have_text("Outstanding")
+    await expect(money.locator('[data-amount="outstanding"] dd')).to_have_text("€17.90")
+    for name in ("Capture", "Release"):
+        await expect(money.get_by_role("button", name=name, exact=True)).to_be_visible()
+    await expect(money.get_by_role("button", name="Refund", exact=True)).to_have_count(0)
+    await money.get_by_role("button", name="Release", exact=True).click()
+    await expect(money.locator("form")).to_contain_text("Releases the €17.90")

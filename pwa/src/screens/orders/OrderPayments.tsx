@@ -172,6 +172,9 @@ function PaymentActions({ order, payments, money, onSent }: ActionsProps) {
   const problem = useSignal<string | null>(null);
   const busy = useSignal(false);
   const outcome = useSignal<Outcome | null>(null);
+  // How many transactions the order had when an action was accepted: once more are listed
+  // and none waits for the provider, the answer is on screen and "sent" has said its part.
+  const sentWith = useSignal<number | null>(null);
   const who = me.value;
   const actions = moneyActions(payments.summary, payments.transactions, who ? MANAGERS.has(who.role) : false);
   if (!actions.capture && !actions.void && !actions.refund && !outcome.value) return null;
@@ -184,6 +187,7 @@ function PaymentActions({ order, payments, money, onSent }: ActionsProps) {
   const toggle = (which: Form) => {
     open.value = open.value === which ? null : which;
     outcome.value = null;
+    sentWith.value = null;
     problem.value = null;
     reason.value = "";
     quantities.value = {};
@@ -201,6 +205,7 @@ function PaymentActions({ order, payments, money, onSent }: ActionsProps) {
       outcome.value = outcomeOf(entry);
       if (entry.status === "sent") {
         open.value = null;
+        sentWith.value = payments.transactions.length;
         onSent();
       }
     } finally {
@@ -305,6 +310,8 @@ function PaymentActions({ order, payments, money, onSent }: ActionsProps) {
     </div>
   );
   const typed = parseEuros(amount.value);
+  const answered = sentWith.value !== null && payments.transactions.length > sentWith.value && payments.summary.pending === 0;
+  const shown = outcome.value?.tone === "done" && answered ? null : outcome.value;
 
   return (
     <div class="payment-actions">
@@ -398,9 +405,9 @@ function PaymentActions({ order, payments, money, onSent }: ActionsProps) {
       )}
 
       {problem.value && open.value && <p class="outcome outcome--refused" role="alert">{problem.value}</p>}
-      {outcome.value && (
-        <p class={`outcome outcome--${outcome.value.tone}`} role={outcome.value.tone === "refused" ? "alert" : "status"}>
-          {outcome.value.text}
+      {shown && (
+        <p class={`outcome outcome--${shown.tone}`} role={shown.tone === "refused" ? "alert" : "status"}>
+          {shown.text}
         </p>
       )}
     </div>
