@@ -1,6 +1,7 @@
 """The order's money on a phone: a manager opens an order paid by card, sees it authorized,
-captures part of it and refunds an amount with a reason, and sees the balance follow each step
-without reloading the page (the provider answers through the server's outbox)."""
+captures part of it, refunds an amount and then a line, each with a reason, and sees the
+balance follow each step without reloading the page (the provider answers through the
+server's outbox); a refund the server refuses says why in the catalogue's words."""
 
 from __future__ import annotations
 
@@ -100,12 +101,12 @@ async def test_a_manager_captures_part_of_an_authorization_then_refunds_an_amoun
     await amount.fill("12,345")
     await money.get_by_role("button", name=re.compile("^Débiter")).last.click()
     await expect(money.get_by_role("alert")).to_contain_text("deux décimales au plus")
-    await amount.fill("10")
-    await money.get_by_role("button", name=f"Débiter 10,00{EURO}").click()
+    await amount.fill("15")
+    await money.get_by_role("button", name=f"Débiter 15,00{EURO}").click()
     await expect(status).to_have_text("Débité en partie", timeout=15_000)
-    await expect(balance).to_have_text(f"10,00{EURO}")
-    await expect(money.locator('[data-amount="captured"] dd')).to_have_text(f"10,00{EURO}")
-    await expect(money.locator('[data-amount="outstanding"] dd')).to_have_text(f"7,90{EURO}")
+    await expect(balance).to_have_text(f"15,00{EURO}")
+    await expect(money.locator('[data-amount="captured"] dd')).to_have_text(f"15,00{EURO}")
+    await expect(money.locator('[data-amount="outstanding"] dd')).to_have_text(f"2,90{EURO}")
     capture = money.locator('.tx[data-kind="capture"]')
     await expect(capture).to_have_attribute("data-status", "succeeded")
     await expect(capture).to_contain_text("Réf. sbx_cap_")
@@ -120,8 +121,8 @@ async def test_a_manager_captures_part_of_an_authorization_then_refunds_an_amoun
     await money.get_by_label("Motif (obligatoire)").fill("Geste commercial : colis en retard")
     await submit.click()
     await expect(status).to_have_text("Remboursé en partie", timeout=15_000)
-    await expect(balance).to_have_text(f"6,00{EURO}")
-    refund = money.locator('.tx[data-kind="refund"]')
+    await expect(balance).to_have_text(f"11,00{EURO}")
+    refund = money.locator('.tx[data-kind="refund"]').filter(has_text="Geste commercial")
     await expect(refund).to_have_attribute("data-status", "succeeded")
     await expect(refund).to_contain_text(f"4,00{EURO}")
     await expect(refund).to_contain_text("Geste commercial : colis en retard")
@@ -130,15 +131,25 @@ async def test_a_manager_captures_part_of_an_authorization_then_refunds_an_amoun
     # Once the provider answered, the form's "sent" note has said its part.
     await expect(money.locator(".outcome--done")).to_have_count(0)
 
-    # A refund the server refuses (two notebooks are worth more than the 6 € left) says why,
-    # in the catalogue's words, and changes nothing.
+    # By lines: one notebook (6,50 €), nothing invoiced yet, so no credit note.
+    await money.get_by_role("button", name="Rembourser", exact=True).click()
+    await money.get_by_label(f"Unités de {NOTEBOOK} à rembourser (sur 2)").fill("1")
+    await money.get_by_label("Motif (obligatoire)").fill("Carnet abîmé")
+    await submit.click()
+    await expect(balance).to_have_text(f"4,50{EURO}", timeout=15_000)
+    by_lines = money.locator('.tx[data-kind="refund"]').filter(has_text="Carnet abîmé")
+    await expect(by_lines).to_contain_text(f"{NOTEBOOK} \N{MULTIPLICATION SIGN} 1")
+    await expect(by_lines).to_contain_text(f"6,50{EURO}")
+
+    # A refund the server refuses (two notebooks are worth more than the 4,50 € left) says
+    # why, in the catalogue's words, and changes nothing.
     await money.get_by_role("button", name="Rembourser", exact=True).click()
     await money.get_by_label(f"Unités de {NOTEBOOK} à rembourser (sur 2)").fill("2")
     await money.get_by_label("Motif (obligatoire)").fill("Colis perdu")
     await submit.click()
     await expect(money.get_by_role("alert")).to_have_text(
         "On ne peut pas rembourser plus que ce qui a été débité et pas encore remboursé.")
-    await expect(balance).to_have_text(f"6,00{EURO}")
+    await expect(balance).to_have_text(f"4,50{EURO}")
 
     assert await page.evaluate("() => window.__samePage === true")
     async with api_as(demo_server) as client:
@@ -146,7 +157,7 @@ async def test_a_manager_captures_part_of_an_authorization_then_refunds_an_amoun
         assert response.status_code == 200, response.text
         summary = response.json()["summary"]
     assert (summary["status"], summary["captured"], summary["refunded"], summary["balance"]) == (
-        "partially_refunded", 1000, 400, 600)
+        "partially_refunded", 1500, 1050, 450)
 
 
 async def test_the_payment_section_speaks_english_too(

@@ -22,6 +22,7 @@ import { me } from "../../state/session";
 import { MANAGERS } from "./orders";
 import {
   creditNoteNumbers,
+  refundedUnits,
   eurosInput,
   failureText,
   moneyActions,
@@ -128,6 +129,7 @@ function Summary({ payments, money }: { payments: Payments; money: (v: number) =
 
 function TransactionRow({ tx, money }: { tx: Transaction; money: (v: number) => string }) {
   const notes = creditNoteNumbers(tx.credit_note);
+  const units = refundedUnits(tx.lines);
   return (
     <li class={`tx tx--${tx.status}`} data-kind={tx.kind} data-status={tx.status} data-id={tx.id}>
       <div class="tx__head">
@@ -142,6 +144,7 @@ function TransactionRow({ tx, money }: { tx: Transaction; money: (v: number) => 
         {tx.reference && <span class="muted small mono"> · {t("payments.reference", { reference: tx.reference })}</span>}
       </div>
       {tx.failure_code && <p class="tx__failure">{failureText(tx.failure_code, locale.value)}</p>}
+      {units.length > 0 && <p class="tx__lines small">{units.join(", ")}</p>}
       {tx.reason && <p class="tx__reason muted small">{tx.reason}</p>}
       {(tx.capturable ?? 0) > 0 && <p class="muted small">{t("payments.canCapture", { amount: money(tx.capturable ?? 0) })}</p>}
       {(tx.refundable ?? 0) > 0 && <p class="muted small">{t("payments.canRefund", { amount: money(tx.refundable ?? 0) })}</p>}
@@ -301,7 +304,7 @@ function PaymentActions({ order, payments, money, onSent }: ActionsProps) {
         id="pay-amount"
         inputMode="decimal"
         autocomplete="off"
-        aria-describedby="pay-amount-hint"
+        aria-describedby={problem.value ? "pay-amount-hint pay-problem" : "pay-amount-hint"}
         aria-invalid={problem.value !== null && open.value !== "void"}
         value={amount.value}
         onInput={(e) => (amount.value = e.currentTarget.value)}
@@ -404,7 +407,7 @@ function PaymentActions({ order, payments, money, onSent }: ActionsProps) {
         </form>
       )}
 
-      {problem.value && open.value && <p class="outcome outcome--refused" role="alert">{problem.value}</p>}
+      {problem.value && open.value && <p id="pay-problem" class="outcome outcome--refused" role="alert">{problem.value}</p>}
       {shown && (
         <p class={`outcome outcome--${shown.tone}`} role={shown.tone === "refused" ? "alert" : "status"}>
           {shown.text}

@@ -10,6 +10,7 @@ import {
   moneyActions,
   parseEuros,
   refundLines,
+  refundedUnits,
   refusalText,
   statusTone,
 } from "./payments";
@@ -126,6 +127,11 @@ describe("words for codes", () => {
     expect(refusalText(problem, "en")).toBe("You cannot capture more than is still authorised.");
     expect(refusalText({ status: 409, code: "something_new" }, "en")).toBeNull();
     expect(refusalText(null, "en")).toBeNull();
+  });
+
+  it("lists a refund's units by SKU, and ignores what it cannot read", () => {
+    expect(refundedUnits([{ sku: "CARNET-05", quantity: 2, amount: 1300 }, { sku: 3 }])).toEqual(["CARNET-05 \u00d7 2"]);
+    expect(refundedUnits(null)).toEqual([]);
   });
 
   it("splits a refund's credit notes into their numbers", () => {

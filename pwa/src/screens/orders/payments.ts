@@ -113,6 +113,13 @@ export function creditNoteNumbers(value: string | null | undefined): string[] {
     .filter(Boolean);
 }
 
+/** A refund's lines as people read them: "CARNET-05 × 2". */
+export function refundedUnits(lines: readonly Record<string, unknown>[] | null | undefined): string[] {
+  return (lines ?? []).flatMap((line) =>
+    typeof line.sku === "string" && typeof line.quantity === "number" ? [`${line.sku} \u00d7 ${line.quantity}`] : [],
+  );
+}
+
 const isErrorCode = (code: string): code is ErrorCode => (ERROR_CODES as readonly string[]).includes(code);
 
 /** A provider's failure code in words (the error catalogue), else the code itself. */
