@@ -150,6 +150,7 @@ async def test_a_manager_captures_part_of_an_authorization_then_refunds_an_amoun
     await expect(money.get_by_role("alert")).to_have_text(
         "On ne peut pas rembourser plus que ce qui a été débité et pas encore remboursé.")
     await expect(balance).to_have_text(f"4,50{EURO}")
+    await screenshot(page, "order-payment-refused-fr")
 
     assert await page.evaluate("() => window.__samePage === true")
     async with api_as(demo_server) as client:
