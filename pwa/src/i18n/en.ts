@@ -1,6 +1,7 @@
 /** English strings; this catalogue defines the keys every other language must provide. */
 import { eventsEn } from "./events.en";
 import { invoicesEn } from "./invoices.en";
+import { paymentsEn } from "./payments.en";
 import { reportsEn } from "./reports.en";
 import { routingEn } from "./routing.en";
 
@@ -380,6 +381,7 @@ export const en = {
   "error.unknown": "Something went wrong.",
   ...eventsEn,
   ...invoicesEn,
+  ...paymentsEn,
   ...reportsEn,
   ...routingEn,
 } as const;

@@ -2,6 +2,7 @@
 import type { MessageKey } from "./en";
 import { eventsFr } from "./events.fr";
 import { invoicesFr } from "./invoices.fr";
+import { paymentsFr } from "./payments.fr";
 import { reportsFr } from "./reports.fr";
 import { routingFr } from "./routing.fr";
 
@@ -381,6 +382,7 @@ export const fr: Record<MessageKey, string> = {
   "error.unknown": "Une erreur s'est produite.",
   ...eventsFr,
   ...invoicesFr,
+  ...paymentsFr,
   ...reportsFr,
   ...routingFr,
 };

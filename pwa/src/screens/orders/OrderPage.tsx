@@ -22,6 +22,7 @@ import { me } from "../../state/session";
 import { OrderActions } from "./OrderActions";
 import { OrderInvoices } from "./OrderInvoices";
 import { OrderLines } from "./OrderLines";
+import { OrderPayments } from "./OrderPayments";
 import { OrderTimeline } from "./OrderTimeline";
 import { OrderTotals } from "./OrderTotals";
 import { MANAGERS } from "./orders";
@@ -76,6 +77,8 @@ export function OrderPage({ number }: { number: string }) {
           <h2 id="order-lines" class="section-title">{t("order.lines")}</h2>
           <OrderLines order={order} />
           <OrderTotals order={order} />
+
+          <OrderPayments order={order} />
 
           <h2 class="section-title">{t("order.customer")}</h2>
           <p>
