@@ -146,6 +146,7 @@ class ErrorCode(StrEnum):
     QUANTITY_TOO_LARGE = "quantity_too_large"
     REASON_REQUIRED = "reason_required"
     REFUND_EXCEEDS_CAPTURED = "refund_exceeds_captured"
+    REFUND_EXCEEDS_LINE = "refund_exceeds_line"
     REFUND_REASON_REQUIRED = "refund_reason_required"
     RESERVATION_MISMATCH = "reservation_mismatch"
     RETRY = "retry"

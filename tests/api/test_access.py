@@ -18,6 +18,8 @@ PUBLIC_PATHS = {
     "/health", "/ready", "/api/auth/login", "/", "/{path:path}", "/admin", "/ws",
     "/track/{token:str}", "/api/track/{token:str}", "/api/track/{token:str}/arrived",
     "/api/track/{token:str}/proof",
+    # A payment provider's webhooks: no session or key, the provider's signature instead.
+    "/api/payments/webhooks/{provider:str}",
 }
 
 ROLE_CLIENT = {"manager": "manager", "associate": "associate", "channel": None}

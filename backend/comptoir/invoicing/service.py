@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -45,9 +46,11 @@ from comptoir.orders import lifecycle
 from comptoir.orders.models import Order, OrderLine
 
 __all__ = [
+    "CreditedUnits",
     "Trigger",
     "credit_order_amount",
     "credit_order_lines",
+    "credited_units",
     "draw_number",
     "goods_left",
     "issue_credit_note",
@@ -415,6 +418,29 @@ async def credit_order_amount(session: AsyncSession, order: Order, amount: int, 
                 session, invoice.number, CreditNoteIn(reason=reason, amount=take), actor=actor))
             left -= take
     return notes
+
+
+@dataclass(frozen=True, slots=True)
+class CreditedUnits:
+    """Units of an order line a credit note credited, and what it stated for them."""
+
+    order_line_id: uuid.UUID
+    credit_note: str
+    quantity: int
+    gross: int
+
+
+async def credited_units(session: AsyncSession, order_id: uuid.UUID) -> list[CreditedUnits]:
+    """The order's goods lines credited so far, oldest credit note first."""
+    rows = (await session.execute(
+        select(InvoicedLine.order_line_id, CreditNote.number, InvoicedLine.quantity,
+               InvoicedLine.gross)
+        .join(CreditNote, CreditNote.id == InvoicedLine.credit_note_id)
+        .where(InvoicedLine.order_id == order_id, InvoicedLine.order_line_id.is_not(None),
+               InvoicedLine.shipping.is_(False))
+        .order_by(CreditNote.issued_at, CreditNote.number))).all()
+    return [CreditedUnits(line_id, number, int(quantity), int(gross))
+            for line_id, number, quantity, gross in rows]
 
 
 # --- reading -----------------------------------------------------------------------------------

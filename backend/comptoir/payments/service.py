@@ -22,7 +22,7 @@ from comptoir.auth.schemas import Principal
 from comptoir.config import service as config
 from comptoir.db.base import new_id, utcnow
 from comptoir.db.insert import insert_unless_exists
-from comptoir.errors import InvalidInput, NotFound
+from comptoir.errors import Conflict, InvalidInput, NotFound
 from comptoir.events.service import enqueue, record_event
 from comptoir.events.types import EventType
 from comptoir.invoicing import service as invoicing
@@ -319,7 +319,20 @@ async def void(session: AsyncSession, number: str, tx_id: uuid.UUID, data: VoidI
     return await payments_of(session, order)
 
 
-def _refund_units(data: RefundIn, lines: Sequence[OrderLine]) -> dict[uuid.UUID, int]:
+def _refunded_units(found: Sequence[Entry]) -> dict[uuid.UUID, int]:
+    """Units of each order line that refunds by lines (not failed) gave back."""
+    refunded: dict[uuid.UUID, int] = {}
+    for entry in found:
+        if entry.tx.kind == Kind.REFUND.value and entry.status is not TxStatus.FAILED:
+            for line in entry.tx.lines or ():
+                key = uuid.UUID(str(line["order_line_id"]))
+                refunded[key] = refunded.get(key, 0) + int(line["quantity"])
+    return refunded
+
+
+def _refund_units(data: RefundIn, lines: Sequence[OrderLine],
+                  found: Sequence[Entry]) -> dict[uuid.UUID, int]:
+    refunded = _refunded_units(found)
     units: dict[uuid.UUID, int] = {}
     for item in data.lines or []:
         if (item.line_id is None) == (item.sku is None):
@@ -334,6 +347,10 @@ def _refund_units(data: RefundIn, lines: Sequence[OrderLine]) -> dict[uuid.UUID,
             raise InvalidInput(f"{line.sku}: refund 1 to {line.quantity} units.",
                                code="invalid_quantity", sku=line.sku, ordered=line.quantity)
         units[line.id] = units.get(line.id, 0) + item.quantity
+        if units[line.id] + refunded.get(line.id, 0) > line.quantity:
+            raise Conflict(f"{line.sku}: {refunded.get(line.id, 0)} of its {line.quantity} "
+                           "units were refunded already.", code="refund_exceeds_line",
+                           sku=line.sku, refunded=refunded.get(line.id, 0))
     return units
 
 
@@ -362,9 +379,9 @@ async def refund(session: AsyncSession, number: str, tx_id: uuid.UUID | None, da
     if data.lines:
         order_lines = list(await session.scalars(
             select(OrderLine).where(OrderLine.order_id == order.id)))
-        units = _refund_units(data, order_lines)
+        units = _refund_units(data, order_lines, found)
         amount, lines_out, credit_note = await _by_lines(
-            session, order, order_lines, units, ledger, shipping=data.shipping, reason=reason,
+            session, order, order_lines, units, found, shipping=data.shipping, reason=reason,
             actor=principal.actor)
     else:
         assert amount is not None
@@ -382,37 +399,62 @@ async def refund(session: AsyncSession, number: str, tx_id: uuid.UUID | None, da
 
 
 async def _by_lines(session: AsyncSession, order: Order, order_lines: Sequence[OrderLine],
-                    units: Mapping[uuid.UUID, int], ledger: Ledger, *, shipping: bool,
+                    units: Mapping[uuid.UUID, int], found: Sequence[Entry], *, shipping: bool,
                     reason: str, actor: str) -> tuple[int, list[dict[str, Any]], str | None]:
-    """The amount of a refund by lines, its lines, and the credit note issued for it."""
+    """The amount of a refund by lines, its lines, and the credit notes that go with it.
+
+    Units a credit note credited and no refund gave back yet (a credit note issued by hand,
+    or with a refund the provider refused) are refunded with that credit note, at what it
+    stated; units still on an invoice get a new credit note, refunded at what it states;
+    units no invoice states yet (they never left) at their share of the line."""
     by_id = {line.id: line for line in order_lines}
     lines_out: list[dict[str, Any]] = [
         {"order_line_id": str(line_id), "sku": by_id[line_id].sku,
          "name": by_id[line_id].name, "quantity": quantity,
          "amount": by_id[line_id].total * quantity // by_id[line_id].quantity}
         for line_id, quantity in units.items()]
-    share = sum(int(item["amount"]) for item in lines_out)
-    ledger.plan_refund(share)  # refused here, before any credit note, when it is too much
-    notes = await invoicing.credit_order_lines(session, order, units, shipping=shipping,
+    ledger_of(found).plan_refund(sum(int(item["amount"]) for item in lines_out))  # refused
+    amount, numbers, to_credit = 0, [], dict(units)
+    for credited in await _credited_not_refunded(session, order, found):
+        take = min(to_credit.get(credited.order_line_id, 0), credited.quantity)
+        if take > 0:
+            amount += credited.gross * take // credited.quantity
+            numbers.append(credited.credit_note)
+            to_credit[credited.order_line_id] -= take
+    notes = await invoicing.credit_order_lines(session, order, to_credit, shipping=shipping,
                                                reason=reason, actor=actor)
-    if not notes:
-        if shipping:
-            share += order.total - sum(line.total for line in order_lines)
-        return share, lines_out, None
-    credited = {line_id: 0 for line_id in units}
-    amount = sum(note.gross for note in notes)
+    amount += sum(note.gross for note in notes)
+    numbers += [note.number for note in notes]
+    stated: dict[uuid.UUID, int] = {}
     for note in notes:
-        for stated in note.statement.get("lines", []):
-            if stated.get("order_line_id"):
-                key = uuid.UUID(stated["order_line_id"])
-                credited[key] = credited.get(key, 0) + int(stated.get("quantity", 0))
-    # Units no invoice stated yet are refunded at their share of the line.
-    for item in lines_out:
-        key = uuid.UUID(item["order_line_id"])
-        missing = units[key] - credited.get(key, 0)
+        for line in note.statement.get("lines", []):
+            if line.get("order_line_id"):
+                key = uuid.UUID(line["order_line_id"])
+                stated[key] = stated.get(key, 0) + int(line.get("quantity", 0))
+    for line_id, quantity in to_credit.items():
+        missing = quantity - stated.get(line_id, 0)
         if missing > 0:
-            amount += by_id[key].total * missing // by_id[key].quantity
-    return amount, lines_out, ", ".join(note.number for note in notes)
+            amount += by_id[line_id].total * missing // by_id[line_id].quantity
+    if shipping and not notes:
+        amount += order.total - sum(line.total for line in order_lines)
+    return amount, lines_out, ", ".join(dict.fromkeys(numbers)) or None
+
+
+async def _credited_not_refunded(session: AsyncSession, order: Order,
+                                 found: Sequence[Entry]) -> list[invoicing.CreditedUnits]:
+    """What credit notes credited that no refund (by lines, not failed) gave back yet, oldest
+    credit note first."""
+    refunded = _refunded_units(found)
+    left: list[invoicing.CreditedUnits] = []
+    for credited in await invoicing.credited_units(session, order.id):
+        given_back = min(refunded.get(credited.order_line_id, 0), credited.quantity)
+        refunded[credited.order_line_id] = refunded.get(credited.order_line_id, 0) - given_back
+        if credited.quantity > given_back:
+            units = credited.quantity - given_back
+            left.append(invoicing.CreditedUnits(
+                credited.order_line_id, credited.credit_note, units,
+                credited.gross * units // credited.quantity))
+    return left
 
 
 # --- reading ------------------------------------------------------------------------------------

@@ -1228,6 +1228,7 @@ export interface components {
         };
         /** CreditNoteIn */
         CreditNoteIn: {
+            amount?: number | null;
             lines?: components["schemas"]["CreditLineIn"][];
             reason: string;
             /** @default false */
