@@ -44,8 +44,8 @@ from comptoir.money import format_money
 __all__ = [
     "HISTORY_KINDS",
     "VELOCITY_KINDS",
-    "FraudScore",
     "Facts",
+    "FraudScore",
     "History",
     "Locale",
     "Reason",
