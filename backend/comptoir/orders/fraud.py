@@ -51,6 +51,7 @@ __all__ = [
     "Reason",
     "Rule",
     "RuleKind",
+    "Screening",
     "Window",
     "check_rule",
     "loaded",
@@ -167,6 +168,16 @@ class Facts:
     billing_country: str | None = None
     shipping_postal_code: str | None = None
     billing_postal_code: str | None = None
+    history: History = History()
+
+
+@dataclass(frozen=True, slots=True)
+class Screening:
+    """What an order is screened with: its channel's threshold and rules, and the history
+    those rules asked capture to read."""
+
+    threshold: int
+    rules: tuple[Rule, ...]
     history: History = History()
 
 

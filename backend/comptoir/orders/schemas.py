@@ -14,6 +14,7 @@ __all__ = [
     "AddressIn",
     "AddressOut",
     "AllocationOut",
+    "BillingIn",
     "CancelIn",
     "CancelLineIn",
     "CustomerIn",
@@ -23,6 +24,8 @@ __all__ = [
     "EditIn",
     "EditLineIn",
     "EventOut",
+    "FraudOut",
+    "FraudReasonOut",
     "HoldIn",
     "HoldOut",
     "LineIn",
@@ -92,6 +95,14 @@ class PaymentIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     currency: Annotated[str, msgspec.Meta(max_length=3)] | None = None
 
 
+class BillingIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Where the card or account paying the order is registered, as the shop knows it:
+    fraud rules compare it with the delivery (``countries_differ``, ``watched_postcode``)."""
+
+    country: Annotated[str, msgspec.Meta(max_length=2)]
+    postal_code: Annotated[str, msgspec.Meta(max_length=20)] | None = None
+
+
 class OrderIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The capture contract integrations rely on: keep these names."""
 
@@ -106,6 +117,7 @@ class OrderIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     # when not said.
     language: Literal["fr", "en"] | None = None
     payment: PaymentIn | None = None
+    billing: BillingIn | None = None
 
 
 class CancelLineIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -251,8 +263,28 @@ class EventOut(msgspec.Struct, frozen=True, kw_only=True):
     data: dict[str, Any]
 
 
+class FraudReasonOut(msgspec.Struct, frozen=True, kw_only=True):
+    """One rule the order tripped: its code (the rule's kind), points, and what it says in
+    the reader's language."""
+
+    code: str
+    points: int
+    text: str
+
+
+class FraudOut(msgspec.Struct, frozen=True, kw_only=True):
+    """The order's fraud screening at capture: its points, the channel's threshold then
+    (held when over it), and why."""
+
+    score: int
+    threshold: int | None
+    reasons: list[FraudReasonOut]
+
+
 class OrderDetailOut(OrderOut, frozen=True, kw_only=True):
     timeline: list[EventOut]
+    # Managers only (null for anyone else, and for an order that was not screened).
+    fraud: FraudOut | None = None
 
 
 class OrderSummary(msgspec.Struct, frozen=True, kw_only=True):
