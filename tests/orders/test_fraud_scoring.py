@@ -152,3 +152,9 @@ def test_without_a_threshold_nothing_is_ever_held(order: Facts, rules: list[Rule
     assert not scored.holds(None)
     assert scored.holds(scored.points - 1) == (scored.points > scored.points - 1)
     assert not scored.holds(scored.points)  # over the threshold, not at it
+
+
+def test_the_admin_offers_exactly_the_kinds_the_scorer_knows() -> None:
+    from comptoir.config.models import FraudRuleKind
+
+    assert [kind.value for kind in FraudRuleKind] == [kind.value for kind in RuleKind]

@@ -17,6 +17,7 @@ __all__ = [
     "BillingIn",
     "CancelIn",
     "CancelLineIn",
+    "CustomerHistoryOut",
     "CustomerIn",
     "CustomerOut",
     "DeliveryIn",
@@ -26,6 +27,8 @@ __all__ = [
     "EventOut",
     "FraudOut",
     "FraudReasonOut",
+    "FraudReviewItem",
+    "FraudReviewPage",
     "HoldIn",
     "HoldOut",
     "LineIn",
@@ -37,6 +40,7 @@ __all__ = [
     "OrderPage",
     "OrderSummary",
     "PaymentIn",
+    "RejectIn",
     "TotalsOut",
     "VatRateOut",
 ]
@@ -132,6 +136,12 @@ class CancelIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     """No lines: the whole order."""
 
     lines: list[CancelLineIn] | None = None
+    reason: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+
+
+class RejectIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Why a manager rejects an order held for suspected fraud (kept on its timeline)."""
+
     reason: Annotated[str, msgspec.Meta(max_length=200)] | None = None
 
 
@@ -301,6 +311,38 @@ class OrderSummary(msgspec.Struct, frozen=True, kw_only=True):
     currency: str
     version: int
     hold_reason: str | None = None  # why an order on hold is held (stock_problem…)
+
+
+class CustomerHistoryOut(msgspec.Struct, frozen=True, kw_only=True):
+    """The customer's other orders (by e-mail), beside the one under review: how many, what
+    the ones not cancelled came to (in this order's currency), the first one's time, and
+    how many were cancelled."""
+
+    orders: int
+    total_spent: int
+    first_order_at: dt.datetime | None
+    cancelled: int
+
+
+class FraudReviewItem(msgspec.Struct, frozen=True, kw_only=True):
+    """An order held for suspected fraud, as a manager reviews it."""
+
+    number: str
+    created_at: dt.datetime
+    total: int
+    currency: str
+    channel: str
+    customer_name: str | None
+    customer_email: str | None
+    score: int
+    threshold: int | None
+    reasons: list[FraudReasonOut]
+    history: CustomerHistoryOut
+
+
+class FraudReviewPage(msgspec.Struct, frozen=True, kw_only=True):
+    items: list[FraudReviewItem]
+    next_cursor: str | None
 
 
 class OrderPage(msgspec.Struct, frozen=True, kw_only=True):
