@@ -4,44 +4,11 @@ approve lets it go on, reject cancels it and gives its stock back."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
-import pytest
 
-from tests.orders.conftest import order_body, pickup
-
-Rules = Callable[..., Awaitable[None]]
-
-
-@pytest.fixture
-async def fraud_rules() -> AsyncIterator[Rules]:
-    """``await fraud_rules(threshold, {"kind": ..., "points": ...}, ...)``: the web channel's
-    threshold and rules (every channel's with ``"channel": None``), undone afterwards."""
-    from comptoir.config import service as config
-    from comptoir.config.models import FraudRule, SalesChannel
-
-    async def configure(threshold: int | None, *rules: dict[str, Any],
-                        channel: str = "web") -> None:
-        await SalesChannel.update({SalesChannel.fraud_threshold: threshold}).where(
-            SalesChannel.code == channel)
-        web = await SalesChannel.select(SalesChannel.id).where(
-            SalesChannel.code == channel).first()
-        assert web is not None
-        for rule in rules:
-            values = {"channel": web["id"], **rule}
-            await FraudRule(**values).save()
-        config.invalidate()
-
-    yield configure
-    await FraudRule.delete(force=True)
-    await SalesChannel.update({SalesChannel.fraud_threshold: None}, force=True)
-    config.invalidate()
-
-
-BIG = {"kind": "amount_over", "points": 60, "amount": 10_000}
-ABROAD = {"kind": "countries_differ", "points": 30}
+from tests.orders.conftest import ABROAD, BIG, Rules, order_body, pickup
 
 
 async def _capture(client: httpx.AsyncClient, body: dict[str, Any]) -> dict[str, Any]:
