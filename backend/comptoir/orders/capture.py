@@ -157,7 +157,7 @@ async def load(
         claims=tuple(await routing.capacity_claims(decision, now=now)),
         hand_offs=tuple(await hand_off_payloads(order_id=order_id, order_number="",
                                                 locations=routed_to, actor=request.actor)),
-        screening=await screening_for(session, request, now))
+        screening=await screening_for(session, request, now, shared))
 
 
 def announce(session: AsyncSession, draft: OrderDraft, written: Written) -> OrderOut:
