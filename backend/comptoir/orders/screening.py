@@ -19,18 +19,20 @@ import datetime as dt
 import logging
 import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, Select, exists, func, literal, select, union_all
+import msgspec
+from sqlalchemy import BindParameter, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from comptoir.config import service as config
 from comptoir.config.schemas import FraudRuleOut
+from comptoir.db.base import DateTimeUTC
 from comptoir.db.coalesce import Coalescer
 from comptoir.db.engine import batch_engine, limits
 from comptoir.orders import fraud
 from comptoir.orders.checks import CaptureRequest
-from comptoir.orders.models import Order
 
 __all__ = ["rules_of", "screening_for"]
 
@@ -72,26 +74,19 @@ async def _history(
     session: AsyncSession, request: CaptureRequest, rules: Sequence[fraud.Rule],
     now: dt.datetime, shared: AsyncEngine | None,
 ) -> fraud.History:
-    email = request.email.lower() if request.email else None
-    columns: list[ColumnElement[Any]] = []
-    labels: list[fraud.Window | None] = []  # None: the "ordered before" column
-    if email and any(rule.kind is K.NEW_CUSTOMER_AMOUNT_OVER for rule in rules):
-        columns.append(exists().where(Order.customer_email == email).label("ordered_before"))
-        labels.append(None)
-    for window in fraud.windows(rules):
-        counted = _count(window, _enough(window, rules), request, email, now)
-        if counted is not None:
-            columns.append(counted.label(f"c{len(columns)}"))
-            labels.append(window)
-    if not columns:
+    asked = _asked(request, rules, now)
+    if asked is None:
         return fraud.History()
     if shared is None:
-        row: Sequence[Any] = (await session.execute(select(*columns))).one()
+        statement = text("SELECT " + ", ".join(
+            f"{sql} AS c{i}" for i, sql in enumerate(asked.columns(0)))).bindparams(
+                *asked.binds(0))
+        row: Sequence[Any] = tuple((await session.execute(statement, asked.params(0))).one())
     else:
-        row = await _read_together(shared, columns)
+        row = await _read_together(shared, asked)
     earlier: int | None = None
     counts: dict[fraud.Window, int] = {}
-    for label, value in zip(labels, row, strict=True):
+    for label, value in zip(asked.labels, row, strict=True):
         if label is None:
             earlier = 1 if value else 0
         elif label.kind is K.MANY_CARDS:  # this order's card is one more, unless known
@@ -99,6 +94,75 @@ async def _history(
         else:
             counts[label] = int(value or 0)
     return fraud.History(earlier_orders=earlier, counts=counts)
+
+
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """One capture's history read: each column's SQL, its parameters named ``<name>_@``
+    (``@``: the capture's rank in a shared statement), their values, and what each column
+    answers (None: whether the e-mail ordered before). Plain SQL text: building and caching
+    SQLAlchemy constructs of six subqueries cost more than the read itself."""
+
+    sql: tuple[str, ...]
+    labels: tuple[fraud.Window | None, ...]
+    values: dict[str, Any]
+    times: tuple[str, ...]  # the parameters that are times
+
+    def columns(self, rank: int) -> list[str]:
+        return [column.replace("@", str(rank)) for column in self.sql]
+
+    def params(self, rank: int) -> dict[str, Any]:
+        return {f"{name}_{rank}": value for name, value in self.values.items()}
+
+    def binds(self, rank: int) -> list[BindParameter[Any]]:
+        return [bindparam(f"{name}_{rank}", type_=_TIME) for name in self.times]
+
+
+_TIME = DateTimeUTC(timezone=True)
+
+
+def _asked(request: CaptureRequest, rules: Sequence[fraud.Rule],
+           now: dt.datetime) -> _Asked | None:
+    """What to read for ``rules`` about this order; None: nothing (no history rule, or
+    nothing to count by: no e-mail, no phone, a pickup)."""
+    email = request.email.lower() if request.email else None
+    given = request.data.customer
+    by = {K.VELOCITY_EMAIL: ("customer_email", "email", email),
+          K.VELOCITY_PHONE: ("customer_phone", "phone", given.phone if given else None),
+          K.VELOCITY_ADDRESS: ("address_key", "address", request.address_key),
+          K.MANY_CARDS: ("customer_email", "email", email)}
+    sql: list[str] = []
+    labels: list[fraud.Window | None] = []
+    values: dict[str, Any] = {}
+    times: list[str] = []
+    if email and any(rule.kind is K.NEW_CUSTOMER_AMOUNT_OVER for rule in rules):
+        sql.append("EXISTS (SELECT 1 FROM orders WHERE customer_email = :email_@)")
+        labels.append(None)
+        values["email"] = email
+    for i, window in enumerate(fraud.windows(rules)):
+        column, name, value = by[window.kind]
+        if not value:
+            continue
+        values[name] = value
+        where = [f"{column} = :{name}_@"]
+        if window.minutes is not None:
+            where.append(f"created_at >= :since{i}_@")
+            values[f"since{i}"] = now - dt.timedelta(minutes=window.minutes)
+            times.append(f"since{i}")
+        found = "SELECT 1 FROM orders"
+        if window.kind is K.MANY_CARDS:
+            found = "SELECT DISTINCT card_fingerprint FROM orders"
+            where.append("card_fingerprint IS NOT NULL")
+            if request.card_fingerprint:
+                where.append("card_fingerprint <> :card_@")
+                values["card"] = request.card_fingerprint
+        values[f"enough{i}"] = _enough(window, rules)
+        sql.append(f"(SELECT count(*) FROM ({found} WHERE {' AND '.join(where)} "
+                   f"LIMIT :enough{i}_@) AS found)")
+        labels.append(window)
+    if not sql:
+        return None
+    return _Asked(tuple(sql), tuple(labels), values, tuple(times))
 
 
 def _enough(window: fraud.Window, rules: Sequence[fraud.Rule]) -> int:
@@ -109,65 +173,37 @@ def _enough(window: fraud.Window, rules: Sequence[fraud.Rule]) -> int:
                if rule.kind is window.kind and rule.minutes == window.minutes) - 1
 
 
-def _count(window: fraud.Window, enough: int, request: CaptureRequest, email: str | None,
-           now: dt.datetime) -> ColumnElement[Any] | None:
-    """The scalar subquery counting ``window`` for this order, up to ``enough``; None when
-    the order has nothing to count by (no phone, a pickup, no e-mail)."""
-    given = request.data.customer
-    by: ColumnElement[bool]
-    if window.kind is K.VELOCITY_PHONE:
-        phone = given.phone if given is not None else None
-        if not phone:
-            return None
-        by = Order.customer_phone == phone
-    elif window.kind is K.VELOCITY_ADDRESS:
-        if request.address_key is None:
-            return None
-        by = Order.address_key == request.address_key
-    elif email is None:
-        return None
-    else:
-        by = Order.customer_email == email
-    since = [] if window.minutes is None else [
-        Order.created_at >= now - dt.timedelta(minutes=window.minutes)]
-    found: Select[Any]
-    if window.kind is K.MANY_CARDS:
-        others = ([Order.card_fingerprint != request.card_fingerprint]
-                  if request.card_fingerprint else [])
-        found = (select(Order.card_fingerprint).distinct()
-                 .where(by, Order.card_fingerprint.is_not(None), *others, *since))
-    else:
-        found = select(Order.id).where(by, *since)
-    counted = found.limit(enough).subquery()
-    return select(func.count()).select_from(counted).scalar_subquery()
-
-
-_together: weakref.WeakKeyDictionary[
-    AsyncEngine, Coalescer[list[ColumnElement[Any]], list[Any]]]
+_together: weakref.WeakKeyDictionary[AsyncEngine, Coalescer[_Asked, list[Any]]]
 _together = weakref.WeakKeyDictionary()
 
 
-async def _read_together(engine: AsyncEngine, columns: list[ColumnElement[Any]]) -> list[Any]:
-    """The values of ``columns`` (scalar subqueries), read in one statement with those of
-    the other captures asking at the same moment: each capture's values as a JSON array, a
-    row per capture (their columns differ), on a batch engine connection held for that
-    statement only. ``Saturated`` when too many wait already."""
+async def _read_together(engine: AsyncEngine, asked: _Asked) -> list[Any]:
+    """What ``asked`` reads, in one statement with the other captures asking at the same
+    moment: a row per capture, its values as a JSON array (their columns differ), on a
+    batch engine connection held for that statement only. ``Saturated`` when too many wait
+    already."""
     coalescer = _together.get(engine)
     if coalescer is None:
         reader = batch_engine(engine)
 
-        async def read(asked: Sequence[list[ColumnElement[Any]]]) -> list[list[Any]]:
-            rows = [select(literal(n).label("n"),
-                           func.json_build_array(*wanted, type_=JSON).label("v"))
-                    for n, wanted in enumerate(asked)]
-            statement = rows[0] if len(rows) == 1 else union_all(*rows)
+        async def read(batch: Sequence[_Asked]) -> list[list[Any]]:
+            statement = text(" UNION ALL ".join(
+                f"SELECT {rank} AS n, CAST(json_build_array({', '.join(one.columns(rank))}) "
+                "AS text) AS v" for rank, one in enumerate(batch))).bindparams(
+                    *(bind for rank, one in enumerate(batch) for bind in one.binds(rank)))
+            params = {name: value for rank, one in enumerate(batch)
+                      for name, value in one.params(rank).items()}
             async with reader.connect() as connection:
                 await connection.execution_options(isolation_level="AUTOCOMMIT")
-                found = {n: list(values) for n, values in await connection.execute(statement)}
-            return [found[n] for n in range(len(asked))]
+                found = {n: _decode(values)
+                         for n, values in await connection.execute(statement, params)}
+            return [found[rank] for rank in range(len(batch))]
 
         bounds = limits(engine)
         coalescer = _together[engine] = Coalescer(
             read, limit=64, max_waiting=bounds.max_waiting_captures,
             max_wait=bounds.queue_timeout)
-    return await coalescer.submit(columns)
+    return await coalescer.submit(asked)
+
+
+_decode = msgspec.json.Decoder(list[Any]).decode
