@@ -118,14 +118,21 @@ FRAUD_RULES: list[dict[str, Any]] = [
     {"kind": "many_cards", "points": 10, "at_least": 3, "minutes": 1440},
 ]
 BODY_EXTRAS: dict[str, Any] = {}  # set once by ``run`` for --fraud
+# The rules that read nothing but the order (--fraud=order).
+ORDER_ONLY = {"amount_over", "countries_differ", "watched_postcode", "watched_email_domain"}
+
+
+def fraud_rules(which: str) -> list[dict[str, Any]]:
+    """The rules of ``--fraud``: every kind ("all"), or those that read no history."""
+    return [rule for rule in FRAUD_RULES if which == "all" or rule["kind"] in ORDER_ONLY]
 
 
 async def prepare(settings: Any, skus: Sequence[str], scarce_units: int,
-                  capacity: int | None, *, fraud: bool = False) -> str:
+                  capacity: int | None, *, fraud: str | None = None) -> str:
     """Migrate, configure, load the catalog and its stock; return the channel's API key.
     ``capacity``: every location's daily order capacity, as a retailer sets them (routing
     then counts each location's orders of the day at every capture); None: unlimited.
-    ``fraud``: the channel screens its orders (``FRAUD_RULES``, ``FRAUD_THRESHOLD``)."""
+    ``fraud``: the channel screens its orders (``fraud_rules(fraud)``, ``FRAUD_THRESHOLD``)."""
     from _baseline_app import metadata as baseline_metadata
     from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -155,7 +162,7 @@ async def prepare(settings: Any, skus: Sequence[str], scarce_units: int,
         if fraud:
             from comptoir.config.models import FraudRule
 
-            for rule in FRAUD_RULES:
+            for rule in fraud_rules(fraud):
                 await FraudRule(channel=web.id, **rule).save()
         await ShippingRate(channel=web.id, method="ship", fee=490, free_from=5000).save()
         await ShippingRate(channel=web.id, method="pickup", fee=0).save()
@@ -564,7 +571,7 @@ async def run(args: argparse.Namespace) -> int:
                             None if args.capacity == 0 else args.capacity, fraud=args.fraud)
         if args.fraud:
             BODY_EXTRAS["billing"] = {"country": "FR"}
-            say(f"  fraud screening on: {len(FRAUD_RULES)} rules (one of each kind), "
+            say(f"  fraud screening on: {len(fraud_rules(args.fraud))} rules ({args.fraud}), "
                 f"threshold {FRAUD_THRESHOLD}; bodies carry a billing country and a card token")
         say(f"  setup (migrate, configuration, catalog, stock, API key): "
             f"{time.perf_counter() - started:.1f} s")
@@ -805,9 +812,12 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--capacity", type=int, default=10_000_000,
                         help="daily order capacity of every location, never reached "
                              "(0: none; the demo retailer sets one everywhere)")
-    parser.add_argument("--fraud", action="store_true",
+    parser.add_argument("--fraud", nargs="?", const="all", choices=["all", "order"],
+                        default=None,
                         help="screen orders for fraud: one rule of every kind (velocity "
-                             "included) on the channel, a threshold its orders do not reach")
+                             "included) on the channel, a threshold its orders do not reach; "
+                             "--fraud=order: only the rules that look at the order alone "
+                             "(no history read)")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
     args.orders = args.orders or (1000 if args.quick else 6000)
