@@ -64,7 +64,7 @@ from comptoir.invoicing.api import (
     InvoicesController,
     OrderInvoicesController,
 )
-from comptoir.orders.api import OrdersController
+from comptoir.orders.api import FraudReviewController, OrdersController
 from comptoir.orders.customers_api import CustomersController
 from comptoir.orders.waiting import CapacityWatch
 from comptoir.payments.api import PaymentsController, PaymentWebhooksController
@@ -98,6 +98,7 @@ CONTROLLERS: list[Any] = [
     CatalogController,
     InventoryController,
     OrdersController,
+    FraudReviewController,
     CustomersController,
     RoutingController,
     TrackingController,

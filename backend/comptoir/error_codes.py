@@ -117,6 +117,7 @@ class ErrorCode(StrEnum):
     NOT_A_CAPTURE = "not_a_capture"
     NOT_A_PICKUP = "not_a_pickup"
     NOT_FOUND = "not_found"
+    NOT_HELD_FOR_FRAUD = "not_held_for_fraud"
     NOT_READY_FOR_PICKUP = "not_ready_for_pickup"
     NOT_ROUTABLE = "not_routable"
     NO_CAPACITY = "no_capacity"

@@ -99,7 +99,8 @@ async def _expire(session: AsyncSession, order: Order, fulfillment: Fulfillment,
     # The order's own cancel gives the reservations back and writes the customer's event.
     await order_actions.cancel(session, fulfillment.order_number,
                                CancelIn(reason="not collected in time"), principal=SYSTEM)
-    await payments.follow_cancellation(session, order.number, actor=SYSTEM.actor)
+    await payments.follow_change(session, order.number, actor=SYSTEM.actor,
+                                trigger="cancellation")
     fulfillment.status = states.Status.CANCELLED.value
     fulfillment.updated_at = now
     await record_event(session, topic="order", type=EventType.FULFILLMENT_CANCELLED,

@@ -51,7 +51,7 @@ __all__ = [
     "apply_outcome",
     "capture",
     "entries",
-    "follow_cancellation",
+    "follow_change",
     "follow_order",
     "payments_of",
     "record_requested",
@@ -226,12 +226,15 @@ async def _goods_worth(session: AsyncSession, order: Order,
         everything_left=False)
 
 
-async def follow_cancellation(session: AsyncSession, number: str, *, actor: str) -> None:
-    """After units of order ``number`` were cancelled (its row locked in this transaction):
-    what they held is released, what they were paid refunded."""
+async def follow_change(session: AsyncSession, number: str, *, actor: str,
+                        trigger: str) -> None:
+    """After order ``number`` changed with no goods leaving (units cancelled, a hold
+    released, a review decided; its row locked in this transaction): what cancelled units
+    held is released, what they were paid refunded, and a channel that charges at capture
+    charges an order released from hold."""
     order = await session.scalar(select(Order).where(Order.number == number))
     if order is not None:
-        await follow_order(session, order, None, actor=actor, trigger="cancellation")
+        await follow_order(session, order, None, actor=actor, trigger=trigger)
 
 
 # --- outcomes -----------------------------------------------------------------------------------
