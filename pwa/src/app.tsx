@@ -25,6 +25,7 @@ const StoreQueue = lazyScreen(() => import("./screens/store/StoreQueue").then((m
 const FulfillmentPage = lazyScreen(() => import("./screens/store/FulfillmentPage").then((m) => m.FulfillmentPage));
 const InvoicesList = lazyScreen(() => import("./screens/invoices/InvoicesList").then((m) => m.InvoicesList));
 const DocumentPage = lazyScreen(() => import("./screens/invoices/DocumentPage").then((m) => m.DocumentPage));
+const ReviewQueue = lazyScreen(() => import("./screens/reviews/ReviewQueue").then((m) => m.ReviewQueue));
 const OutboxPage = lazyScreen(() => import("./screens/outbox/OutboxPage").then((m) => m.OutboxPage));
 
 // Opened on the orders list: its code and first page are asked for while the session is
@@ -63,6 +64,8 @@ function Screen({ route }: { route: Route }) {
       return <DocumentPage kind="invoice" number={route.number} />;
     case "credit-note":
       return <DocumentPage kind="credit_note" number={route.number} />;
+    case "reviews":
+      return <ReviewQueue />;
     case "not-found":
       return <NotFound />;
   }

@@ -15,6 +15,7 @@ export type Route =
   | { screen: "invoices" }
   | { screen: "invoice"; number: string }
   | { screen: "credit-note"; number: string }
+  | { screen: "reviews" }
   | { screen: "not-found" };
 
 const PATTERNS: ReadonlyArray<[RegExp, (m: RegExpMatchArray) => Route]> = [
@@ -32,6 +33,7 @@ const PATTERNS: ReadonlyArray<[RegExp, (m: RegExpMatchArray) => Route]> = [
   [/^\/invoices\/?$/, () => ({ screen: "invoices" })],
   [/^\/invoices\/([^/]+)\/?$/, (m) => ({ screen: "invoice", number: decodeURIComponent(m[1]!) })],
   [/^\/credit-notes\/([^/]+)\/?$/, (m) => ({ screen: "credit-note", number: decodeURIComponent(m[1]!) })],
+  [/^\/reviews\/?$/, () => ({ screen: "reviews" })],
 ];
 
 export function matchRoute(pathname: string): Route {
@@ -57,4 +59,5 @@ export const paths = {
   invoices: "/invoices",
   invoice: (number: string) => `/invoices/${encodeURIComponent(number)}`,
   creditNote: (number: string) => `/credit-notes/${encodeURIComponent(number)}`,
+  reviews: "/reviews",
 };

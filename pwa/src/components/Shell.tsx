@@ -5,15 +5,41 @@ import type { ComponentChildren } from "preact";
 import { describeError } from "../api/problem";
 import { locale, t } from "../i18n";
 import { roleLabel } from "../i18n/labels";
-import { activeNavPath, navItemsFor } from "../navigation";
+import { activeNavPath, navItemsFor, type NavItem } from "../navigation";
+import { paths } from "../routes";
+import { reviewBadge, useReviewQueue } from "../state/reviews";
 import { currentPath } from "../state/router";
 import { me, signOut } from "../state/session";
 import { Banners } from "./Banners";
 import { Icon } from "./Icon";
 import { Link } from "./Link";
 
+/** A top-bar entry; the review queue's carries how many orders wait for a decision. */
+function HeaderLink({ item, active }: { item: NavItem; active: boolean }) {
+  const count = item.path === paths.reviews ? reviewBadge.value : "";
+  const label = count ? t("nav.reviewsCount", { count }) : t(item.label);
+  return (
+    <Link
+      href={item.path}
+      class="icon-button icon-button--badged"
+      aria-label={label}
+      title={label}
+      aria-current={active ? "page" : undefined}
+    >
+      <Icon name={item.icon} />
+      {count && (
+        <span class="nav-badge" aria-hidden="true" data-count={count}>
+          {count}
+        </span>
+      )}
+    </Link>
+  );
+}
+
 function Header() {
   const who = me.value;
+  // A manager's queue of orders held as suspected fraud stays live wherever they are.
+  useReviewQueue(who !== null && navItemsFor(who.role, true).some((item) => item.path === paths.reviews));
   const active = activeNavPath(currentPath.value);
   const busy = useSignal(false);
   const error = useSignal<string | null>(null);
@@ -44,16 +70,7 @@ function Header() {
         </div>
       )}
       {navItemsFor(who?.role, true).map((item) => (
-        <Link
-          key={item.path}
-          href={item.path}
-          class="icon-button"
-          aria-label={t(item.label)}
-          title={t(item.label)}
-          aria-current={item.path === active ? "page" : undefined}
-        >
-          <Icon name={item.icon} />
-        </Link>
+        <HeaderLink key={item.path} item={item} active={item.path === active} />
       ))}
       <button
         type="button"

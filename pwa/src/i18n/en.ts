@@ -1,6 +1,7 @@
 /** English strings; this catalogue defines the keys every other language must provide. */
 import { eventsEn } from "./events.en";
 import { invoicesEn } from "./invoices.en";
+import { reviewsEn } from "./reviews.en";
 import { routingEn } from "./routing.en";
 
 export const en = {
@@ -337,6 +338,8 @@ export const en = {
   "order.action.queued": "No network: kept on this phone, and sent when the network returns.",
   "outbox.action.order.hold": "Hold {number}: {reason}",
   "outbox.action.order.release": "Release {number}",
+  "outbox.action.order.approve": "Approve {number} (fraud review)",
+  "outbox.action.order.reject": "Reject {number} (fraud review)",
   "outbox.action.order.cancel": "Cancel {number}",
   "outbox.action.order.cancelLines": "Cancel {units} unit(s) of {number}",
   "outbox.action.order.note": "Note on {number}",
@@ -379,6 +382,7 @@ export const en = {
   "error.unknown": "Something went wrong.",
   ...eventsEn,
   ...invoicesEn,
+  ...reviewsEn,
   ...routingEn,
 } as const;
 

@@ -2,6 +2,7 @@
 import type { MessageKey } from "./en";
 import { eventsFr } from "./events.fr";
 import { invoicesFr } from "./invoices.fr";
+import { reviewsFr } from "./reviews.fr";
 import { routingFr } from "./routing.fr";
 
 export const fr: Record<MessageKey, string> = {
@@ -338,6 +339,8 @@ export const fr: Record<MessageKey, string> = {
   "order.action.queued": "Pas de réseau : gardé sur ce téléphone, et envoyé au retour du réseau.",
   "outbox.action.order.hold": "Mise en attente de {number} : {reason}",
   "outbox.action.order.release": "Libération de {number}",
+  "outbox.action.order.approve": "Approbation de {number} (vérification anti-fraude)",
+  "outbox.action.order.reject": "Refus de {number} (vérification anti-fraude)",
   "outbox.action.order.cancel": "Annulation de {number}",
   "outbox.action.order.cancelLines": "Annulation de {units} unité(s) de {number}",
   "outbox.action.order.note": "Note sur {number}",
@@ -380,5 +383,6 @@ export const fr: Record<MessageKey, string> = {
   "error.unknown": "Une erreur s'est produite.",
   ...eventsFr,
   ...invoicesFr,
+  ...reviewsFr,
   ...routingFr,
 };
