@@ -7,7 +7,7 @@ import { byWeight, formatPoints, scoreFill, type FraudAssessment, type FraudReas
 /** The score against the threshold: in words, and as a bar whose middle is the threshold. */
 export function FraudScore({ score, threshold }: { score: number; threshold: number }) {
   const fill = scoreFill(score, threshold);
-  const over = score >= threshold;
+  const over = score > threshold; // held when the points are over the threshold
   return (
     <div class={`fraud-score${over ? " fraud-score--over" : ""}`} data-score={score} data-threshold={threshold}>
       <p class="fraud-score__words">
@@ -47,7 +47,7 @@ export function FraudSection({ fraud }: { fraud: FraudAssessment }) {
     <section class="fraud-section" aria-labelledby="order-fraud" data-fraud>
       <h2 id="order-fraud" class="section-title">{t("fraud.title")}</h2>
       <FraudScore score={fraud.score} threshold={fraud.threshold} />
-      <p class="muted small">{t(fraud.score >= fraud.threshold ? "fraud.over" : "fraud.under")}</p>
+      <p class="muted small">{t(fraud.score > fraud.threshold ? "fraud.over" : "fraud.under")}</p>
       <FraudReasons reasons={fraud.reasons} />
     </section>
   );
