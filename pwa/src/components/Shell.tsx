@@ -38,9 +38,10 @@ function HeaderLink({ item, active }: { item: NavItem; active: boolean }) {
 
 function Header() {
   const who = me.value;
-  // A manager's queue of orders held as suspected fraud stays live wherever they are.
-  useReviewQueue(who !== null && navItemsFor(who.role, true).some((item) => item.path === paths.reviews));
   const active = activeNavPath(currentPath.value);
+  const headerItems = navItemsFor(who?.role, true);
+  // A manager's queue of orders held as suspected fraud stays live wherever they are.
+  useReviewQueue(headerItems.some((item) => item.path === paths.reviews));
   const busy = useSignal(false);
   const error = useSignal<string | null>(null);
   const onSignOut = async () => {
@@ -55,7 +56,9 @@ function Header() {
     }
   };
   return (
-    <header class="topbar">
+    // More entries than the account: on a narrow phone the logo alone says "Comptoir", and the
+    // name and role keep their room.
+    <header class={headerItems.length > 1 ? "topbar topbar--crowded" : "topbar"}>
       <Link href="/" class="topbar__brand" aria-label={t("nav.home")}>
         <img src="/favicon.svg" alt="" width={28} height={28} />
         <span>{t("app.name")}</span>
@@ -69,7 +72,7 @@ function Header() {
           </span>
         </div>
       )}
-      {navItemsFor(who?.role, true).map((item) => (
+      {headerItems.map((item) => (
         <HeaderLink key={item.path} item={item} active={item.path === active} />
       ))}
       <button
