@@ -2,26 +2,23 @@
 import "./reviews.css";
 
 import { t } from "../../i18n";
-import { byWeight, formatPoints, scoreFill, type FraudAssessment, type FraudReason } from "./reviews";
+import { byWeight, formatPoints, isOver, scoreFill, type FraudAssessment, type FraudReason } from "./reviews";
 
 /** The score against the threshold: in words, and as a bar whose middle is the threshold. */
-export function FraudScore({ score, threshold }: { score: number; threshold: number }) {
-  const fill = scoreFill(score, threshold);
-  const over = score > threshold; // held when the points are over the threshold
+export function FraudScore({ score, threshold }: { score: number; threshold: number | null }) {
+  const over = isOver(score, threshold);
   return (
-    <div class={`fraud-score${over ? " fraud-score--over" : ""}`} data-score={score} data-threshold={threshold}>
+    <div class={`fraud-score${over ? " fraud-score--over" : ""}`} data-score={score} data-threshold={threshold ?? ""}>
       <p class="fraud-score__words">
         <strong>{t("reviews.score", { score })}</strong>
-        <span class="muted"> · {t("reviews.threshold", { threshold })}</span>
+        {threshold !== null && <span class="muted"> · {t("reviews.threshold", { threshold })}</span>}
       </p>
-      <div
-        class="fraud-score__bar"
-        role="img"
-        aria-label={t("reviews.scoreLabel", { score, threshold })}
-      >
-        <span class="fraud-score__fill" style={{ width: `${Math.round(fill * 100)}%` }} />
-        <span class="fraud-score__mark" />
-      </div>
+      {threshold !== null && (
+        <div class="fraud-score__bar" role="img" aria-label={t("reviews.scoreLabel", { score, threshold })}>
+          <span class="fraud-score__fill" style={{ width: `${Math.round(scoreFill(score, threshold) * 100)}%` }} />
+          <span class="fraud-score__mark" />
+        </div>
+      )}
     </div>
   );
 }
@@ -47,7 +44,7 @@ export function FraudSection({ fraud }: { fraud: FraudAssessment }) {
     <section class="fraud-section" aria-labelledby="order-fraud" data-fraud>
       <h2 id="order-fraud" class="section-title">{t("fraud.title")}</h2>
       <FraudScore score={fraud.score} threshold={fraud.threshold} />
-      <p class="muted small">{t(fraud.score > fraud.threshold ? "fraud.over" : "fraud.under")}</p>
+      <p class="muted small">{t(isOver(fraud.score, fraud.threshold) ? "fraud.over" : "fraud.under")}</p>
       <FraudReasons reasons={fraud.reasons} />
     </section>
   );

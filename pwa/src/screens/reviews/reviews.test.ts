@@ -5,6 +5,7 @@ import {
   byWeight,
   decidedNumbers,
   formatPoints,
+  isOver,
   mergeQueue,
   scoreFill,
   touchesReviews,
@@ -119,6 +120,12 @@ describe("the score and its reasons as a manager reads them", () => {
     expect(scoreFill(200, 60)).toBe(1);
     expect(scoreFill(-5, 60)).toBe(0);
     expect(scoreFill(10, 0)).toBe(1);
+  });
+
+  it("holds an order whose score is over the threshold, not at it", () => {
+    expect(isOver(51, 50)).toBe(true);
+    expect(isOver(50, 50)).toBe(false);
+    expect(isOver(90, null)).toBe(false); // no threshold: screening is off
   });
 
   it("counts the queue on the navigation, with a + when more pages wait", () => {

@@ -12,7 +12,7 @@ export interface FraudReason {
   text: string;
 }
 
-/** The customer's past with the shop, as the server counts it. */
+/** The customer's other orders (by e-mail), beside the one under review. */
 export interface CustomerHistory {
   orders: number;
   total_spent: number;
@@ -30,7 +30,8 @@ export interface FraudReview {
   customer_name: string | null;
   customer_email: string | null;
   score: number;
-  threshold: number;
+  /** The channel's threshold when the order was screened (None once screening is off). */
+  threshold: number | null;
   reasons: FraudReason[];
   history: CustomerHistory;
 }
@@ -38,7 +39,7 @@ export interface FraudReview {
 /** The order page's fraud section (`GET /api/orders/{number}` → `fraud`). */
 export interface FraudAssessment {
   score: number;
-  threshold: number;
+  threshold: number | null;
   reasons: FraudReason[];
 }
 
@@ -147,4 +148,9 @@ export const formatPoints = (points: number): string => signed(points);
 export function scoreFill(score: number, threshold: number): number {
   if (threshold <= 0) return score > 0 ? 1 : 0;
   return Math.max(0, Math.min(1, score / (2 * threshold)));
+}
+
+/** Whether the score holds the order: over the threshold, not equal to it (the server's rule). */
+export function isOver(score: number, threshold: number | null): boolean {
+  return threshold !== null && score > threshold;
 }
