@@ -23,6 +23,8 @@ import { me, onSignedOut } from "./session";
 
 // A burst (a capture, then its hold) makes one request, well within the second it may take.
 const LIVE_PAUSE_MS = 120;
+// A card fills most of a phone's screen: a short first page, scrolling reads the rest.
+const PAGE_SIZE = 20;
 
 interface Page {
   items: FraudReview[];
@@ -53,7 +55,7 @@ onSignedOut(() => {
 const cacheKey = (lang: Locale) => `reviews:fraud:${lang}`;
 
 function fetchReviews(cursor?: string | null): Promise<Page> {
-  return unwrap(api.GET("/api/reviews/fraud", { params: { query: { cursor: cursor ?? undefined } } }));
+  return unwrap(api.GET("/api/reviews/fraud", { params: { query: { cursor: cursor ?? undefined, limit: PAGE_SIZE } } }));
 }
 
 /** Numbers this phone decided that the queue shown still lists. */
