@@ -202,3 +202,35 @@ async def test_a_manager_approves_one_held_capture_and_rejects_another_on_a_phon
     await expect(section).to_contain_text("Contrôle anti-fraude")
     await expect(section.locator(".fraud-reasons li")).to_have_count(2)
     await screenshot(page, "fraud-order-fr-390")
+
+
+async def test_an_approval_taken_without_network_waits_in_the_outbox_then_is_applied_once(
+    context: Any, page: Any, sign_in: SignIn, demo_server: DemoServer, fraud_shop: str,
+) -> None:
+    order = await suspicious_capture(demo_server, fraud_shop)
+    number = order["number"]
+    await sign_in(page, MANAGER, "/reviews")
+    await page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    card = page.locator(f'.review-card[data-number="{number}"]')
+    await expect(card).to_be_visible()
+
+    await context.set_offline(True)
+    await card.get_by_role("button", name="Approuver").click()
+    # The card leaves at once; the decision waits on the phone, in sight.
+    await expect(card).to_have_count(0)
+    await expect(page.get_by_role("status").filter(has_text=f"{number} : pas de réseau")
+                 ).to_be_visible()
+    queued = page.locator(".action").filter(has_text=f"Approbation de {number}")
+    await expect(queued).to_have_attribute("data-status", "pending")
+    assert (await order_now(demo_server, number))["status"] == "on_hold"
+    await screenshot(page, "fraud-review-offline-fr-390")
+
+    await context.set_offline(False)
+    # Sent when the network returns (it then leaves the list of decisions to send).
+    await expect(queued).to_have_count(0, timeout=20_000)
+    await expect(card).to_have_count(0)
+    now = await order_now(demo_server, number)
+    assert now["status"] != "on_hold", now["status"]
+    async with api_as(demo_server) as client:
+        events = (await client.get(f"/api/orders/{number}/events")).json()
+    assert [e["type"] for e in events].count("order.released") == 1
