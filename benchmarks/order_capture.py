@@ -101,11 +101,30 @@ def sku_names(count: int) -> list[str]:
     return [f"BENCH-{i:04d}" for i in range(count)]
 
 
+# ``--fraud``: one rule of every kind on the channel (velocity included), none of which the
+# benchmark's orders trip enough to reach the threshold; and what a shop that screens sends
+# with each order (a billing country, a card token), added to every body.
+FRAUD_THRESHOLD = 1000
+FRAUD_RULES: list[dict[str, Any]] = [
+    {"kind": "amount_over", "points": 10, "amount": 1_000_000},
+    {"kind": "new_customer_amount_over", "points": 10, "amount": 500_000},
+    {"kind": "countries_differ", "points": 10},
+    {"kind": "velocity_email", "points": 10, "at_least": 1000, "minutes": 10},
+    {"kind": "velocity_phone", "points": 10, "at_least": 1000, "minutes": 10},
+    {"kind": "velocity_address", "points": 10, "at_least": 1000, "minutes": 60},
+    {"kind": "watched_postcode", "points": 10, "values": "97100, 98*"},
+    {"kind": "watched_email_domain", "points": 10, "values": "mailinator.com"},
+    {"kind": "many_cards", "points": 10, "at_least": 1000, "minutes": 1440},
+]
+BODY_EXTRAS: dict[str, Any] = {}  # set once by ``run`` for --fraud
+
+
 async def prepare(settings: Any, skus: Sequence[str], scarce_units: int,
-                  capacity: int | None) -> str:
+                  capacity: int | None, *, fraud: bool = False) -> str:
     """Migrate, configure, load the catalog and its stock; return the channel's API key.
     ``capacity``: every location's daily order capacity, as a retailer sets them (routing
-    then counts each location's orders of the day at every capture); None: unlimited."""
+    then counts each location's orders of the day at every capture); None: unlimited.
+    ``fraud``: the channel screens its orders (``FRAUD_RULES``, ``FRAUD_THRESHOLD``)."""
     from _baseline_app import metadata as baseline_metadata
     from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -129,8 +148,14 @@ async def prepare(settings: Any, skus: Sequence[str], scarce_units: int,
                        longitude=lon, ships=True, serves_pickups=True,
                        daily_order_capacity=capacity).save()
         web = SalesChannel(code="web", name="Boutique en ligne", kind="web", currency="EUR",
-                           prices_include_tax=True)
+                           prices_include_tax=True,
+                           fraud_threshold=FRAUD_THRESHOLD if fraud else None)
         await web.save()
+        if fraud:
+            from comptoir.config.models import FraudRule
+
+            for rule in FRAUD_RULES:
+                await FraudRule(channel=web.id, **rule).save()
         await ShippingRate(channel=web.id, method="ship", fee=490, free_from=5000).save()
         await ShippingRate(channel=web.id, method="pickup", fee=0).save()
         await TaxRate(country="FR", rate_bp=2000, name="TVA").save()
@@ -186,10 +211,14 @@ def order_body(rnd: random.Random, ref: str, lines: list[tuple[str, int]], *,
         {"method": "pickup", "location": STORE[0]} if pickup else
         {"method": "ship", "address": {"name": name, "line1": line1, "postal_code": postal_code,
                                        "city": city, "country": "FR"}})
-    return {"external_ref": ref, "currency": "EUR",
+    body = {"external_ref": ref, "currency": "EUR",
             "customer": {"email": email, "name": name, "phone": f"+336{n % 100000000:08d}"},
             "lines": [{"sku": sku, "quantity": q} for sku, q in lines],
             "delivery": delivery}
+    if BODY_EXTRAS:
+        body.update(BODY_EXTRAS, payment={"provider": "sandbox", "token": f"tok_{n % 5000}",
+                                          "amount": 0})
+    return body
 
 
 def capture_requests(tag: str, count: int, key: str, skus: Sequence[str], *, mixed: bool,
@@ -531,7 +560,11 @@ async def run(args: argparse.Namespace) -> int:
             f"location: {args.capacity or 'none'}")
         started = time.perf_counter()
         key = await prepare(settings, skus, args.scarce_units,
-                            None if args.capacity == 0 else args.capacity)
+                            None if args.capacity == 0 else args.capacity, fraud=args.fraud)
+        if args.fraud:
+            BODY_EXTRAS["billing"] = {"country": "FR"}
+            say(f"  fraud screening on: {len(FRAUD_RULES)} rules (one of each kind), "
+                f"threshold {FRAUD_THRESHOLD}; bodies carry a billing country and a card token")
         say(f"  setup (migrate, configuration, catalog, stock, API key): "
             f"{time.perf_counter() - started:.1f} s")
 
@@ -771,6 +804,9 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--capacity", type=int, default=10_000_000,
                         help="daily order capacity of every location, never reached "
                              "(0: none; the demo retailer sets one everywhere)")
+    parser.add_argument("--fraud", action="store_true",
+                        help="screen orders for fraud: one rule of every kind (velocity "
+                             "included) on the channel, a threshold its orders do not reach")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
     args.orders = args.orders or (1000 if args.quick else 6000)

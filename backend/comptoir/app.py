@@ -63,7 +63,7 @@ from comptoir.invoicing.api import (
     InvoicesController,
     OrderInvoicesController,
 )
-from comptoir.orders.api import OrdersController
+from comptoir.orders.api import FraudReviewController, OrdersController
 from comptoir.orders.customers_api import CustomersController
 from comptoir.orders.waiting import CapacityWatch
 from comptoir.periodic import Periodic
@@ -93,6 +93,7 @@ CONTROLLERS: list[Any] = [
     CatalogController,
     InventoryController,
     OrdersController,
+    FraudReviewController,
     CustomersController,
     RoutingController,
     TrackingController,

@@ -104,6 +104,7 @@ class ErrorCode(StrEnum):
     NOT_A_PICKUP = "not_a_pickup"
     NOT_AUTHENTICATED = "not_authenticated"
     NOT_FOUND = "not_found"
+    NOT_HELD_FOR_FRAUD = "not_held_for_fraud"
     NOT_READY_FOR_PICKUP = "not_ready_for_pickup"
     NOT_ROUTABLE = "not_routable"
     NOTHING_SHIPPED = "nothing_shipped"

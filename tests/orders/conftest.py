@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -70,6 +70,48 @@ def stored(sessionmaker: Any) -> Callable[[], Any]:
             return counts
 
     return snapshot
+
+
+Rules = Callable[..., Awaitable[None]]
+BIG = {"kind": "amount_over", "points": 60, "amount": 10_000}
+ABROAD = {"kind": "countries_differ", "points": 30}
+# One rule of every kind, none of which a plain test order trips enough to be held.
+EVERY_RULE = [
+    {"kind": "amount_over", "points": 10, "amount": 10_000_000},
+    {"kind": "new_customer_amount_over", "points": 10, "amount": 10_000_000},
+    {"kind": "countries_differ", "points": 10},
+    {"kind": "velocity_email", "points": 10, "at_least": 1000, "minutes": 10},
+    {"kind": "velocity_phone", "points": 10, "at_least": 1000, "minutes": 10},
+    {"kind": "velocity_address", "points": 10, "at_least": 1000, "minutes": 60},
+    {"kind": "watched_postcode", "points": 10, "values": "97100, 98*"},
+    {"kind": "watched_email_domain", "points": 10, "values": "mailinator.com"},
+    {"kind": "many_cards", "points": 10, "at_least": 1000, "minutes": 1440},
+]
+
+
+@pytest.fixture
+async def fraud_rules() -> AsyncIterator[Rules]:
+    """``await fraud_rules(threshold, {"kind": ..., "points": ...}, ...)``: the web channel's
+    threshold and rules (every channel's with ``"channel": None``), undone afterwards."""
+    from comptoir.config import service as config
+    from comptoir.config.models import FraudRule, SalesChannel
+
+    async def configure(threshold: int | None, *rules: dict[str, Any],
+                        channel: str = "web") -> None:
+        await SalesChannel.update({SalesChannel.fraud_threshold: threshold}).where(
+            SalesChannel.code == channel)
+        web = await SalesChannel.select(SalesChannel.id).where(
+            SalesChannel.code == channel).first()
+        assert web is not None
+        for rule in rules:
+            values = {"channel": web["id"], **rule}
+            await FraudRule(**values).save()
+        config.invalidate()
+
+    yield configure
+    await FraudRule.delete(force=True)
+    await SalesChannel.update({SalesChannel.fraud_threshold: None}, force=True)
+    config.invalidate()
 
 
 @pytest.fixture

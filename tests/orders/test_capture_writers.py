@@ -39,7 +39,7 @@ from comptoir.orders.draft import draft_order
 from comptoir.orders.schemas import OrderIn
 from comptoir.orders.write_sql import SqlWriter
 from comptoir.orders.writing import CaptureWriter, Refusal, Refused
-from tests.orders.conftest import order_body, pickup
+from tests.orders.conftest import Rules, order_body, pickup
 
 pytestmark = pytest.mark.postgres
 
@@ -90,6 +90,15 @@ async def _captures(web: httpx.AsyncClient) -> list[tuple[int, str | None]]:
         (order_body(("RARE", 2)), {}),
         (order_body(("RARE", 5), external_ref="SHOP-3"), {}),
         (order_body(("TEE", 1), ("BOOK", 2), ("PLANT", 1)), {}),  # 20 %, 5.5 %, 10 %
+        # Screened (a watched domain, billing abroad: under the threshold), then held for
+        # suspected fraud (a second card, a second order): its score, reasons, card and
+        # address digests, and order.held after order.captured.
+        (order_body(("TEE", 1), customer={"email": "ada@fraud.example", "phone": "+3361"},
+                    billing={"country": "BE"}, payment={"provider": "sandbox",
+                                                        "token": "tok_1", "amount": 1490}),
+         {"Idempotency-Key": "writers-3"}),
+        (order_body(("TEE", 1), customer={"email": "ada@fraud.example"},
+                    payment={"provider": "sandbox", "token": "tok_2", "amount": 1490}), {}),
     ]
     answers = []
     for body, headers in sent:
@@ -156,8 +165,14 @@ async def _reset(sessionmaker: Any, catalog: Any) -> None:
 
 async def test_both_writers_leave_the_same_rows_for_the_same_captures(
     web: httpx.AsyncClient, sessionmaker: Any, catalog: Any, three_pl: str,
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, fraud_rules: Rules,
 ) -> None:
+    await fraud_rules(
+        50, {"kind": "watched_email_domain", "points": 40, "values": "fraud.example"},
+        {"kind": "countries_differ", "points": 5},
+        {"kind": "many_cards", "points": 20, "at_least": 2, "minutes": 60},
+        {"kind": "velocity_email", "points": 1, "at_least": 2, "minutes": 60},
+        {"kind": "velocity_address", "points": 1, "at_least": 50, "minutes": 60})
     seen = {}
     for name, make in (("pg", PgWriter), ("sql", lambda _session: SqlWriter())):
         await _reset(sessionmaker, catalog)
@@ -166,16 +181,23 @@ async def test_both_writers_leave_the_same_rows_for_the_same_captures(
         seen[name] = (answers, await _rows(sessionmaker))
     assert seen["pg"][0] == seen["sql"][0] == [
         (201, None), (201, None), (201, None), (201, None), (200, None), (201, None),
-        (201, None), (409, "out_of_stock"), (409, "out_of_stock"), (201, None)]
+        (201, None), (409, "out_of_stock"), (409, "out_of_stock"), (201, None), (201, None),
+        (201, None)]
     pg_rows, sql_rows = seen["pg"][1], seen["sql"][1]
     for table in TABLES:
         assert pg_rows[table] == sql_rows[table], table
-    assert len(pg_rows["orders"]) == 6 and len(pg_rows["outbox"]) == 1
+    assert len(pg_rows["orders"]) == 8 and len(pg_rows["outbox"]) == 1
+    orders = [json.loads(order) for order in pg_rows["orders"]]
+    screened = sorted((o["status"], o["fraud_score"]) for o in orders
+                      if o["customer_email"] == "ada@fraud.example")
+    assert screened == [("confirmed", 45), ("on_hold", 61)]
+    assert all(o["fraud_threshold"] == 50 for o in orders)
+    assert sum('"order.held"' in event for event in pg_rows["events"]) == 1
     # Each line stored its own rate, the same through both writers.
     rates = {json.loads(line)["sku"]: json.loads(line)["vat_rate_bp"]
              for line in pg_rows["order_lines"]}
     assert (rates["TEE"], rates["BOOK"], rates["PLANT"]) == (2000, 550, 1000)
-    assert len(pg_rows["idempotency_keys"]) == 2
+    assert len(pg_rows["idempotency_keys"]) == 3
     assert any('"location": "WH-LYON"' in a for a in pg_rows["order_allocations"])
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from sqlalchemy import event
 
-from tests.orders.conftest import order_body
+from tests.orders.conftest import EVERY_RULE, Rules, order_body
 
 BUDGET = 12
 # True in the measuring block's own task (and what it runs in-process), False elsewhere.
@@ -89,3 +89,38 @@ async def test_reading_an_order_takes_a_few_statements(
     with statements(app, this_task_only=True) as seen:
         assert (await manager.get("/api/orders")).status_code == 200
     assert len(seen) <= 2, "\n".join(seen)
+
+
+async def test_fraud_screening_keeps_capture_within_its_budget(
+    app: Any, web: httpx.AsyncClient, catalog: Any, fraud_rules: Rules
+) -> None:
+    """Rules that look only at the order read nothing; every history rule together (new
+    customer, velocity by e-mail, phone and address, cards) costs one statement."""
+    from comptoir.inventory.service import forget_recent_reads
+
+    await catalog.add("TEE", stock={"WH-PARIS": 100})
+    assert (await web.post("/api/orders", json=order_body(("TEE", 1)))).status_code == 201
+
+    async def counted(tag: str) -> int:
+        forget_recent_reads()  # each capture reads its SKUs afresh (PostgreSQL: 2, not 1)
+        body = order_body(("TEE", 1), external_ref=f"BUDGET-FRAUD-{tag}",
+                          billing={"country": "FR"},
+                          payment={"provider": "sandbox", "token": f"tok_{tag}",
+                                   "amount": 1490})
+        body["customer"]["email"] = f"fraud-{tag}@example.fr"
+        with statements(app) as seen:
+            response = await web.post("/api/orders", json=body)
+        assert response.status_code == 201, response.text
+        assert response.json()["status"] == "confirmed"
+        assert len(seen) <= BUDGET, "\n".join(seen)
+        # Less the live feed's read of the events an earlier capture committed (PostgreSQL),
+        # which lands whenever the hub gets its turn.
+        return len([sql for sql in seen if not sql.startswith("SELECT events.")])
+
+    unscreened = await counted("off")
+    history_free = [rule for rule in EVERY_RULE if rule["kind"] in (
+        "amount_over", "countries_differ", "watched_postcode", "watched_email_domain")]
+    await fraud_rules(1000, *history_free)
+    assert await counted("order-only") == unscreened
+    await fraud_rules(1000, *[rule for rule in EVERY_RULE if rule not in history_free])
+    assert await counted("every-rule") <= unscreened + 1

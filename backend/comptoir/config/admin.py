@@ -27,6 +27,7 @@ from comptoir.config.models import (
     Carrier,
     ChannelSafetyStock,
     Company,
+    FraudRule,
     Location,
     RoutingPolicy,
     SalesChannel,
@@ -95,6 +96,60 @@ def _tax_rate_hooks() -> list[Hook]:
         for key in (TaxRate.tax_class, "tax_class"):
             if key in values:
                 values[key] = _checked_tax_class(values[key])
+        return values
+
+    return [Hook(HookType.pre_save, on_save), Hook(HookType.pre_patch, on_patch)]
+
+
+def _checked_fraud_rule(values: dict[str, Any]) -> None:
+    """A rule the scorer can check: a known kind, points not negative, and the figures its
+    kind needs (``orders.fraud.check_rule``); 400 with the reason otherwise."""
+    from comptoir.orders import fraud  # the rules are the orders domain's, read at save
+
+    kind = str(values.get("kind") or "")
+    try:
+        rule_kind = fraud.RuleKind(kind)
+    except ValueError:
+        raise HTTPException(status_code=400, detail=(
+            f"Unknown kind of rule '{kind}'; one of "
+            f"{', '.join(k.value for k in fraud.RuleKind)}.")) from None
+
+    def number(name: str) -> int | None:
+        value = values.get(name)
+        if value is None or value == "":
+            return None
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise HTTPException(status_code=400,
+                                detail=f"'{name}' must be a whole number.") from None
+
+    rule = fraud.Rule(rule_kind, points=number("points") or 0, amount=number("amount"),
+                      minutes=number("minutes"), count=number("at_least"),
+                      values=tuple(str(values.get("values") or "").split(",")))
+    problem = fraud.check_rule(rule)
+    if problem is not None:
+        raise HTTPException(status_code=400,
+                            detail=problem.replace("'count'", "'at_least'"))
+
+
+_RULE_FIELDS = ("kind", "points", "amount", "minutes", "at_least", "values")
+
+
+def _fraud_rule_hooks() -> list[Hook]:
+    """A rule saved or changed in the admin is one the scorer can check."""
+
+    def on_save(row: Table) -> Table:
+        _checked_fraud_rule({name: getattr(row, name) for name in _RULE_FIELDS})
+        return row
+
+    async def on_patch(row_id: Any, values: dict[Any, Any]) -> dict[Any, Any]:
+        current = await FraudRule.select(*(getattr(FraudRule, name) for name in _RULE_FIELDS)
+                                         ).where(FraudRule._meta.primary_key == row_id).first()
+        merged: dict[str, Any] = dict(current or {})
+        for key, value in values.items():
+            merged[key if isinstance(key, str) else key._meta.name] = value
+        _checked_fraud_rule(merged)
         return values
 
     return [Hook(HookType.pre_save, on_save), Hook(HookType.pre_patch, on_patch)]
@@ -238,6 +293,9 @@ def build_admin(*, production: bool = False, allowed_hosts: list[str] | None = N
             TableConfig(ChannelSafetyStock, menu_group="Routing"),
             TableConfig(SalesChannel, menu_group="Sales"),
             TableConfig(ShippingRate, menu_group="Sales"),
+            TableConfig(FraudRule, menu_group="Sales", hooks=_fraud_rule_hooks(),
+                        visible_columns=[FraudRule.channel, FraudRule.kind, FraudRule.points,
+                                         FraudRule.active]),
             TableConfig(TaxRate, menu_group="Sales", hooks=_tax_rate_hooks()),
             TableConfig(Company, menu_group="Company", hooks=_country_hooks(Company)),
             TableConfig(AccountingAccount, menu_group="Company"),

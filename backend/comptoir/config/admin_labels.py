@@ -108,7 +108,8 @@ TABLES: dict[str, TableLabels] = {
                  "id_check_above": L("Pièce d'identité au-delà de",
                                      "ID check above"),
                  "payment_provider": L("Paiements", "Payments"),
-                 "capture_policy": L("Débit de la carte", "Card charged")},
+                 "capture_policy": L("Débit de la carte", "Card charged"),
+                 "fraud_threshold": L("Seuil de fraude (points)", "Fraud threshold (points)")},
         column_help={"payment_provider": L(
             "Qui encaisse : sandbox (démo), stripe, external (le canal lui-même : "
             "marketplace, caisse) ou none.",
@@ -119,12 +120,50 @@ TABLES: dict[str, TableLabels] = {
             "tout est débité dès l'autorisation.",
             "on_shipment: each parcel or pickup is charged as it leaves; at_capture: all is "
             "charged as soon as it is authorized."),
+            "fraud_threshold": L(
+            "Une commande qui totalise plus de points que ce seuil (règles anti-fraude) est "
+            "mise en attente pour vérification. Vide : pas de contrôle sur ce canal.",
+            "An order scoring more points than this (fraud rules) is held for review. "
+            "Empty: no fraud screening on this channel."),
             "id_check_above": L(
             "Les retraits des commandes au-delà de ce total, en centimes de la devise du canal "
             "(50000 = 500,00), ne sont remis qu'après contrôle d'une pièce d'identité. "
             "Vide : jamais.",
             "Pickups of orders above this total, in cents of the channel's currency "
             "(50000 = 500.00), are handed over only after an ID check. Empty: never.")},
+    ),
+    "config_fraud_rule": TableLabels(
+        name=L("Règles anti-fraude", "Fraud rules"),
+        help=L("Chaque règle qu'une commande déclenche ajoute ses points à son score ; au-delà "
+               "du seuil de son canal, la commande attend la vérification d'un responsable.",
+               "Each rule an order trips adds its points to its score; over its channel's "
+               "threshold, the order waits for a manager's review."),
+        columns={"channel": L("Canal de vente", "Sales channel"), "kind": L("Règle", "Rule"),
+                 "points": L("Points", "Points"), "amount": L("Montant", "Amount"),
+                 "minutes": L("En (minutes)", "Within (minutes)"),
+                 "at_least": L("Au moins (nombre)", "At least (count)"),
+                 "values": L("Liste surveillée", "Watch list"),
+                 "active": L("Active", "Active")},
+        column_help={
+            "channel": L("Vide : tous les canaux.", "Empty: every channel."),
+            "kind": L(
+                "amount_over : montant au-delà de « Montant » ; new_customer_amount_over : "
+                "idem pour une première commande ; countries_differ : pays de facturation "
+                "différent de la livraison ; velocity_email / velocity_phone / "
+                "velocity_address : « Au moins » commandes du même e-mail, téléphone ou "
+                "adresse en « Minutes » ; watched_postcode / watched_email_domain : code "
+                "postal ou domaine de la liste ; many_cards : « Au moins » cartes différentes "
+                "pour le client.",
+                "amount_over: total over 'Amount'; new_customer_amount_over: the same for a "
+                "first order; countries_differ: billing country differs from delivery; "
+                "velocity_email / velocity_phone / velocity_address: 'At least' orders from "
+                "the same e-mail, phone or address within 'Minutes'; watched_postcode / "
+                "watched_email_domain: postal code or domain on the list; many_cards: 'At "
+                "least' distinct cards for the customer."),
+            "amount": CENTS,
+            "values": L("Séparés par des virgules : 93200, 75*, mailinator.com",
+                        "Comma-separated: 93200, 75*, mailinator.com"),
+        },
     ),
     "config_shipping_rate": TableLabels(
         name=L("Frais de livraison", "Delivery fees"),

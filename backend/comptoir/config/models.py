@@ -22,6 +22,8 @@ __all__ = [
     "Carrier",
     "ChannelSafetyStock",
     "Company",
+    "FraudRule",
+    "FraudRuleKind",
     "InvoicingPolicy",
     "Location",
     "LocationKind",
@@ -83,6 +85,20 @@ class TaxClass(str, Enum):  # noqa: UP042
     reduced = "reduced"
     super_reduced = "super_reduced"
     zero = "zero"
+
+
+class FraudRuleKind(str, Enum):  # noqa: UP042
+    """What a fraud rule looks at (``orders.fraud.RuleKind``: the same values)."""
+
+    amount_over = "amount_over"
+    new_customer_amount_over = "new_customer_amount_over"
+    countries_differ = "countries_differ"
+    velocity_email = "velocity_email"
+    velocity_phone = "velocity_phone"
+    velocity_address = "velocity_address"
+    watched_postcode = "watched_postcode"
+    watched_email_domain = "watched_email_domain"
+    many_cards = "many_cards"
 
 
 class DeliveryMethod(str, Enum):  # noqa: UP042
@@ -151,6 +167,12 @@ class SalesChannel(Table, tablename="config_channel"):
         length=12, choices=CapturePolicy, default=CapturePolicy.on_shipment,
         help_text="When the card is charged: on_shipment (each parcel or pickup as it leaves) "
                   "or at_capture (in full as soon as the order is authorized).")
+    # Orders whose fraud score (the points of the rules they trip, ``FraudRule``) is over
+    # this are held for a manager's review; None: no screening on this channel.
+    fraud_threshold = Integer(
+        null=True, default=None,
+        help_text="Orders scoring more points than this are held for review "
+                  "(suspected_fraud). Empty: no fraud screening on this channel.")
 
     @classmethod
     def get_readable(cls) -> Readable:
@@ -260,6 +282,27 @@ class ChannelSafetyStock(Table, tablename="config_channel_safety_stock"):
     channel = ForeignKey(SalesChannel)
     location = ForeignKey(Location, null=True, default=None)
     units = Integer(default=0)
+
+
+class FraudRule(Table, tablename="config_fraud_rule"):
+    """A fraud rule: when an order trips it, ``points`` are added to its score, with a reason.
+
+    Without a channel, it applies to every channel. Which figures count depends on ``kind``
+    (``orders.fraud``): ``amount`` (minor units) for the amount rules, ``at_least`` and
+    ``minutes`` for velocity (``at_least`` orders within ``minutes``) and many_cards,
+    ``values`` (comma-separated) for the watch lists. ``at_least`` is the rule's count: a
+    column named ``count`` would hide Piccolo's ``Table.count()``, which piccolo-admin's
+    lists call.
+    """
+
+    channel = ForeignKey(SalesChannel, null=True, default=None)
+    kind = Varchar(length=32, choices=FraudRuleKind, default=FraudRuleKind.amount_over)
+    points = Integer(default=10)
+    amount = Integer(null=True, default=None)
+    minutes = Integer(null=True, default=None)
+    at_least = Integer(null=True, default=None)
+    values = Text(default="")
+    active = Boolean(default=True)
 
 
 class Carrier(Table, tablename="config_carrier"):

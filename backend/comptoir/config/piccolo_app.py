@@ -9,6 +9,7 @@ from comptoir.config.models import (
     Carrier,
     ChannelSafetyStock,
     Company,
+    FraudRule,
     Location,
     RoutingPolicy,
     SalesChannel,
@@ -21,6 +22,6 @@ APP_CONFIG = AppConfig(
     app_name="comptoir_config",
     migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
     table_classes=[Location, SalesChannel, Company, TaxRate, ShippingRate, StaffProfile,
-                   RoutingPolicy, ChannelSafetyStock, Carrier, AccountingAccount],
+                   RoutingPolicy, ChannelSafetyStock, Carrier, AccountingAccount, FraudRule],
     migration_dependencies=["piccolo.apps.user.piccolo_app"],
 )

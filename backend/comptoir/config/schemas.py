@@ -10,6 +10,7 @@ __all__ = [
     "ChannelOut",
     "ChannelSafetyStockOut",
     "CompanyOut",
+    "FraudRuleOut",
     "LocationOut",
     "RoutingPolicyOut",
     "ShippingRateOut",
@@ -64,6 +65,8 @@ class ChannelOut(msgspec.Struct, frozen=True, kw_only=True):
     id_check_above: int | None = None
     payment_provider: str = "sandbox"  # sandbox | stripe | external | none
     capture_policy: str = "on_shipment"  # or at_capture
+    # Orders scoring more fraud points than this are held for review; None: no screening.
+    fraud_threshold: int | None = None
 
 
 class CompanyOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -118,3 +121,16 @@ class ChannelSafetyStockOut(msgspec.Struct, frozen=True, kw_only=True):
     channel: str
     location: str | None
     units: int
+
+
+class FraudRuleOut(msgspec.Struct, frozen=True, kw_only=True):
+    """A fraud rule as configured (``config.models.FraudRule``); ``channel`` None: every
+    channel's. ``values``: the watch list, split on commas."""
+
+    channel: str | None
+    kind: str
+    points: int
+    amount: int | None = None
+    minutes: int | None = None
+    at_least: int | None = None
+    values: tuple[str, ...] = ()

@@ -12,6 +12,7 @@ from comptoir.config.models import (
     Carrier,
     ChannelSafetyStock,
     Company,
+    FraudRule,
     Location,
     RoutingPolicy,
     SalesChannel,
@@ -24,6 +25,7 @@ from comptoir.config.schemas import (
     ChannelOut,
     ChannelSafetyStockOut,
     CompanyOut,
+    FraudRuleOut,
     LocationOut,
     RoutingPolicyOut,
     ShippingRateOut,
@@ -35,6 +37,7 @@ __all__ = [
     "accounting_accounts",
     "channel_safety_stock",
     "company",
+    "fraud_rules",
     "get_carrier",
     "get_channel",
     "get_location",
@@ -73,6 +76,7 @@ class _Snapshot:
         company: CompanyOut | None,
         carriers: dict[str, CarrierOut] | None = None,
         third_parties: dict[str, ThirdPartyEndpoint] | None = None,
+        fraud_rules: list[FraudRuleOut] | None = None,
     ) -> None:
         self.locations = locations
         self.channels = channels
@@ -80,6 +84,7 @@ class _Snapshot:
         self.company = company
         self.carriers = carriers or {}
         self.third_parties = third_parties or {}
+        self.fraud_rules = fraud_rules or []
         self.loaded_at = time.monotonic()
 
 
@@ -110,6 +115,10 @@ async def _load() -> _Snapshot:
     tax_rows = await TaxRate.select()
     company_row = await Company.select().first()
     carrier_rows = await Carrier.select().order_by(Carrier.code)
+    rule_rows = await FraudRule.select(
+        FraudRule.channel.code.as_alias("channel_code"), FraudRule.kind, FraudRule.points,
+        FraudRule.amount, FraudRule.minutes, FraudRule.at_least, FraudRule.values,
+    ).where(FraudRule.active.eq(True)).order_by(FraudRule._meta.primary_key)
     rates: dict[str, list[ShippingRateOut]] = {}
     for r in rate_rows:
         rates.setdefault(r["channel_code"], []).append(
@@ -131,7 +140,15 @@ async def _load() -> _Snapshot:
                                           secret=r["webhook_secret"] or "")
             for r in location_rows if r["kind"] == "3pl"
         },
+        fraud_rules=[_fraud_rule(r) for r in rule_rows],
     )
+
+
+def _fraud_rule(row: dict[str, Any]) -> FraudRuleOut:
+    return FraudRuleOut(
+        channel=row["channel_code"], kind=row["kind"], points=row["points"] or 0,
+        amount=row["amount"], minutes=row["minutes"], at_least=row["at_least"],
+        values=tuple(v.strip() for v in (row["values"] or "").split(",") if v.strip()))
 
 
 def _rates_per_country(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
@@ -169,6 +186,12 @@ async def list_channels(*, active_only: bool = False) -> list[ChannelOut]:
 
 async def get_channel(code: str) -> ChannelOut | None:
     return (await _current()).channels.get(code)
+
+
+async def fraud_rules(channel: str) -> list[FraudRuleOut]:
+    """The active fraud rules that apply to ``channel``: its own and every channel's."""
+    return [rule for rule in (await _current()).fraud_rules
+            if rule.channel is None or rule.channel == channel]
 
 
 async def vat_rate_bp(country: str) -> int:

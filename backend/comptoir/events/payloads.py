@@ -19,6 +19,7 @@ __all__ = [
     "FulfillmentRejected",
     "FulfillmentShipped",
     "FulfillmentStep",
+    "HeldReason",
     "InventoryChanged",
     "InvoiceIssued",
     "LinesCancelled",
@@ -117,11 +118,21 @@ class OrderRouted(Payload, kw_only=True):
     released: list[Placed]
 
 
+class HeldReason(Payload, kw_only=True):
+    """A fraud rule an order tripped: its code (orders.fraud.RuleKind) and points."""
+
+    code: str
+    points: int
+
+
 class OrderHeld(Payload, kw_only=True):
     version: int
     from_: str = msgspec.field(name="from")
     reason: str
     note: str | None
+    # Held by fraud screening at capture: the score and the rules it tripped.
+    score: int | None = None
+    reasons: list[HeldReason] | None = None
 
 
 class OrderReleased(Payload, kw_only=True):

@@ -38,6 +38,7 @@ __all__ = [
     "VersionRequired",
     "add_note",
     "cancel",
+    "cancel_locked",
     "cancel_unallocated",
     "check_version",
     "find_line",
@@ -45,6 +46,7 @@ __all__ = [
     "order_event",
     "parse_version",
     "release",
+    "release_locked",
     "retotal",
     "touch",
 ]
@@ -181,6 +183,13 @@ async def cancel(
     """Cancel the whole order, or some units of some lines, giving back exactly their stock."""
     order = await service.find_order(session, number, principal, for_update=True)
     check_version(order, if_match, required=False)
+    return await cancel_locked(session, order, data, principal=principal)
+
+
+async def cancel_locked(
+    session: AsyncSession, order: Order, data: CancelIn, *, principal: Principal
+) -> OrderOut:
+    """``cancel`` of an order the caller has locked (and checked the version of)."""
     lifecycle.move(order.status, Action.CANCEL)  # refuses early if cancelling is not allowed
     lines, allocations = await service.lines_and_allocations(session, order.id)
     whole_order = not data.lines
@@ -276,6 +285,12 @@ async def release(
     """Let a held order go on from where it was stopped."""
     order = await service.find_order(session, number, principal, for_update=True)
     check_version(order, if_match, required=False)
+    return await release_locked(session, order, principal=principal)
+
+
+async def release_locked(session: AsyncSession, order: Order, *, principal: Principal
+                         ) -> OrderOut:
+    """``release`` of an order the caller has locked (and checked the version of)."""
     moved = lifecycle.move(order.status, Action.RELEASE, held_from=order.held_from)
     reason = order.hold_reason
     order.status = moved.status.value

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.params import HeaderParameter, QueryParameter
@@ -12,23 +13,36 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from comptoir.auth.guards import ALL, MANAGERS, STAFF, allow, current_principal
 from comptoir.auth.schemas import Principal
 from comptoir.errors import DomainError
-from comptoir.orders import actions, capture, reading, search
+from comptoir.idempotency import IdempotencyKeyHeader, answer_once
+from comptoir.orders import actions, capture, reading, review, search
 from comptoir.orders import edit as editing
+from comptoir.orders.fraud import Locale
 from comptoir.orders.schemas import (
     CancelIn,
     EditIn,
     EventOut,
+    FraudReviewPage,
     HoldIn,
     NoteIn,
     OrderDetailOut,
     OrderIn,
     OrderOut,
     OrderPage,
+    RejectIn,
 )
+from comptoir.tracking.wording import negotiate
 
-__all__ = ["OrdersController"]
+__all__ = ["FraudReviewController", "OrdersController"]
 
 IfMatch = Annotated[str | None, HeaderParameter(name="If-Match", required=False)]
+# The reader's language for what the server words (fraud reasons): ``lang`` when given,
+# else the browser's Accept-Language, else French.
+Lang = Annotated[Literal["fr", "en"] | None, QueryParameter(
+    name="lang", required=False, description="fr or en; default: Accept-Language")]
+
+
+def _locale(request: Request[Any, Any, Any], lang: Locale | None) -> Locale:
+    return lang or negotiate(request.headers.get("accept-language"))
 
 
 def _answer(order: OrderOut, status_code: int = 200) -> Response[OrderOut]:
@@ -106,11 +120,15 @@ class OrdersController(Controller):
             db_session, principal, status=status, channel=channel, location=location,
             created_from=created_from, created_to=created_to, q=q, cursor=cursor, limit=limit)
 
-    @get("/{number:str}", opt=allow(ALL), summary="One order with its lines and timeline")
+    @get("/{number:str}", opt=allow(ALL), summary="One order with its lines and timeline",
+         description="Managers also get the order's fraud screening (``fraud``), its "
+                     "reasons worded in the caller's language.")
     async def get_order(
-        self, number: str, principal: Principal, db_session: AsyncSession
+        self, request: Request[Any, Any, Any], number: str, principal: Principal,
+        db_session: AsyncSession, lang: Lang = None,
     ) -> Response[OrderDetailOut]:
-        order = await reading.order_detail(db_session, number, principal)
+        order = await reading.order_detail(db_session, number, principal,
+                                           locale=_locale(request, lang))
         return Response(order, headers={"ETag": f'"{order.version}"'})
 
     @get("/{number:str}/events", opt=allow(ALL), summary="The order's timeline")
@@ -155,6 +173,30 @@ class OrdersController(Controller):
         return await _change(db_session, actions.release(
             db_session, number, principal=principal, if_match=if_match))
 
+    @post("/{number:str}/approve", opt=allow(MANAGERS), status_code=200,
+          summary="Approve an order held for suspected fraud: it goes on",
+          description="409 not_held_for_fraud when the order is not held for that reason.")
+    async def approve(
+        self, number: str, principal: Principal, db_session: AsyncSession,
+        if_match: IfMatch = None, idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[OrderOut]:
+        return await _once(db_session, principal, idempotency_key, f"approve {number}", None,
+                           lambda: review.approve(db_session, number, principal=principal,
+                                                  if_match=if_match))
+
+    @post("/{number:str}/reject", opt=allow(MANAGERS), status_code=200,
+          summary="Reject an order held for suspected fraud: cancelled, its stock released",
+          description="409 not_held_for_fraud when the order is not held for that reason.")
+    async def reject(
+        self, number: str, principal: Principal, db_session: AsyncSession,
+        data: RejectIn | None = None, if_match: IfMatch = None,
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[OrderOut]:
+        asked = data or RejectIn()
+        return await _once(db_session, principal, idempotency_key, f"reject {number}", asked,
+                           lambda: review.reject(db_session, number, asked,
+                                                 principal=principal, if_match=if_match))
+
     @post("/{number:str}/notes", opt=allow(STAFF), status_code=200,
           summary="Add a note to the order's timeline")
     async def add_note(
@@ -173,3 +215,34 @@ async def _change(db_session: AsyncSession, change: actions.Change) -> Response[
         await db_session.rollback()
         raise
     return _answer(order)
+
+
+async def _once(
+    db_session: AsyncSession, principal: Principal, key: str | None, action: str,
+    data: object, change: Callable[[], actions.Change],
+) -> Response[OrderOut]:
+    """A change applied once per Idempotency-Key (a phone's outbox may send it again), its
+    answer with the order's version as ETag."""
+    try:
+        answered = await answer_once(db_session, principal, key, action="order " + action,
+                                     data=data, answer_type=OrderOut, status_code=200,
+                                     apply=change)
+    except DomainError:
+        await db_session.rollback()
+        raise
+    return _answer(answered.content)
+
+
+class FraudReviewController(Controller):
+    path = "/api/reviews"
+    tags = ["orders"]
+
+    @get("/fraud", opt=allow(MANAGERS), summary="Orders held for suspected fraud, newest first",
+         description="Each with its score, the channel's threshold, the reasons in the "
+                     "caller's language and the customer's other orders (cursor pagination).")
+    async def fraud_queue(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession,
+        cursor: str | None = None, limit: int = 50, lang: Lang = None,
+    ) -> FraudReviewPage:
+        return await review.fraud_queue(db_session, locale=_locale(request, lang),
+                                        cursor=cursor, limit=limit)

@@ -47,6 +47,7 @@ from comptoir.orders.pricing import line_rate
 from comptoir.orders.reading import render
 from comptoir.orders.refusals import not_routed, short_after_all
 from comptoir.orders.schemas import OrderIn, OrderOut
+from comptoir.orders.screening import screening_for
 from comptoir.orders.writing import Refusal, Refused, writer_for
 from comptoir.routing import service as routing
 
@@ -113,7 +114,9 @@ async def load(
     now: dt.datetime, *, recent: bool, limits_taken: bool,
 ) -> CaptureFacts:
     """Read the variants and their stock, the VAT rates (each SKU's tax class's in the
-    delivery country: a class without one refuses the order), and route; no write. ``shared``:
+    delivery country: a class without one refuses the order), what the channel's fraud
+    rules need (``screening.screening_for``: nothing without a threshold, or without a rule
+    that reads history), and route; no write. ``shared``:
     read with the other captures of the moment, on that engine, not in the session;
     ``recent``: this process's recent read of the SKUs will do (inventory.RecentReads), but
     an order it would refuse or could not route is read again afresh. ``limits_taken``:
@@ -151,7 +154,8 @@ async def load(
         vat_rate_bp=rates["standard"], line_rates=line_rates, decision=decision,
         claims=tuple(await routing.capacity_claims(decision, now=now)),
         hand_offs=tuple(await hand_off_payloads(order_id=order_id, order_number="",
-                                                locations=routed_to, actor=request.actor)))
+                                                locations=routed_to, actor=request.actor)),
+        screening=await screening_for(session, request, now))
 
 
 def announce(session: AsyncSession, draft: OrderDraft, written: Written) -> OrderOut:

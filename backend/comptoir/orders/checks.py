@@ -20,13 +20,15 @@ from comptoir.customers import service as customers
 from comptoir.errors import Forbidden, InvalidInput
 from comptoir.idempotency import key_scope
 from comptoir.inventory.service import SellableVariant
-from comptoir.orders.schemas import AddressIn, DeliveryIn, OrderIn
+from comptoir.orders.schemas import AddressIn, DeliveryIn, OrderIn, PaymentIn
 from comptoir.routing import scoring
 
 __all__ = [
     "MAX_LINES",
     "CaptureRequest",
     "Delivery",
+    "address_key",
+    "card_fingerprint",
     "channel_for",
     "check_capture",
     "check_delivery",
@@ -189,10 +191,35 @@ class CaptureRequest:
     digest: str  # the body's hash, stored with the key
     idempotency_key: str | None
     email: str | None  # the customer's e-mail, checked and stripped
+    billing_country: str | None = None  # ISO code, checked
+    card_fingerprint: str | None = None  # ``card_fingerprint`` of the payment sent
+    address_key: str | None = None  # ``address_key`` of the delivery address
 
     @property
     def demand(self) -> list[tuple[str, int]]:
         return [(line.sku, line.quantity) for line in self.data.lines]
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
+
+
+def card_fingerprint(payment: PaymentIn | None) -> str | None:
+    """What tells one card from another among a customer's orders: a digest of the payment's
+    card token (the token itself is never stored); None without a token."""
+    if payment is None or not payment.token:
+        return None
+    return _digest("card", payment.provider.strip().lower(), payment.token.strip())
+
+
+def address_key(address: AddressIn | None) -> str | None:
+    """What tells one delivery address from another, however it is typed: a digest of its
+    lines, postal code and country, in lower case with single spaces; None for a pickup."""
+    if address is None:
+        return None
+    parts = (address.line1, address.line2, address.postal_code.replace(" ", ""),
+             address.country)
+    return _digest("address", *(" ".join(part.lower().split()) for part in parts))
 
 
 def request_hash(data: OrderIn, channel: str | None) -> str:
@@ -208,8 +235,12 @@ async def check_capture(
     channel = await channel_for(data.channel, principal)
     email = _check_request(data, channel, idempotency_key)
     delivery = await check_delivery(data.delivery)
+    billing = country_code(data.billing.country) if data.billing is not None else None
     return CaptureRequest(data, channel, delivery, principal.actor, key_scope(principal),
-                          request_hash(data, channel.code), idempotency_key, email)
+                          request_hash(data, channel.code), idempotency_key, email,
+                          billing_country=billing,
+                          card_fingerprint=card_fingerprint(data.payment),
+                          address_key=address_key(delivery.address))
 
 
 def _check_request(

@@ -2,7 +2,8 @@
 
 ``draft_order`` turns a checked request (``checks.CaptureRequest``) and what was read for
 it (``CaptureFacts``: the variants, the VAT rate, the routing decision…) into an
-``OrderDraft``: priced lines, totals, allocations, the order's status, its events and
+``OrderDraft``: priced lines, totals, allocations, the order's status (on hold for a
+fraud score over the channel's threshold, ``fraud.score``), its events and
 outbox messages, the inputs of its number and of its search text, the customer to match
 and the answer to store for its Idempotency-Key. A writer (``writing.CaptureWriter``)
 persists it; what only the database can decide at write time (the number's serial, the
@@ -25,7 +26,7 @@ import msgspec
 from comptoir.db.base import new_id
 from comptoir.events.types import EventType, check_event
 from comptoir.inventory.service import SellableVariant
-from comptoir.orders import tax
+from comptoir.orders import fraud, tax
 from comptoir.orders.checks import CaptureRequest, unit_price_for
 from comptoir.orders.handoff import HAND_OFF
 from comptoir.orders.lifecycle import Status
@@ -54,6 +55,8 @@ __all__ = [
     "row",
     "search_words",
 ]
+
+SUSPECTED_FRAUD = "suspected_fraud"  # the hold reason (lifecycle.HOLD_REASONS) screening gives
 
 PICKUP_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud at a counter
 
@@ -105,6 +108,11 @@ class OrderRow:
     total: int
     tracking_token: str
     search: str
+    fraud_score: int | None
+    fraud_threshold: int | None
+    fraud_reasons: list[Json] | None
+    card_fingerprint: str | None
+    address_key: str | None
     created_by: str
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -206,7 +214,8 @@ class Written:
 class CaptureFacts:
     """What capture read for the order: the variants, the VAT rates of the destination (the
     standard one, shipping's, and each SKU's, its tax class's), the routing decision, the
-    capacity it takes, and the 3PL hand-offs of its locations."""
+    capacity it takes, the 3PL hand-offs of its locations, and what fraud screening needs
+    (None: the channel screens no order)."""
 
     order_id: uuid.UUID
     now: dt.datetime
@@ -216,6 +225,7 @@ class CaptureFacts:
     decision: scoring.Decision
     claims: tuple[routing.DayClaim, ...]
     hand_offs: tuple[Json, ...]
+    screening: fraud.Screening | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,13 +238,16 @@ class OrderDraft:
     decision: scoring.Decision
     decision_row: Json
     claims: tuple[routing.DayClaim, ...]  # the daily capacity it takes (none while it waits)
-    events: tuple[DraftEvent, ...]  # order.captured, then order.awaiting_capacity if it waits
+    # order.captured, then order.awaiting_capacity if it waits, then order.held if its fraud
+    # score is over the channel's threshold
+    events: tuple[DraftEvent, ...]
     outbox: tuple[OutboxRow, ...]  # its 3PL hand-offs
     customer: CustomerRow | None
     key: KeyRow | None
     numbering: NumberFormat
     search_words: str  # the search text but for the number and the customer's stored name
     reservations: Mapping[tuple[str, str], int]  # units per (sku, location)
+    fraud: fraud.FraudScore | None  # None: not screened
     answer: OrderOut  # the answer, number and customer to fill in (``answer_for``)
 
     @property
@@ -297,12 +310,18 @@ def draft_order(request: CaptureRequest, facts: CaptureFacts) -> OrderDraft:
         in enumerate(zip(asked, priced.lines, strict=True), start=1))
     totals = priced.totals
     decision = facts.decision
-    status = Status.AWAITING_CAPACITY if decision.awaiting_capacity else Status.CONFIRMED
+    routed = Status.AWAITING_CAPACITY if decision.awaiting_capacity else Status.CONFIRMED
+    screening = facts.screening
+    scored = None if screening is None else fraud.score(
+        _fraud_facts(request, totals.total, screening.history), screening.rules)
+    held = scored is not None and screening is not None and scored.holds(screening.threshold)
+    status = Status.ON_HOLD if held else routed
     given = data.customer
     email = request.email.lower() if request.email else None
     order = OrderRow(
         id=order_id, number="", channel=channel.code, external_ref=data.external_ref,
-        status=status.value, held_from=None, hold_reason=None, hold_note=None,
+        status=status.value, held_from=routed.value if held else None,
+        hold_reason=SUSPECTED_FRAUD if held else None, hold_note=None,
         version=1, currency=channel.currency, prices_include_tax=include_tax,
         vat_rate_bp=rate_bp, customer_id=None, customer_email=email,
         customer_name=given.name if given else None,
@@ -312,7 +331,11 @@ def draft_order(request: CaptureRequest, facts: CaptureFacts) -> OrderDraft:
         ship_to=delivery.ship_to(), note=data.note, language=data.language,
         subtotal=totals.subtotal, shipping=totals.shipping, shipping_tax=totals.shipping_tax,
         tax=totals.tax, total=totals.total, tracking_token=secrets.token_urlsafe(16),
-        search="", created_by=request.actor, created_at=now, updated_at=now,
+        search="", fraud_score=None if scored is None else scored.points,
+        fraud_threshold=None if screening is None else screening.threshold,
+        fraud_reasons=None if scored is None else fraud.stored(scored.reasons),
+        card_fingerprint=request.card_fingerprint, address_key=request.address_key,
+        created_by=request.actor, created_at=now, updated_at=now,
     )
     line_of = {line.sku: line for line in lines}
     allocations = tuple(
@@ -329,17 +352,31 @@ def draft_order(request: CaptureRequest, facts: CaptureFacts) -> OrderDraft:
     return OrderDraft(
         order=order, lines=lines, allocations=allocations, decision=decision,
         decision_row=routing.decision_rows(decision, now=now),
-        claims=facts.claims, events=_events(order, lines, allocations, decision),
+        claims=facts.claims, events=_events(order, lines, allocations, decision, scored),
         outbox=tuple(_outbox_row(HAND_OFF, payload, now) for payload in facts.hand_offs),
         customer=customer, key=key, numbering=number_format(now.year),
         search_words=search_words(data.external_ref, request.email),
-        reservations=_reservations(allocations),
+        reservations=_reservations(allocations), fraud=scored,
         answer=order_out(order, lines, allocations),
     )
 
 
+def _fraud_facts(request: CaptureRequest, total: int, history: fraud.History) -> fraud.Facts:
+    """The order as the fraud rules see it (``history``: what capture read for them)."""
+    billing = request.data.billing
+    address = request.delivery.address
+    return fraud.Facts(
+        total=total, currency=request.channel.currency,
+        email=request.email.lower() if request.email else None,
+        shipping_country=request.delivery.country, billing_country=request.billing_country,
+        shipping_postal_code=address.postal_code if address is not None else None,
+        billing_postal_code=billing.postal_code if billing is not None else None,
+        history=history)
+
+
 def _events(order: OrderRow, lines: tuple[LineRow, ...], allocations: tuple[AllocationRow, ...],
-            decision: scoring.Decision) -> tuple[DraftEvent, ...]:
+            decision: scoring.Decision, scored: fraud.FraudScore | None,
+            ) -> tuple[DraftEvent, ...]:
     captured: Json = {
         "status": order.status, "channel": order.channel, "external_ref": order.external_ref,
         "delivery": order.delivery_method, "pickup_location": order.pickup_location,
@@ -354,6 +391,12 @@ def _events(order: OrderRow, lines: tuple[LineRow, ...], allocations: tuple[Allo
         # "held_at", not "locations": no location has work for it yet (realtime/topics.py).
         events.append(DraftEvent(new_id(), EventType.ORDER_AWAITING_CAPACITY, {
             "reason": decision.reason, "held_at": decision.locations}))
+    if order.status == Status.ON_HOLD and scored is not None:
+        # The score and the codes only: the figures stay on the order, for managers.
+        events.append(DraftEvent(new_id(), EventType.ORDER_HELD, {
+            "version": order.version, "from": order.held_from, "reason": order.hold_reason,
+            "note": None, "score": scored.points,
+            "reasons": [{"code": r.code.value, "points": r.points} for r in scored.reasons]}))
     return tuple(events)
 
 

@@ -78,6 +78,17 @@ class Order(UUIDPrimaryKey, Base):
     tax: Mapped[int] = mapped_column(Money)
     total: Mapped[int] = mapped_column(Money)
     tracking_token: Mapped[str] = mapped_column(String(43), unique=True)
+    # Fraud screening at capture (orders/fraud.py), when the channel has a threshold: the
+    # points, the threshold they were compared with, and the reasons (codes with their
+    # figures, put in words when read). None: not screened.
+    fraud_score: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    fraud_threshold: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    fraud_reasons: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonB, nullable=True)
+    # What velocity and card rules count earlier orders by: the card the order was paid
+    # with (a digest of the payment token, never the token) and the delivery address
+    # (a digest of its normalised lines, postal code and country). None: none sent.
+    card_fingerprint: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    address_key: Mapped[str | None] = mapped_column(String(32), nullable=True)
     # Lower-cased number, external reference, customer e-mail and name: what `q` searches.
     search: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(120))
@@ -103,6 +114,15 @@ class Order(UUIDPrimaryKey, Base):
             postgresql_ops={"search": "gin_trgm_ops"},
             sqlite_where=text("0"),
         ),
+        # Fraud screening's velocity reads: a phone's or an address's orders of the last
+        # minutes (the e-mail's use ix_orders_customer_email). Partial: most orders of a
+        # pickup have no address key, and some orders no phone.
+        Index("ix_orders_customer_phone_created_at", "customer_phone", "created_at",
+              sqlite_where=text("customer_phone IS NOT NULL"),
+              postgresql_where=text("customer_phone IS NOT NULL")),
+        Index("ix_orders_address_key_created_at", "address_key", "created_at",
+              sqlite_where=text("address_key IS NOT NULL"),
+              postgresql_where=text("address_key IS NOT NULL")),
         CheckConstraint("version >= 1", name="version_positive"),
     )
 

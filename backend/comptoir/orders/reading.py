@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from comptoir.auth.schemas import Principal
 from comptoir.errors import Conflict, NotFound
-from comptoir.orders import lifecycle
+from comptoir.orders import fraud, lifecycle
 from comptoir.orders.lifecycle import Status
 from comptoir.orders.models import Order, OrderAllocation, OrderLine
 from comptoir.orders.pricing import stored_breakdown
@@ -23,6 +23,8 @@ from comptoir.orders.schemas import (
     CustomerOut,
     DeliveryOut,
     EventOut,
+    FraudOut,
+    FraudReasonOut,
     HoldOut,
     LineOut,
     OrderDetailOut,
@@ -34,8 +36,8 @@ from comptoir.orders.schemas import (
 from comptoir.orders.timeline import order_timeline
 
 __all__ = ["customer_orders", "customer_spending", "find_by_external_ref", "find_order",
-           "lines_and_allocations", "order_detail", "order_events", "order_out", "render",
-           "summary", "visible_to"]
+           "fraud_out", "fraud_reasons", "lines_and_allocations", "order_detail",
+           "order_events", "order_out", "render", "summary", "visible_to"]
 
 
 def _not_found(number: str) -> NotFound:
@@ -140,11 +142,29 @@ async def order_events(session: AsyncSession, number: str) -> list[EventOut]:
     return await order_timeline(session, number)
 
 
-async def order_detail(session: AsyncSession, number: str, principal: Principal) -> OrderDetailOut:
+def fraud_reasons(stored: Any, locale: fraud.Locale) -> list[FraudReasonOut]:
+    """An order's stored fraud reasons, each in ``locale``'s words."""
+    return [FraudReasonOut(code=reason.code.value, points=reason.points,
+                           text=fraud.text(reason, locale))
+            for reason in fraud.loaded(stored)]
+
+
+def fraud_out(order: Order, locale: fraud.Locale) -> FraudOut | None:
+    """The order's fraud screening at capture in ``locale``; None when not screened."""
+    if order.fraud_score is None:
+        return None
+    return FraudOut(score=order.fraud_score, threshold=order.fraud_threshold,
+                    reasons=fraud_reasons(order.fraud_reasons, locale))
+
+
+async def order_detail(session: AsyncSession, number: str, principal: Principal, *,
+                       locale: fraud.Locale = "fr") -> OrderDetailOut:
+    """The order with its timeline; its fraud screening for managers, in ``locale``."""
     order = await find_order(session, number, principal)
     base = await render(session, order)
+    screened = fraud_out(order, locale) if principal.role in ("admin", "manager") else None
     return OrderDetailOut(**msgspec.structs.asdict(base),
-                          timeline=await order_events(session, number))
+                          timeline=await order_events(session, number), fraud=screened)
 
 
 async def customer_orders(

@@ -14,8 +14,10 @@ __all__ = [
     "AddressIn",
     "AddressOut",
     "AllocationOut",
+    "BillingIn",
     "CancelIn",
     "CancelLineIn",
+    "CustomerHistoryOut",
     "CustomerIn",
     "CustomerOut",
     "DeliveryIn",
@@ -23,6 +25,10 @@ __all__ = [
     "EditIn",
     "EditLineIn",
     "EventOut",
+    "FraudOut",
+    "FraudReasonOut",
+    "FraudReviewItem",
+    "FraudReviewPage",
     "HoldIn",
     "HoldOut",
     "LineIn",
@@ -34,6 +40,7 @@ __all__ = [
     "OrderPage",
     "OrderSummary",
     "PaymentIn",
+    "RejectIn",
     "TotalsOut",
     "VatRateOut",
 ]
@@ -92,6 +99,14 @@ class PaymentIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     currency: Annotated[str, msgspec.Meta(max_length=3)] | None = None
 
 
+class BillingIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Where the card or account paying the order is registered, as the shop knows it:
+    fraud rules compare it with the delivery (``countries_differ``, ``watched_postcode``)."""
+
+    country: Annotated[str, msgspec.Meta(max_length=2)]
+    postal_code: Annotated[str, msgspec.Meta(max_length=20)] | None = None
+
+
 class OrderIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The capture contract integrations rely on: keep these names."""
 
@@ -106,6 +121,7 @@ class OrderIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     # when not said.
     language: Literal["fr", "en"] | None = None
     payment: PaymentIn | None = None
+    billing: BillingIn | None = None
 
 
 class CancelLineIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -120,6 +136,12 @@ class CancelIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     """No lines: the whole order."""
 
     lines: list[CancelLineIn] | None = None
+    reason: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+
+
+class RejectIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Why a manager rejects an order held for suspected fraud (kept on its timeline)."""
+
     reason: Annotated[str, msgspec.Meta(max_length=200)] | None = None
 
 
@@ -251,8 +273,28 @@ class EventOut(msgspec.Struct, frozen=True, kw_only=True):
     data: dict[str, Any]
 
 
+class FraudReasonOut(msgspec.Struct, frozen=True, kw_only=True):
+    """One rule the order tripped: its code (the rule's kind), points, and what it says in
+    the reader's language."""
+
+    code: str
+    points: int
+    text: str
+
+
+class FraudOut(msgspec.Struct, frozen=True, kw_only=True):
+    """The order's fraud screening at capture: its points, the channel's threshold then
+    (held when over it), and why."""
+
+    score: int
+    threshold: int | None
+    reasons: list[FraudReasonOut]
+
+
 class OrderDetailOut(OrderOut, frozen=True, kw_only=True):
     timeline: list[EventOut]
+    # Managers only (null for anyone else, and for an order that was not screened).
+    fraud: FraudOut | None = None
 
 
 class OrderSummary(msgspec.Struct, frozen=True, kw_only=True):
@@ -269,6 +311,38 @@ class OrderSummary(msgspec.Struct, frozen=True, kw_only=True):
     currency: str
     version: int
     hold_reason: str | None = None  # why an order on hold is held (stock_problem…)
+
+
+class CustomerHistoryOut(msgspec.Struct, frozen=True, kw_only=True):
+    """The customer's other orders (by e-mail), beside the one under review: how many, what
+    the ones not cancelled came to (in this order's currency), the first one's time, and
+    how many were cancelled."""
+
+    orders: int
+    total_spent: int
+    first_order_at: dt.datetime | None
+    cancelled: int
+
+
+class FraudReviewItem(msgspec.Struct, frozen=True, kw_only=True):
+    """An order held for suspected fraud, as a manager reviews it."""
+
+    number: str
+    created_at: dt.datetime
+    total: int
+    currency: str
+    channel: str
+    customer_name: str | None
+    customer_email: str | None
+    score: int
+    threshold: int | None
+    reasons: list[FraudReasonOut]
+    history: CustomerHistoryOut
+
+
+class FraudReviewPage(msgspec.Struct, frozen=True, kw_only=True):
+    items: list[FraudReviewItem]
+    next_cursor: str | None
 
 
 class OrderPage(msgspec.Struct, frozen=True, kw_only=True):

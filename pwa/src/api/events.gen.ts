@@ -230,6 +230,11 @@ export interface FulfillmentStep {
   from?: string | null;
 }
 
+export interface HeldReason {
+  code: string;
+  points: number;
+}
+
 export interface InventoryChanged {
   sku: string;
   location: string;
@@ -295,6 +300,8 @@ export interface OrderHeld {
   from: string;
   reason: string;
   note: string | null;
+  score?: number | null;
+  reasons?: HeldReason[] | null;
 }
 
 export interface OrderReleased {

@@ -574,7 +574,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One order with its lines and timeline */
+        /**
+         * One order with its lines and timeline
+         * @description Managers also get the order's fraud screening (``fraud``), its reasons worded in the caller's language.
+         */
         get: operations["ApiOrdersNumberGetOrder"];
         put?: never;
         post?: never;
@@ -583,6 +586,26 @@ export interface paths {
         head?: never;
         /** Edit an order (If-Match: version) */
         patch: operations["ApiOrdersNumberEdit"];
+        trace?: never;
+    };
+    "/api/orders/{number}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve an order held for suspected fraud: it goes on
+         * @description 409 not_held_for_fraud when the order is not held for that reason.
+         */
+        post: operations["ApiOrdersNumberApproveApprove"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/orders/{number}/cancel": {
@@ -673,6 +696,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/orders/{number}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reject an order held for suspected fraud: cancelled, its stock released
+         * @description 409 not_held_for_fraud when the order is not held for that reason.
+         */
+        post: operations["ApiOrdersNumberRejectReject"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/orders/{number}/release": {
         parameters: {
             query?: never;
@@ -754,6 +797,26 @@ export interface paths {
         put?: never;
         /** Stop selling a product and its variants (nothing is deleted) */
         post: operations["ApiProductsProductIdDeactivateDeactivateProduct"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reviews/fraud": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Orders held for suspected fraud, newest first
+         * @description Each with its score, the channel's threshold, the reasons in the caller's language and the customer's other orders (cursor pagination).
+         */
+        get: operations["ApiReviewsFraudFraudQueue"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -992,6 +1055,11 @@ export interface components {
             name: string;
             postal_code: string;
         };
+        /** BillingIn */
+        BillingIn: {
+            country: string;
+            postal_code?: string | null;
+        };
         /** BusinessBuyerIn */
         BusinessBuyerIn: {
             billing_address?: components["schemas"]["BillingAddressIn"] | null;
@@ -1046,11 +1114,16 @@ export interface components {
         /** ChannelOut */
         ChannelOut: {
             active: boolean;
+            /** @default on_shipment */
+            capture_policy: string;
             code: string;
             currency: string;
+            fraud_threshold?: number | null;
             id_check_above?: number | null;
             kind: string;
             name: string;
+            /** @default sandbox */
+            payment_provider: string;
             prices_include_tax: boolean;
             shipping_rates?: components["schemas"]["ShippingRateOut"][];
         };
@@ -1135,6 +1208,13 @@ export interface components {
             phone: string | null;
             totals: components["schemas"]["CustomerTotalsOut"];
         };
+        /** CustomerHistoryOut */
+        CustomerHistoryOut: {
+            cancelled: number;
+            first_order_at: string | null;
+            orders: number;
+            total_spent: number;
+        };
         /** CustomerIn */
         CustomerIn: {
             email: string;
@@ -1209,6 +1289,38 @@ export interface components {
             };
             seq: number | null;
             type: string;
+        };
+        /** FraudOut */
+        FraudOut: {
+            reasons: components["schemas"]["FraudReasonOut"][];
+            score: number;
+            threshold: number | null;
+        };
+        /** FraudReasonOut */
+        FraudReasonOut: {
+            code: string;
+            points: number;
+            text: string;
+        };
+        /** FraudReviewItem */
+        FraudReviewItem: {
+            channel: string;
+            /** Format: date-time */
+            created_at: string;
+            currency: string;
+            customer_email: string | null;
+            customer_name: string | null;
+            history: components["schemas"]["CustomerHistoryOut"];
+            number: string;
+            reasons: components["schemas"]["FraudReasonOut"][];
+            score: number;
+            threshold: number | null;
+            total: number;
+        };
+        /** FraudReviewPage */
+        FraudReviewPage: {
+            items: components["schemas"]["FraudReviewItem"][];
+            next_cursor: string | null;
         };
         /** FulfillmentLineOut */
         FulfillmentLineOut: {
@@ -1434,6 +1546,7 @@ export interface components {
             customer: components["schemas"]["CustomerOut"];
             delivery: components["schemas"]["DeliveryOut"];
             external_ref: string | null;
+            fraud?: components["schemas"]["FraudOut"] | null;
             hold: components["schemas"]["HoldOut"] | null;
             /** Format: uuid */
             id: string;
@@ -1452,6 +1565,7 @@ export interface components {
         };
         /** OrderIn */
         OrderIn: {
+            billing?: components["schemas"]["BillingIn"] | null;
             channel?: string | null;
             currency?: string | null;
             customer?: components["schemas"]["CustomerIn"] | null;
@@ -1461,6 +1575,7 @@ export interface components {
             language?: "fr" | "en" | null;
             lines: components["schemas"]["LineIn"][];
             note?: string | null;
+            payment?: components["schemas"]["PaymentIn"] | null;
         };
         /** OrderOut */
         OrderOut: {
@@ -1507,6 +1622,14 @@ export interface components {
             status: string;
             total: number;
             version: number;
+        };
+        /** PaymentIn */
+        PaymentIn: {
+            amount: number;
+            currency?: string | null;
+            provider: string;
+            reference?: string | null;
+            token?: string | null;
         };
         /** PickupCode */
         PickupCode: {
@@ -1636,13 +1759,6 @@ export interface components {
             available?: number | null;
             quantity: number;
             sku: string;
-        };
-        /** RejectIn */
-        RejectIn: {
-            lines: components["schemas"]["UnitsIn"][];
-            note?: string | null;
-            /** @enum {string} */
-            reason: "damaged" | "not_found" | "other";
         };
         /** SafetyStockIn */
         SafetyStockIn: {
@@ -1979,10 +2095,21 @@ export interface components {
             vat: number;
             vat_rate_bp: number;
         };
+        /** RejectIn */
+        fulfillment_schemas_RejectIn: {
+            lines: components["schemas"]["UnitsIn"][];
+            note?: string | null;
+            /** @enum {string} */
+            reason: "damaged" | "not_found" | "other";
+        };
         /** AllocationOut */
         orders_schemas_AllocationOut: {
             location: string;
             quantity: number;
+        };
+        /** RejectIn */
+        orders_schemas_RejectIn: {
+            reason?: string | null;
         };
         /** AllocationOut */
         routing_schemas_AllocationOut: {
@@ -2587,7 +2714,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["RejectIn"];
+                "application/json": components["schemas"]["fulfillment_schemas_RejectIn"];
             };
         };
         responses: {
@@ -3248,7 +3375,10 @@ export interface operations {
     };
     ApiOrdersNumberGetOrder: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description fr or en; default: Accept-Language */
+                lang?: "fr" | "en" | null;
+            };
             header?: never;
             path: {
                 number: string;
@@ -3299,6 +3429,47 @@ export interface operations {
                 "application/json": components["schemas"]["EditIn"];
             };
         };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiOrdersNumberApproveApprove: {
+        parameters: {
+            query?: never;
+            header?: {
+                "If-Match"?: string | null;
+                /** @description Send the same key again to retry safely */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                number: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
         responses: {
             /** @description Request fulfilled, document follows */
             200: {
@@ -3502,6 +3673,51 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["NoteIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiOrdersNumberRejectReject: {
+        parameters: {
+            query?: never;
+            header?: {
+                "If-Match"?: string | null;
+                /** @description Send the same key again to retry safely */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                number: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["orders_schemas_RejectIn"] | null;
             };
         };
         responses: {
@@ -3783,6 +3999,46 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProductOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiReviewsFraudFraudQueue: {
+        parameters: {
+            query?: {
+                cursor?: string | null;
+                limit?: number;
+                /** @description fr or en; default: Accept-Language */
+                lang?: "fr" | "en" | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FraudReviewPage"];
                 };
             };
             /** @description Bad request syntax or unsupported method */
