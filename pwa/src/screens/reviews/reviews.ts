@@ -3,45 +3,17 @@
  * change it, how a fresh first page folds into the cards shown, and the score and reasons as a
  * manager reads them. No I/O here.
  */
+import type { Schemas } from "../../api/client";
 import { signed } from "../../i18n/format";
 
 /** One rule that added to an order's score, with its sentence in the caller's language. */
-export interface FraudReason {
-  code: string;
-  points: number;
-  text: string;
-}
-
+export type FraudReason = Schemas["FraudReasonOut"];
 /** The customer's other orders (by e-mail), beside the one under review. */
-export interface CustomerHistory {
-  orders: number;
-  total_spent: number;
-  first_order_at: string | null;
-  cancelled: number;
-}
-
+export type CustomerHistory = Schemas["CustomerHistoryOut"];
 /** A capture held as suspected fraud, waiting for a manager's decision. */
-export interface FraudReview {
-  number: string;
-  created_at: string;
-  total: number;
-  currency: string;
-  channel: string;
-  customer_name: string | null;
-  customer_email: string | null;
-  score: number;
-  /** The channel's threshold when the order was screened (None once screening is off). */
-  threshold: number | null;
-  reasons: FraudReason[];
-  history: CustomerHistory;
-}
-
+export type FraudReview = Schemas["FraudReviewItem"];
 /** The order page's fraud section (`GET /api/orders/{number}` → `fraud`). */
-export interface FraudAssessment {
-  score: number;
-  threshold: number | null;
-  reasons: FraudReason[];
-}
+export type FraudAssessment = Schemas["FraudOut"];
 
 /** The hold reason of a capture the fraud rules stopped. */
 export const SUSPECTED_FRAUD = "suspected_fraud";
