@@ -111,7 +111,7 @@ function ReviewCard({ review, onSaid }: { review: FraudReview; onSaid: (said: Sa
       </div>
       <p class="review-card__who">
         <span class="review-card__name">{who}</span>
-        {review.customer_name && review.customer_email && <span class="muted small"> {review.customer_email}</span>}
+        {review.customer_name && review.customer_email && <span class="review-card__email muted small">{review.customer_email}</span>}
       </p>
       <p class="muted small">
         <time dateTime={review.created_at}>{formatMoment(Date.parse(review.created_at), lang)}</time> · {review.channel}
