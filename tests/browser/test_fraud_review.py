@@ -234,3 +234,32 @@ async def test_an_approval_taken_without_network_waits_in_the_outbox_then_is_app
     async with api_as(demo_server) as client:
         events = (await client.get(f"/api/orders/{number}/events")).json()
     assert [e["type"] for e in events].count("order.released") == 1
+
+
+async def test_an_offline_approval_of_an_order_rejected_meanwhile_is_shown_refused(
+    context: Any, page: Any, sign_in: SignIn, demo_server: DemoServer, fraud_shop: str,
+) -> None:
+    order = await suspicious_capture(demo_server, fraud_shop)
+    number = order["number"]
+    await sign_in(page, MANAGER, "/reviews")
+    await page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    card = page.locator(f'.review-card[data-number="{number}"]')
+    await expect(card).to_be_visible()
+
+    await context.set_offline(True)
+    await card.get_by_role("button", name="Approuver").click()
+    queued = page.locator(".action").filter(has_text=f"Approbation de {number}")
+    await expect(queued).to_have_attribute("data-status", "pending")
+    # Meanwhile another manager rejects it.
+    async with api_as(demo_server) as client:
+        response = await client.post(f"/api/orders/{number}/reject",
+                                     json={"reason": "Carte signalée volée"})
+        assert response.status_code == 200, response.text
+
+    await context.set_offline(False)
+    # The approval is refused, and says why, in French; the order stays cancelled.
+    await expect(queued).to_have_attribute("data-status", "failed", timeout=20_000)
+    await expect(queued).to_contain_text("pas en attente pour suspicion de fraude")
+    await expect(card).to_have_count(0)
+    assert (await order_now(demo_server, number))["status"] == "cancelled"
+    await screenshot(page, "fraud-review-conflict-fr-390")
