@@ -40,6 +40,8 @@ type Decision = "approve" | "reject";
 interface Said {
   tone: "done" | "queued" | "refused";
   text: string;
+  /** The outbox entry of the decision: a queued one is said only while it waits. */
+  entry: string;
 }
 
 let opened = false;
@@ -65,11 +67,14 @@ function History({ history, currency }: { history: CustomerHistory; currency: st
 }
 
 function outcomeOf(entry: OutboxEntry, decision: Decision, number: string): Said {
-  if (entry.status === "sent") return { tone: "done", text: t(decision === "approve" ? "reviews.approved" : "reviews.rejected", { number }) };
-  if (entry.status === "failed") {
-    return { tone: "refused", text: describeError(new ApiError(entry.httpStatus ?? 400, entry.problem ?? null), locale.value) };
+  if (entry.status === "sent") {
+    return { tone: "done", text: t(decision === "approve" ? "reviews.approved" : "reviews.rejected", { number }), entry: entry.id };
   }
-  return { tone: "queued", text: t("reviews.queued", { number }) };
+  if (entry.status === "failed") {
+    const text = describeError(new ApiError(entry.httpStatus ?? 400, entry.problem ?? null), locale.value);
+    return { tone: "refused", text, entry: entry.id };
+  }
+  return { tone: "queued", text: t("reviews.queued", { number }), entry: entry.id };
 }
 
 function ReviewCard({ review, onSaid }: { review: FraudReview; onSaid: (said: Said) => void }) {
@@ -170,6 +175,10 @@ export function ReviewQueue() {
   const mine = outboxEntries.value.filter(
     (e) => e.owner === who?.id && REVIEW_KINDS.has(e.kind) && e.status !== "sent",
   );
+  // "Kept on this phone" holds while the decision waits; once sent or refused, the list of
+  // decisions (or the card leaving) says what became of it.
+  const saying = said.value;
+  const shownSaid = saying && (saying.tone !== "queued" || mine.some((e) => e.id === saying.entry && e.status !== "failed")) ? saying : null;
 
   return (
     <section class="screen" aria-labelledby="reviews-title">
@@ -180,7 +189,7 @@ export function ReviewQueue() {
         <>
           <p class="muted small">{t("reviews.intro")}</p>
           <div class="outcome-region" role="status" aria-live="polite">
-            {said.value && <p class={`outcome outcome--${said.value.tone}`}>{said.value.text}</p>}
+            {shownSaid && <p class={`outcome outcome--${shownSaid.tone}`}>{shownSaid.text}</p>}
           </div>
           {mine.length > 0 && (
             <>
