@@ -6,8 +6,10 @@ it. On PostgreSQL the write is one statement, which the captures arriving at the
 moment share: two statements in all, whatever the Idempotency-Key or the customer, and one
 when this process read the SKUs in the last seconds (inventory.RecentReads: routing may
 lean on that read, the write never does). On SQLite, one writer at a time, the same rows go
-one table at a time (about 11 statements). tests/orders/test_statement_budget.py holds a
-one-line capture to 12. Level rows are locked last, in (sku, location) order.
+one table at a time (about 11 statements). A channel whose fraud rules read the customer's
+history (velocity, new customer, cards: ``screening.py``) costs one statement more, on the
+session; rules that look at the order alone cost none. tests/orders/test_statement_budget.py
+holds a one-line capture to 12. Level rows are locked last, in (sku, location) order.
 
 Idempotency-Key: the key row is written with the order and its answer; a concurrent twin
 waits on its unique index (SQLite: the write lock) until the first commits, then its own
@@ -155,7 +157,7 @@ async def load(
         claims=tuple(await routing.capacity_claims(decision, now=now)),
         hand_offs=tuple(await hand_off_payloads(order_id=order_id, order_number="",
                                                 locations=routed_to, actor=request.actor)),
-        screening=await screening_for(session, request, now))
+        screening=await screening_for(session, request, now, shared))
 
 
 def announce(session: AsyncSession, draft: OrderDraft, written: Written) -> OrderOut:

@@ -21,6 +21,8 @@ and one ``Reason`` per rule that fired. The specification:
   (``example.com`` also watches ``mail.example.com``), compared in lower case;
 * ``many_cards``: with this order's card, the customer's orders used ``count`` distinct
   cards or more (within ``minutes``, when the rule says so);
+* capture counts earlier orders (or cards) only as far as the rules need: a reason's
+  ``count`` is the rule's figure when there were more;
 * a rule that lacks a figure it needs (a velocity rule without ``minutes``) never fires;
   the admin refuses to save one (``check_rule``);
 * ``FraudScore.holds(threshold)``: the order is held when its points are over the
