@@ -26,6 +26,7 @@ const FulfillmentPage = lazyScreen(() => import("./screens/store/FulfillmentPage
 const InvoicesList = lazyScreen(() => import("./screens/invoices/InvoicesList").then((m) => m.InvoicesList));
 const DocumentPage = lazyScreen(() => import("./screens/invoices/DocumentPage").then((m) => m.DocumentPage));
 const Reconciliation = lazyScreen(() => import("./screens/reports/Reconciliation").then((m) => m.Reconciliation));
+const ReviewQueue = lazyScreen(() => import("./screens/reviews/ReviewQueue").then((m) => m.ReviewQueue));
 const OutboxPage = lazyScreen(() => import("./screens/outbox/OutboxPage").then((m) => m.OutboxPage));
 
 // Opened on the orders list: its code and first page are asked for while the session is
@@ -66,6 +67,8 @@ function Screen({ route }: { route: Route }) {
       return <DocumentPage kind="credit_note" number={route.number} />;
     case "reconciliation":
       return <Reconciliation />;
+    case "reviews":
+      return <ReviewQueue />;
     case "not-found":
       return <NotFound />;
   }

@@ -22,6 +22,8 @@ export const NAV_ITEMS: readonly NavItem[] = [
   // Invoices open from the orders screen (the bottom bar fits five entries): they belong to it.
   { path: paths.orders, label: "nav.orders", icon: "receipt", owns: [paths.invoices, "/credit-notes"] },
   { path: paths.stock, label: "nav.stock", icon: "box", owns: [paths.outbox] },
+  // Orders held as suspected fraud: a manager's decision, in reach from every screen.
+  { path: paths.reviews, label: "nav.reviews", icon: "shield", roles: ["manager", "admin"], inHeader: true },
   // The day's reconciliation: managers check it once a day, from the top bar.
   { path: paths.reconciliation, label: "nav.reconciliation", icon: "balance", roles: ["manager", "admin"], inHeader: true },
   { path: paths.account, label: "nav.account", icon: "person", inHeader: true },

@@ -16,6 +16,7 @@ export type Route =
   | { screen: "invoice"; number: string }
   | { screen: "credit-note"; number: string }
   | { screen: "reconciliation" }
+  | { screen: "reviews" }
   | { screen: "not-found" };
 
 const PATTERNS: ReadonlyArray<[RegExp, (m: RegExpMatchArray) => Route]> = [
@@ -34,6 +35,7 @@ const PATTERNS: ReadonlyArray<[RegExp, (m: RegExpMatchArray) => Route]> = [
   [/^\/invoices\/([^/]+)\/?$/, (m) => ({ screen: "invoice", number: decodeURIComponent(m[1]!) })],
   [/^\/reports\/reconciliation\/?$/, () => ({ screen: "reconciliation" })],
   [/^\/credit-notes\/([^/]+)\/?$/, (m) => ({ screen: "credit-note", number: decodeURIComponent(m[1]!) })],
+  [/^\/reviews\/?$/, () => ({ screen: "reviews" })],
 ];
 
 export function matchRoute(pathname: string): Route {
@@ -60,4 +62,5 @@ export const paths = {
   invoice: (number: string) => `/invoices/${encodeURIComponent(number)}`,
   creditNote: (number: string) => `/credit-notes/${encodeURIComponent(number)}`,
   reconciliation: "/reports/reconciliation",
+  reviews: "/reviews",
 };

@@ -1,6 +1,7 @@
 /** The typed API client (generated types in ./schema.d.ts) and the session's CSRF token. */
 import createClient, { type Middleware } from "openapi-fetch";
 
+import { locale } from "../i18n";
 import { serverReachable } from "../state/network";
 import { ApiError, isProblem, NetworkError } from "./problem";
 import type { components, paths } from "./schema";
@@ -32,9 +33,19 @@ const sendCsrfToken: Middleware = {
   },
 };
 
+// Sentences the server writes (a fraud rule's reason) come in the language chosen in the app,
+// which may not be the browser's.
+const sendLanguage: Middleware = {
+  onRequest({ request }) {
+    request.headers.set("Accept-Language", locale.value);
+    return request;
+  },
+};
+
 /** Same origin: the server that serves the app also serves /api. */
 export const api = createClient<paths>({ baseUrl: "", credentials: "same-origin" });
 api.use(sendCsrfToken);
+api.use(sendLanguage);
 
 interface ClientResult<T> {
   data?: T;

@@ -5,16 +5,43 @@ import type { ComponentChildren } from "preact";
 import { describeError } from "../api/problem";
 import { locale, t } from "../i18n";
 import { roleLabel } from "../i18n/labels";
-import { activeNavPath, navItemsFor } from "../navigation";
+import { activeNavPath, navItemsFor, type NavItem } from "../navigation";
+import { paths } from "../routes";
+import { reviewBadge, useReviewQueue } from "../state/reviews";
 import { currentPath } from "../state/router";
 import { me, signOut } from "../state/session";
 import { Banners } from "./Banners";
 import { Icon } from "./Icon";
 import { Link } from "./Link";
 
+/** A top-bar entry; the review queue's carries how many orders wait for a decision. */
+function HeaderLink({ item, active }: { item: NavItem; active: boolean }) {
+  const count = item.path === paths.reviews ? reviewBadge.value : "";
+  const label = count ? t("nav.reviewsCount", { count }) : t(item.label);
+  return (
+    <Link
+      href={item.path}
+      class="icon-button icon-button--badged"
+      aria-label={label}
+      title={label}
+      aria-current={active ? "page" : undefined}
+    >
+      <Icon name={item.icon} />
+      {count && (
+        <span class="nav-badge" aria-hidden="true" data-count={count}>
+          {count}
+        </span>
+      )}
+    </Link>
+  );
+}
+
 function Header() {
   const who = me.value;
   const active = activeNavPath(currentPath.value);
+  const headerItems = navItemsFor(who?.role, true);
+  // A manager's queue of orders held as suspected fraud stays live wherever they are.
+  useReviewQueue(headerItems.some((item) => item.path === paths.reviews));
   const busy = useSignal(false);
   const error = useSignal<string | null>(null);
   const onSignOut = async () => {
@@ -29,7 +56,9 @@ function Header() {
     }
   };
   return (
-    <header class="topbar">
+    // More entries than the account: on a narrow phone the logo alone says "Comptoir", and the
+    // name and role keep their room.
+    <header class={headerItems.length > 1 ? "topbar topbar--crowded" : "topbar"}>
       <Link href="/" class="topbar__brand" aria-label={t("nav.home")}>
         <img src="/favicon.svg" alt="" width={28} height={28} />
         <span>{t("app.name")}</span>
@@ -43,17 +72,8 @@ function Header() {
           </span>
         </div>
       )}
-      {navItemsFor(who?.role, true).map((item) => (
-        <Link
-          key={item.path}
-          href={item.path}
-          class="icon-button"
-          aria-label={t(item.label)}
-          title={t(item.label)}
-          aria-current={item.path === active ? "page" : undefined}
-        >
-          <Icon name={item.icon} />
-        </Link>
+      {headerItems.map((item) => (
+        <HeaderLink key={item.path} item={item} active={item.path === active} />
       ))}
       <button
         type="button"

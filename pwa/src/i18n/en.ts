@@ -3,6 +3,7 @@ import { eventsEn } from "./events.en";
 import { invoicesEn } from "./invoices.en";
 import { paymentsEn } from "./payments.en";
 import { reportsEn } from "./reports.en";
+import { reviewsEn } from "./reviews.en";
 import { routingEn } from "./routing.en";
 
 export const en = {
@@ -339,6 +340,8 @@ export const en = {
   "order.action.queued": "No network: kept on this phone, and sent when the network returns.",
   "outbox.action.order.hold": "Hold {number}: {reason}",
   "outbox.action.order.release": "Release {number}",
+  "outbox.action.order.approve": "Approve {number} (fraud review)",
+  "outbox.action.order.reject": "Reject {number} (fraud review)",
   "outbox.action.order.cancel": "Cancel {number}",
   "outbox.action.order.cancelLines": "Cancel {units} unit(s) of {number}",
   "outbox.action.order.note": "Note on {number}",
@@ -383,6 +386,7 @@ export const en = {
   ...invoicesEn,
   ...paymentsEn,
   ...reportsEn,
+  ...reviewsEn,
   ...routingEn,
 } as const;
 

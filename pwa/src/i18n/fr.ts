@@ -4,6 +4,7 @@ import { eventsFr } from "./events.fr";
 import { invoicesFr } from "./invoices.fr";
 import { paymentsFr } from "./payments.fr";
 import { reportsFr } from "./reports.fr";
+import { reviewsFr } from "./reviews.fr";
 import { routingFr } from "./routing.fr";
 
 export const fr: Record<MessageKey, string> = {
@@ -340,6 +341,8 @@ export const fr: Record<MessageKey, string> = {
   "order.action.queued": "Pas de réseau : gardé sur ce téléphone, et envoyé au retour du réseau.",
   "outbox.action.order.hold": "Mise en attente de {number} : {reason}",
   "outbox.action.order.release": "Libération de {number}",
+  "outbox.action.order.approve": "Approbation de {number} (vérification anti-fraude)",
+  "outbox.action.order.reject": "Refus de {number} (vérification anti-fraude)",
   "outbox.action.order.cancel": "Annulation de {number}",
   "outbox.action.order.cancelLines": "Annulation de {units} unité(s) de {number}",
   "outbox.action.order.note": "Note sur {number}",
@@ -384,5 +387,6 @@ export const fr: Record<MessageKey, string> = {
   ...invoicesFr,
   ...paymentsFr,
   ...reportsFr,
+  ...reviewsFr,
   ...routingFr,
 };

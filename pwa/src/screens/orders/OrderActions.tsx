@@ -8,6 +8,7 @@ import { valueLabel as label } from "../../i18n/labels";
 import type { OutboxEntry } from "../../offline/outbox";
 import { queueAction } from "../../state/outbox";
 import { me } from "../../state/session";
+import { SUSPECTED_FRAUD } from "../reviews/reviews";
 import { MANAGERS } from "./orders";
 
 type Order = Schemas["OrderDetailOut"];
@@ -73,6 +74,15 @@ export function OrderActions({ order, onDone }: { order: Order; onDone: () => vo
       request: { method: "POST", url: `/api/orders/${encodeURIComponent(number)}/hold`, body: { reason: reason.value, note } },
     });
   };
+  // An order held as suspected fraud is approved or rejected, as from the review queue.
+  const fraudHold = manager && order.status === "on_hold" && order.hold?.reason === SUSPECTED_FRAUD;
+  const decide = (decision: "approve" | "reject") =>
+    void run({
+      kind: `order.${decision}`,
+      subject: number,
+      params: { number },
+      request: { method: "POST", url: `/api/orders/${encodeURIComponent(number)}/${decision}` },
+    });
   const release = () =>
     void run({
       kind: "order.release",
@@ -156,7 +166,17 @@ export function OrderActions({ order, onDone }: { order: Order; onDone: () => vo
             {t("order.hold")}
           </button>
         )}
-        {manager && allowed.has("release") && (
+        {fraudHold && (
+          <>
+            <button type="button" class="button button--primary" disabled={busy.value} onClick={() => decide("approve")}>
+              {t("reviews.approve")}
+            </button>
+            <button type="button" class="button button--danger" disabled={busy.value} onClick={() => decide("reject")}>
+              {t("reviews.reject")}
+            </button>
+          </>
+        )}
+        {manager && !fraudHold && allowed.has("release") && (
           <button type="button" class="button button--primary" disabled={busy.value} onClick={release}>
             {t("order.release")}
           </button>

@@ -26,6 +26,7 @@ import { OrderPayments } from "./OrderPayments";
 import { OrderTimeline } from "./OrderTimeline";
 import { OrderTotals } from "./OrderTotals";
 import { MANAGERS } from "./orders";
+import { FraudSection } from "../reviews/FraudFacts";
 import { RoutingSection } from "./RoutingSection";
 
 type Order = Schemas["OrderDetailOut"];
@@ -71,6 +72,7 @@ export function OrderPage({ number }: { number: string }) {
               {order.hold.note ? ` — ${order.hold.note}` : ""}
             </p>
           )}
+          {order.fraud && <FraudSection fraud={order.fraud} />}
           <OrderActions order={order} onDone={() => void reload()} />
           {mine.length > 0 && <ActionList entries={mine} />}
 

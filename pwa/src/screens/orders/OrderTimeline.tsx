@@ -7,8 +7,14 @@ import { actorLabel, eventLabel, valueLabel } from "../../i18n/labels";
 type Order = Schemas["OrderDetailOut"];
 type Event = Order["timeline"][number];
 
-// Reasons are codes for holds and store rejections, free text a person typed for cancellations.
-const REASONS: Record<string, string> = { "order.held": "order.holdReason", "fulfillment.rejected": "fulfillment.rejectReason" };
+// Reasons are codes for holds (a release says the hold's) and store rejections, free text a person
+// typed for cancellations, or the hold's code when a fraud review rejected the order.
+const REASONS: Record<string, string> = {
+  "order.held": "order.holdReason",
+  "order.released": "order.holdReason",
+  "order.cancelled": "order.holdReason",
+  "fulfillment.rejected": "fulfillment.rejectReason",
+};
 // Reasons Comptoir wrote for itself (in English): the event's label already says it.
 const OWN_WORDS = new Set(["order.awaiting_capacity", "order.routed"]);
 
