@@ -118,6 +118,7 @@ FRAUD_RULES: list[dict[str, Any]] = [
     {"kind": "many_cards", "points": 10, "at_least": 3, "minutes": 1440},
 ]
 BODY_EXTRAS: dict[str, Any] = {}  # set once by ``run`` for --fraud
+PAYMENTS: list[bool] = []  # holds True with --payments (set once by ``run``)
 # The rules that read nothing but the order (--fraud=order).
 ORDER_ONLY = {"amount_over", "countries_differ", "watched_postcode", "watched_email_domain"}
 
@@ -224,8 +225,11 @@ def order_body(rnd: random.Random, ref: str, lines: list[tuple[str, int]], *,
             "lines": [{"sku": sku, "quantity": q} for sku, q in lines],
             "delivery": delivery}
     if BODY_EXTRAS:
-        body.update(BODY_EXTRAS, payment={"provider": "sandbox", "token": f"tok_{n % 5000}",
-                                          "amount": 0})
+        body.update(BODY_EXTRAS)
+    if PAYMENTS:
+        # The card is authorized for the order's total (the sandbox, through the outbox).
+        body["payment"] = {"provider": "sandbox", "token": f"tok_{n % 5000}",
+                           "amount": 10_000_000}
     return body
 
 
@@ -572,7 +576,11 @@ async def run(args: argparse.Namespace) -> int:
         if args.fraud:
             BODY_EXTRAS["billing"] = {"country": "FR"}
             say(f"  fraud screening on: {len(fraud_rules(args.fraud))} rules ({args.fraud}), "
-                f"threshold {FRAUD_THRESHOLD}; bodies carry a billing country and a card token")
+                f"threshold {FRAUD_THRESHOLD}; bodies carry a billing country")
+        if args.payments:
+            PAYMENTS.append(True)
+            say("  payments on: each order carries a sandbox card token, authorized by the "
+                "server's outbox while the load runs")
         say(f"  setup (migrate, configuration, catalog, stock, API key): "
             f"{time.perf_counter() - started:.1f} s")
 
@@ -818,6 +826,9 @@ def arguments() -> argparse.Namespace:
                              "included) on the channel, a threshold its orders do not reach; "
                              "--fraud=order: only the rules that look at the order alone "
                              "(no history read)")
+    parser.add_argument("--payments", action="store_true",
+                        help="each order carries a card token (the many-cards fraud rule counts "
+                             "them), which the server's outbox authorizes at the sandbox")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
     args.orders = args.orders or (1000 if args.quick else 6000)

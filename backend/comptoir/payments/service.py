@@ -74,6 +74,10 @@ UNSERVED = frozenset({"out_of_stock", "not_routable"})
 Delivered = Callable[[AsyncSession, uuid.UUID], Awaitable[Mapping[uuid.UUID, int]]]
 
 _ALL_LEFT = frozenset({lifecycle.Status.SHIPPED.value, lifecycle.Status.COMPLETED.value})
+# States before any work started: no goods can have left (in fulfillment or ready for
+# pickup, one of several parcels may have).
+_NOTHING_LEFT = frozenset({lifecycle.Status.CONFIRMED.value,
+                           lifecycle.Status.AWAITING_CAPACITY.value})
 _OUTCOME_EVENT = {Kind.AUTHORIZATION: EventType.PAYMENT_AUTHORIZED,
                   Kind.CAPTURE: EventType.PAYMENT_CAPTURED, Kind.VOID: EventType.PAYMENT_VOIDED,
                   Kind.REFUND: EventType.PAYMENT_REFUNDED}
@@ -189,13 +193,16 @@ async def follow_order(session: AsyncSession, order: Order,
         target = order.total
     elif everything_left or cancelled:
         target = order.total
-    elif delivered is None:
+    elif delivered is None or order.status in _NOTHING_LEFT:
+        # Nothing left since the last time, or nothing left at all: no new reads.
         target = min(ledger.capture_asked, order.total)
     else:
         target = await _goods_worth(session, order, await delivered())
     due = target - ledger.capture_asked
     provider = {e.tx.id: e.tx.provider for e in found}
+    requested = False
     if due > 0 and ledger.capturable > 0:
+        requested = True
         for auth, amount in ledger.plan_capture(min(due, ledger.capturable)):
             await _request(session, order, Kind.CAPTURE, amount, provider=provider[auth.id],
                            parent=auth.id, trigger=trigger, actor=actor)
@@ -203,11 +210,13 @@ async def follow_order(session: AsyncSession, order: Order,
     # difference goes back. Money taken ahead of the goods (a manager's capture) stays.
     excess = ledger.capture_asked - order.total
     if due <= 0 and excess > 0 and ledger.refundable > 0:
+        requested = True
         for cap, amount in ledger.plan_refund(min(excess, ledger.refundable)):
             await _request(session, order, Kind.REFUND, amount, provider=provider[cap.id],
                            parent=cap.id, trigger=trigger, actor=actor,
                            reason="cancelled" if cancelled else "lines cancelled")
-    ledger = ledger_of(await entries(session, order.id))
+    if requested:
+        ledger = ledger_of(await entries(session, order.id))
     if cancelled or everything_left or ledger.capture_asked >= order.total:
         for auth in ledger.authorizations:
             # After its captures are settled (their outcome follows the order again).
