@@ -169,3 +169,40 @@ async def test_a_webhook_settles_a_pending_authorization_once_however_often_it_c
     assert summary["status"] == "authorized"
     timeline = [e["type"] for e in (await manager.get(f"/api/orders/{number}/events")).json()]
     assert timeline.count("payment.authorized") == 1
+
+
+async def test_money_an_external_channel_took_is_recorded_and_its_refunds_too(
+    manager: httpx.AsyncClient, web: httpx.AsyncClient, catalog: Any, drain: Any,
+) -> None:
+    from comptoir.config import service as config
+    from comptoir.config.models import SalesChannel
+    from tests.orders.conftest import order_body
+
+    await SalesChannel.update({SalesChannel.payment_provider: "external"}).where(
+        SalesChannel.code == "web")
+    config.invalidate()
+    try:
+        await catalog.add("TEE", price=1000, stock={"WH-PARIS": 5})
+        created = await web.post("/api/orders", json=order_body(("TEE", 2), payment={
+            "provider": "external", "reference": "MKP-PAY-991", "amount": 2490}))
+        assert created.status_code == 201, created.text
+        number = created.json()["number"]
+        assert created.json()["totals"]["total"] == 2490
+        await drain()
+        paid = await payments(manager, number)
+        assert [(t["kind"], t["status"], t["amount"], t["reference"])
+                for t in paid["transactions"]] == [("capture", "succeeded", 2490, "MKP-PAY-991")]
+        assert paid["summary"]["status"] == "paid"
+        refunded = await manager.post(f"/api/orders/{number}/payments/refund",
+                                      json={"reason": "goodwill", "amount": 500})
+        assert refunded.status_code == 200, refunded.text
+        await drain()
+        paid = await payments(manager, number)
+        assert [(t["kind"], t["status"], t["failure_code"]) for t in paid["transactions"]] == [
+            ("capture", "succeeded", None), ("refund", "succeeded", None)]
+        summary = paid["summary"]
+        assert (summary["status"], summary["balance"]) == ("partially_refunded", 1990)
+    finally:
+        await SalesChannel.update({SalesChannel.payment_provider: "sandbox"}).where(
+            SalesChannel.code == "web")
+        config.invalidate()
