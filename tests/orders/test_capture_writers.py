@@ -186,7 +186,10 @@ async def test_both_writers_leave_the_same_rows_for_the_same_captures(
     pg_rows, sql_rows = seen["pg"][1], seen["sql"][1]
     for table in TABLES:
         assert pg_rows[table] == sql_rows[table], table
-    assert len(pg_rows["orders"]) == 8 and len(pg_rows["outbox"]) == 1
+    # One 3PL hand-off, and the authorization of each of the two orders paid by card.
+    assert len(pg_rows["orders"]) == 8 and len(pg_rows["outbox"]) == 3
+    assert sorted(json.loads(row)["kind"] for row in pg_rows["outbox"]) == [
+        "fulfillment.3pl_hand_off", "payment.authorize", "payment.authorize"]
     orders = [json.loads(order) for order in pg_rows["orders"]]
     screened = sorted((o["status"], o["fraud_score"]) for o in orders
                       if o["customer_email"] == "ada@fraud.example")
