@@ -141,14 +141,14 @@ async def test_a_manager_captures_part_of_an_authorization_then_refunds_an_amoun
     await expect(by_lines).to_contain_text(f"{NOTEBOOK} \N{MULTIPLICATION SIGN} 1")
     await expect(by_lines).to_contain_text(f"6,50{EURO}")
 
-    # A refund the server refuses (two notebooks are worth more than the 4,50 € left) says
+    # A refund the server refuses (one of the two notebooks was refunded already) says
     # why, in the catalogue's words, and changes nothing.
     await money.get_by_role("button", name="Rembourser", exact=True).click()
     await money.get_by_label(f"Unités de {NOTEBOOK} à rembourser (sur 2)").fill("2")
     await money.get_by_label("Motif (obligatoire)").fill("Colis perdu")
     await submit.click()
     await expect(money.get_by_role("alert")).to_have_text(
-        "On ne peut pas rembourser plus que ce qui a été débité et pas encore remboursé.")
+        "Ces unités ont déjà été remboursées.")
     await expect(balance).to_have_text(f"4,50{EURO}")
     await screenshot(page, "order-payment-refused-fr")
 
