@@ -1,8 +1,8 @@
 /** English strings; this catalogue defines the keys every other language must provide. */
 import { eventsEn } from "./events.en";
+import type { paymentsEn } from "./payments.en";
+import type { reportsEn } from "./reports.en";
 import { invoicesEn } from "./invoices.en";
-import { paymentsEn } from "./payments.en";
-import { reportsEn } from "./reports.en";
 import { reviewsEn } from "./reviews.en";
 import { routingEn } from "./routing.en";
 
@@ -382,12 +382,18 @@ export const en = {
   "error.server": "The server had a problem; nothing was changed. Try again in a moment.",
   "error.status": "Something went wrong (HTTP {status}).",
   "error.unknown": "Something went wrong.",
+  "outbox.action.payment.capture": "Capture {amount} on {number}",
+  "outbox.action.payment.void": "Release the authorisation of {number}",
+  "outbox.action.payment.refund": "Refund {amount} on {number}",
+  "outbox.action.payment.refundLines": "Refund {units} unit(s) of {number}",
+  "nav.reconciliation": "Reconciliation",
   ...eventsEn,
   ...invoicesEn,
-  ...paymentsEn,
-  ...reportsEn,
   ...reviewsEn,
   ...routingEn,
 } as const;
 
-export type MessageKey = keyof typeof en;
+/** The keys of the catalogues every screen needs (this file's and fr.ts's). */
+export type CoreKey = keyof typeof en;
+/** Every key, with those of the catalogues a lazy screen brings along (``addCatalogs``). */
+export type MessageKey = CoreKey | keyof typeof paymentsEn | keyof typeof reportsEn;

@@ -1,13 +1,11 @@
 /** Chaînes en français. */
-import type { MessageKey } from "./en";
+import type { CoreKey } from "./en";
 import { eventsFr } from "./events.fr";
 import { invoicesFr } from "./invoices.fr";
-import { paymentsFr } from "./payments.fr";
-import { reportsFr } from "./reports.fr";
 import { reviewsFr } from "./reviews.fr";
 import { routingFr } from "./routing.fr";
 
-export const fr: Record<MessageKey, string> = {
+export const fr: Record<CoreKey, string> = {
   "app.name": "Comptoir",
   "app.tagline": "Commandes, stock et magasins, dans la poche.",
   "common.loading": "Chargement…",
@@ -383,10 +381,13 @@ export const fr: Record<MessageKey, string> = {
   "error.server": "Le serveur a eu un problème ; rien n'a été modifié. Réessayez dans un instant.",
   "error.status": "Une erreur s'est produite (HTTP {status}).",
   "error.unknown": "Une erreur s'est produite.",
+  "outbox.action.payment.capture": "Débiter {amount} sur {number}",
+  "outbox.action.payment.void": "Libérer l'autorisation de {number}",
+  "outbox.action.payment.refund": "Rembourser {amount} sur {number}",
+  "outbox.action.payment.refundLines": "Rembourser {units} unité(s) de {number}",
+  "nav.reconciliation": "Rapprochement",
   ...eventsFr,
   ...invoicesFr,
-  ...paymentsFr,
-  ...reportsFr,
   ...reviewsFr,
   ...routingFr,
 };

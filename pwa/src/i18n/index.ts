@@ -8,7 +8,16 @@ import { pickLocale, translate, type Catalog, type Locale, type Params } from ".
 export type { Locale, MessageKey };
 export { LOCALES } from "./translate";
 
-export const catalogs: Record<Locale, Catalog> = { en, fr };
+export const catalogs: Record<Locale, Catalog> = { en: { ...en }, fr: { ...fr } };
+
+/**
+ * The words of a screen loaded on demand (payments, reconciliation), added when its module
+ * loads: they stay out of the first page's JavaScript.
+ */
+export function addCatalogs(more: Record<Locale, Catalog>): void {
+  Object.assign(catalogs.en, more.en);
+  Object.assign(catalogs.fr, more.fr);
+}
 
 const STORAGE_KEY = "comptoir.locale";
 

@@ -50,8 +50,4 @@ export const paymentsEn = {
   "payments.reasonRequired": "Give the reason for the refund.",
   "payments.refundSubmit": "Refund",
   "payments.sent": "Sent: the payment provider's answer shows here.",
-  "outbox.action.payment.capture": "Capture {amount} on {number}",
-  "outbox.action.payment.void": "Release the authorisation of {number}",
-  "outbox.action.payment.refund": "Refund {amount} on {number}",
-  "outbox.action.payment.refundLines": "Refund {units} unit(s) of {number}",
 } as const;

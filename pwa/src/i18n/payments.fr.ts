@@ -52,8 +52,4 @@ export const paymentsFr: Record<keyof typeof paymentsEn, string> = {
   "payments.reasonRequired": "Indiquez le motif du remboursement.",
   "payments.refundSubmit": "Rembourser",
   "payments.sent": "Envoyé : la réponse du prestataire de paiement s'affichera ici.",
-  "outbox.action.payment.capture": "Débiter {amount} sur {number}",
-  "outbox.action.payment.void": "Libérer l'autorisation de {number}",
-  "outbox.action.payment.refund": "Rembourser {amount} sur {number}",
-  "outbox.action.payment.refundLines": "Rembourser {units} unité(s) de {number}",
 };

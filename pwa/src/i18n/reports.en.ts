@@ -1,6 +1,5 @@
 /** Reports in the app (screens/reports), English. */
 export const reportsEn = {
-  "nav.reconciliation": "Reconciliation",
   "reconciliation.title": "Reconciliation",
   "reconciliation.day": "Day",
   "reconciliation.dayHint": "A day of the shop's calendar (Paris time).",

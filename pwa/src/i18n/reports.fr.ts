@@ -2,7 +2,6 @@
 import type { reportsEn } from "./reports.en";
 
 export const reportsFr: Record<keyof typeof reportsEn, string> = {
-  "nav.reconciliation": "Rapprochement",
   "reconciliation.title": "Rapprochement",
   "reconciliation.day": "Jour",
   "reconciliation.dayHint": "Un jour du calendrier de la boutique (heure de Paris).",

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
-import { en } from "../../i18n/en";
-import { fr } from "../../i18n/fr";
+import { paymentsEn as en } from "../../i18n/payments.en";
+import { paymentsFr as fr } from "../../i18n/payments.fr";
 import {
   PAYMENT_STATUSES,
   creditNoteNumbers,

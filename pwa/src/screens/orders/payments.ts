@@ -5,7 +5,13 @@
  */
 import { ERROR_CODES, errorMessages, type ErrorCode } from "../../api/errors.gen";
 import type { Problem } from "../../api/problem";
+import { addCatalogs } from "../../i18n";
+import { paymentsEn } from "../../i18n/payments.en";
+import { paymentsFr } from "../../i18n/payments.fr";
 import type { Locale } from "../../i18n/translate";
+
+// The payment section's words come with it, not with the first page.
+addCatalogs({ en: paymentsEn, fr: paymentsFr });
 
 export const PAYMENT_STATUSES = [
   "unpaid",

@@ -12,8 +12,8 @@ import {
   SECTIONS,
   todayIn,
 } from "./reconciliation";
-import { en } from "../../i18n/en";
-import { fr } from "../../i18n/fr";
+import { reportsEn as en } from "../../i18n/reports.en";
+import { reportsFr as fr } from "../../i18n/reports.fr";
 
 describe("todayIn", () => {
   it("is the day of the retailer's calendar, not the phone's nor UTC's", () => {

@@ -1,8 +1,13 @@
 /** The reconciliation screen's pure parts: the day asked, the API's query and CSV link, the
  * sections' words and totals. No I/O here. */
-import type { MessageKey } from "../../i18n";
+import { addCatalogs, type MessageKey } from "../../i18n";
 import { formatMoney } from "../../i18n/format";
+import { reportsEn } from "../../i18n/reports.en";
+import { reportsFr } from "../../i18n/reports.fr";
 import type { Locale } from "../../i18n/translate";
+
+// The reconciliation screen's words come with it, not with the first page.
+addCatalogs({ en: reportsEn, fr: reportsFr });
 
 /** The retailer's calendar: the server counts days in it (invoicing's seller's days). */
 export const RETAILER_TIME_ZONE = "Europe/Paris";

@@ -31,14 +31,17 @@ def _present(column: str) -> dict[str, sa.TextClause]:
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('orders', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('fraud_score', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('fraud_threshold', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('fraud_reasons', _JSON, nullable=True))
-        batch_op.add_column(sa.Column('card_fingerprint', sa.String(length=32), nullable=True))
-        batch_op.add_column(sa.Column('address_key', sa.String(length=32), nullable=True))
-        batch_op.create_index('ix_orders_address_key_created_at', ['address_key', 'created_at'], unique=False, **_present('address_key'))
-        batch_op.create_index('ix_orders_customer_phone_created_at', ['customer_phone', 'created_at'], unique=False, **_present('customer_phone'))
+    # Plain ALTER TABLE ADD COLUMN and CREATE INDEX, not batch mode: SQLite does both in
+    # place, and a batch copy of ``orders`` would drop the table other tables point to.
+    op.add_column('orders', sa.Column('fraud_score', sa.Integer(), nullable=True))
+    op.add_column('orders', sa.Column('fraud_threshold', sa.Integer(), nullable=True))
+    op.add_column('orders', sa.Column('fraud_reasons', _JSON, nullable=True))
+    op.add_column('orders', sa.Column('card_fingerprint', sa.String(length=32), nullable=True))
+    op.add_column('orders', sa.Column('address_key', sa.String(length=32), nullable=True))
+    op.create_index('ix_orders_address_key_created_at', 'orders', ['address_key', 'created_at'],
+                    unique=False, **_present('address_key'))
+    op.create_index('ix_orders_customer_phone_created_at', 'orders',
+                    ['customer_phone', 'created_at'], unique=False, **_present('customer_phone'))
 
 
 def downgrade() -> None:
