@@ -39,9 +39,12 @@ def upgrade() -> None:
     op.add_column('orders', sa.Column('card_fingerprint', sa.String(length=32), nullable=True))
     op.add_column('orders', sa.Column('address_key', sa.String(length=32), nullable=True))
     op.create_index('ix_orders_address_key_created_at', 'orders', ['address_key', 'created_at'],
-                    unique=False, **_present('address_key'))
+                    unique=False, sqlite_where=sa.text('address_key IS NOT NULL'),
+                    postgresql_where=sa.text('address_key IS NOT NULL'))
     op.create_index('ix_orders_customer_phone_created_at', 'orders',
-                    ['customer_phone', 'created_at'], unique=False, **_present('customer_phone'))
+                    ['customer_phone', 'created_at'], unique=False,
+                    sqlite_where=sa.text('customer_phone IS NOT NULL'),
+                    postgresql_where=sa.text('customer_phone IS NOT NULL'))
 
 
 def downgrade() -> None:
