@@ -26,7 +26,7 @@ from tests.browser.conftest import (
     screenshot,
 )
 
-SKU = ("CARNET-RAPPROCHEMENT", "Carnet de rapprochement", _ean13("376012350001"), 1250)
+SKU = ("AGENDA-RAPPROCHEMENT", "Agenda de rapprochement", _ean13("376012350001"), 1250)
 WAREHOUSE = "WH-PARIS"
 
 
