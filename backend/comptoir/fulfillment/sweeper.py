@@ -24,7 +24,7 @@ from comptoir.fulfillment.work import lock_both, notify
 from comptoir.orders import actions as order_actions
 from comptoir.orders.models import Order
 from comptoir.orders.schemas import CancelIn
-from comptoir.payments import service as payments
+from comptoir.payments import following as payments
 
 log = logging.getLogger("comptoir.fulfillment")
 

@@ -42,7 +42,7 @@ from comptoir.invoicing import service as invoicing
 from comptoir.orders import lifecycle
 from comptoir.orders import verbs as order_verbs
 from comptoir.orders.models import Order
-from comptoir.payments import service as payments
+from comptoir.payments import following as payments
 
 # --- the work ---------------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from comptoir.auth.guards import MANAGERS, allow
 from comptoir.auth.schemas import Principal
 from comptoir.errors import DomainError
 from comptoir.fulfillment.reading import delivered_units
-from comptoir.invoicing import downloads, exporting, reading, service
+from comptoir.invoicing import crediting, downloads, exporting, reading, service
 from comptoir.invoicing.schemas import (
     CreditNoteIn,
     CreditNoteOut,
@@ -117,7 +117,7 @@ class InvoicesController(Controller):
     async def credit(self, number: str, data: CreditNoteIn, principal: Principal,
                      db_session: AsyncSession) -> CreditNoteOut:
         try:
-            note = await service.issue_credit_note(db_session, number, data,
+            note = await crediting.issue_credit_note(db_session, number, data,
                                                    actor=principal.actor)
             answer = await reading.get_credit_note(db_session, note.number, principal)
             await db_session.commit()

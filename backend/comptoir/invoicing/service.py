@@ -1,6 +1,6 @@
 """Invoicing's use cases: issue an invoice for the goods that left and are not invoiced yet
 (automatically when they leave, or on a manager's demand), issue a credit note against an
-invoice, read them.
+invoice (``crediting.py``), read them.
 
 Each issue happens in the caller's transaction: the number is drawn from the counter row of
 its legal entity, kind and year (one upsert that keeps the row locked until the transaction
@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -28,12 +27,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from comptoir.config import service as config
 from comptoir.config.schemas import CompanyOut
 from comptoir.db.base import new_id, utcnow
-from comptoir.errors import Conflict, InvalidInput, NotFound
+from comptoir.errors import Conflict, NotFound
 from comptoir.events.service import record_event
 from comptoir.events.types import EventType
 from comptoir.invoicing import numbering, totals
 from comptoir.invoicing.models import CreditNote, DocumentNumberCounter, Invoice, InvoicedLine
-from comptoir.invoicing.schemas import BusinessBuyerIn, CreditLineIn, CreditNoteIn
+from comptoir.invoicing.schemas import BusinessBuyerIn
 from comptoir.invoicing.snapshot import (
     Address,
     Buyer,
@@ -46,16 +45,16 @@ from comptoir.orders import lifecycle
 from comptoir.orders.models import Order, OrderLine
 
 __all__ = [
-    "CreditedUnits",
+    "SELLER_TIME",
     "Trigger",
-    "credit_order_amount",
-    "credit_order_lines",
-    "credited_units",
     "draw_number",
+    "entity_of",
     "goods_left",
-    "issue_credit_note",
+    "invoicing_company",
     "issue_invoice",
     "not_found",
+    "search_text",
+    "seller_of",
     "statement",
     "statement_of",
 ]
@@ -67,7 +66,6 @@ RECOVERY_INDEMNITY = 4000  # the 40 € fixed indemnity for recovery costs (Code
 NO_EARLY_DISCOUNT = {"fr": "Pas d'escompte pour paiement anticipé",
                      "en": "No discount for early payment"}
 SHIPPING_NAME = {"fr": "Livraison", "en": "Shipping"}
-GESTURE_NAME = {"fr": "Geste commercial", "en": "Commercial gesture"}
 # Goods have all left: an order invoiced once (policy per_order) is invoiced in these states.
 _ALL_LEFT = frozenset({lifecycle.Status.SHIPPED, lifecycle.Status.COMPLETED})
 
@@ -93,7 +91,7 @@ def entity_of(company: CompanyOut) -> str:
     return company.siren.strip() or "main"
 
 
-async def _company() -> CompanyOut:
+async def invoicing_company() -> CompanyOut:
     company = await config.company()
     if company is None or not company.legal_name.strip():
         raise Conflict("Invoicing needs the company's legal details: fill in the Company "
@@ -101,7 +99,7 @@ async def _company() -> CompanyOut:
     return company
 
 
-def _seller(company: CompanyOut) -> Seller:
+def seller_of(company: CompanyOut) -> Seller:
     return Seller(
         legal_name=company.legal_name, legal_form=company.legal_form,
         share_capital=company.share_capital, siren=company.siren, siret=company.siret,
@@ -148,7 +146,7 @@ def _terms(issue_date: dt.date, company: CompanyOut, buyer: Buyer, currency: str
                  early_payment_discount=NO_EARLY_DISCOUNT.get(language, NO_EARLY_DISCOUNT["en"]))
 
 
-def _search(*parts: str) -> str:
+def search_text(*parts: str) -> str:
     return " ".join(part.lower() for part in parts if part)
 
 
@@ -194,7 +192,7 @@ async def issue_invoice(
     Nothing to invoice: 409 ``order_not_delivered`` (nothing left yet) or ``already_invoiced``
     when ``required``, else None."""
     language = language or order.language or DEFAULT_LANGUAGE
-    company = company or await _company()
+    company = company or await invoicing_company()
     invoiced, shipping_invoiced = await _invoiced(session, order.id)
     due = {line_id: quantity - invoiced.get(line_id, 0)
            for line_id, quantity in delivered.items() if quantity > invoiced.get(line_id, 0)}
@@ -218,7 +216,7 @@ async def issue_invoice(
                                prefix=company.invoice_prefix or "FA", year=issue_date.year)
     snapshot = Statement(
         kind="invoice", number=number, issued_at=issued_at, issue_date=issue_date,
-        language=language, currency=order.currency, seller=_seller(company), buyer=buyer_,
+        language=language, currency=order.currency, seller=seller_of(company), buyer=buyer_,
         lines=stated, rates=totals.rate_totals(stated), net=net, vat=vat, gross=gross,
         terms=_terms(issue_date, company, buyer_, order.currency, language),
         order_number=order.number,
@@ -231,7 +229,7 @@ async def issue_invoice(
         issued_at=issued_at, currency=order.currency, net=net, vat=vat, gross=gross,
         status="issued", statement=msgspec.to_builtins(snapshot), prices_include_tax=bool(
             order.prices_include_tax), credited=0, issued_by=actor,
-        search=_search(number, order.number, buyer_.name, buyer_.email, buyer_.company))
+        search=search_text(number, order.number, buyer_.name, buyer_.email, buyer_.company))
     session.add(invoice)
     prices = {line.id: line.unit_price for line in lines}
     for line in stated:
@@ -253,194 +251,6 @@ async def issue_invoice(
             "shipping": any(line.shipping for line in stated)})
     await session.flush()
     return invoice
-
-
-# --- credit notes --------------------------------------------------------------------------------
-
-
-async def _held(session: AsyncSession, invoice: Invoice) -> list[totals.Held]:
-    """The invoice's lines with what its credit notes left of each."""
-    rows = list(await session.scalars(
-        select(InvoicedLine).where(InvoicedLine.invoice_id == invoice.id)))
-    stated = msgspec.convert(invoice.statement, Statement).lines
-    own = {row.position: row for row in rows if row.credit_note_id is None}
-    credited: dict[int, tuple[int, int, int]] = {}
-    for row in rows:
-        if row.credit_note_id is not None:
-            q, n, v = credited.get(row.position, (0, 0, 0))
-            credited[row.position] = (q + row.quantity, n + row.net, v + row.vat)
-    held = []
-    for line in stated:
-        q, n, v = credited.get(line.position, (0, 0, 0))
-        mine = own.get(line.position)
-        held.append(totals.Held(line=line, unit_price=mine.unit_price if mine else 0,
-                                quantity=line.quantity - q, net=line.net - n, vat=line.vat - v))
-    return held
-
-
-def _positions(held: Sequence[totals.Held], data: CreditNoteIn) -> dict[int, int]:
-    """The asked units per invoice line position; 422 for a line the invoice does not have."""
-    by_order_line = {h.line.order_line_id: h.line.position for h in held if h.line.order_line_id}
-    asked: dict[int, int] = {}
-    for item in data.lines:
-        if item.quantity <= 0:
-            raise InvalidInput("Quantities to credit are 1 or more.", code="invalid_quantity")
-        if (item.position is None) == (item.order_line_id is None):
-            raise InvalidInput("Name each line by its position on the invoice or by its "
-                               "order_line_id (one of them).", code="invalid_input")
-        position = (item.position if item.position is not None
-                    else by_order_line.get(str(item.order_line_id)))
-        if position is None:
-            raise InvalidInput(f"The order line {item.order_line_id} is not on this invoice.",
-                               code="line_not_invoiced")
-        asked[position] = asked.get(position, 0) + item.quantity
-    return asked
-
-
-async def issue_credit_note(session: AsyncSession, invoice_number: str, data: CreditNoteIn, *,
-                            actor: str, channel: str | None = None) -> CreditNote:
-    """A credit note against the invoice ``invoice_number``, in the caller's transaction."""
-    reason = data.reason.strip()
-    if not reason:
-        raise InvalidInput("Say why the credit note is issued.", code="credit_note_reason_required")
-    by_amount = data.amount is not None
-    if sum((data.whole, bool(data.lines or data.shipping), by_amount)) > 1:
-        raise InvalidInput("A credit note is whole, names lines and/or shipping, or an amount: "
-                           "one of them.", code="invalid_input")
-    if not data.whole and not data.lines and not data.shipping and not by_amount:
-        raise InvalidInput("Say what to credit: whole, lines, shipping or an amount.",
-                           code="line_required")
-    invoice = await session.scalar(
-        select(Invoice).where(Invoice.number == invoice_number.strip().upper())
-        .with_for_update().execution_options(populate_existing=True))
-    if invoice is None or (channel is not None and invoice.channel != channel):
-        raise not_found("invoice", invoice_number)
-    held = await _held(session, invoice)
-    corrected = msgspec.convert(invoice.statement, Statement)
-    if data.amount is not None:
-        credited = totals.gesture_lines(corrected.rates, data.amount,
-                                        name=GESTURE_NAME.get(corrected.language, "Discount"))
-    else:
-        credited = totals.credit_lines(held, _positions(held, data), shipping=data.shipping,
-                                       whole=data.whole,
-                                       prices_include_tax=invoice.prices_include_tax)
-    stated = tuple(line for _position, line in credited)
-    if invoice.credited + sum(line.gross for line in stated) > invoice.gross:
-        raise Conflict(f"Invoice {invoice.number} holds {invoice.gross - invoice.credited} not "
-                       "credited yet: this credit note would go beyond it.",
-                       code="credit_exceeds_invoice",
-                       remaining=invoice.gross - invoice.credited)
-    company = await _company()
-    issued_at = utcnow()
-    issue_date = issued_at.astimezone(SELLER_TIME).date()
-    net, vat, gross = totals.document_totals(stated)
-    number = await draw_number(session, entity=invoice.entity, kind="credit_note",
-                               prefix=company.credit_note_prefix or "AV", year=issue_date.year)
-    snapshot = msgspec.structs.replace(
-        corrected, kind="credit_note", number=number, issued_at=issued_at,
-        issue_date=issue_date, seller=_seller(company), lines=stated,
-        rates=totals.rate_totals(stated), net=net, vat=vat, gross=gross,
-        terms=Terms(due_date=issue_date), corrects=invoice.number, reason=reason,
-        logo_path=company.logo_path)
-    note = CreditNote(
-        id=new_id(), number=number, entity=invoice.entity, order_id=invoice.order_id,
-        order_number=invoice.order_number, channel=invoice.channel,
-        customer_id=invoice.customer_id, customer_name=invoice.customer_name,
-        customer_email=invoice.customer_email, issued_at=issued_at, currency=invoice.currency,
-        net=net, vat=vat, gross=gross, status="issued", statement=msgspec.to_builtins(snapshot),
-        search=_search(number, invoice.search, reason), issued_by=actor,
-        invoice_id=invoice.id, invoice_number=invoice.number, reason=reason)
-    session.add(note)
-    by_position = {h.line.position: h for h in held}
-    for position, line in credited:
-        session.add(InvoicedLine(
-            id=new_id(), invoice_id=invoice.id, credit_note_id=note.id,
-            order_id=invoice.order_id, position=position,
-            order_line_id=uuid.UUID(line.order_line_id) if line.order_line_id else None,
-            shipping=line.shipping, quantity=line.quantity,
-            unit_price=(by_position[position].unit_price if position in by_position
-                        else line.unit_price_net), vat_rate_bp=line.vat_rate_bp,
-            net=line.net, vat=line.vat, gross=line.gross))
-    invoice.credited += gross
-    invoice.status = "credited" if invoice.credited >= invoice.gross else "partially_credited"
-    await record_event(
-        session, topic="order", type=EventType.CREDIT_NOTE_ISSUED, subject=invoice.order_number,
-        actor=actor, data={
-            "number": number, "invoice_number": invoice.number, "reason": reason,
-            "currency": invoice.currency, "net": net, "vat": vat, "gross": gross,
-            "whole": invoice.status == "credited" and data.whole})
-    await session.flush()
-    return note
-
-
-async def credit_order_lines(session: AsyncSession, order: Order, units: Mapping[uuid.UUID, int],
-                             *, shipping: bool, reason: str, actor: str) -> list[CreditNote]:
-    """Credit ``units`` of the order's lines (and its shipping) on the invoices that state
-    them, oldest invoice first: a refund by lines, with its credit notes. Units that no
-    invoice states (they never left) are not credited: there is nothing to correct."""
-    wanted = {line_id: quantity for line_id, quantity in units.items() if quantity > 0}
-    notes: list[CreditNote] = []
-    invoices = list(await session.scalars(
-        select(Invoice).where(Invoice.order_id == order.id)
-        .order_by(Invoice.issued_at, Invoice.number)))
-    for invoice in invoices:
-        held = await _held(session, invoice)
-        lines: list[CreditLineIn] = []
-        for h in held:
-            line_id = uuid.UUID(h.line.order_line_id) if h.line.order_line_id else None
-            take = min(wanted.get(line_id, 0), h.quantity) if line_id else 0
-            if take > 0 and line_id is not None:
-                lines.append(CreditLineIn(order_line_id=line_id, quantity=take))
-                wanted[line_id] -= take
-        fee = shipping and any(h.line.shipping and h.quantity > 0 for h in held)
-        if lines or fee:
-            notes.append(await issue_credit_note(
-                session, invoice.number, CreditNoteIn(reason=reason, lines=lines, shipping=fee),
-                actor=actor))
-            shipping = shipping and not fee
-    return notes
-
-
-async def credit_order_amount(session: AsyncSession, order: Order, amount: int, *,
-                              reason: str, actor: str) -> list[CreditNote]:
-    """Credit ``amount`` (tax included) of the order's invoices, oldest first, each as far as
-    it holds: a refund by amount, with its credit notes. What goes beyond what was invoiced
-    (money paid for goods not invoiced yet) has no invoice to correct."""
-    notes: list[CreditNote] = []
-    left = amount
-    invoices = list(await session.scalars(
-        select(Invoice).where(Invoice.order_id == order.id)
-        .order_by(Invoice.issued_at, Invoice.number)))
-    for invoice in invoices:
-        take = min(left, invoice.gross - invoice.credited)
-        if take > 0:
-            notes.append(await issue_credit_note(
-                session, invoice.number, CreditNoteIn(reason=reason, amount=take), actor=actor))
-            left -= take
-    return notes
-
-
-@dataclass(frozen=True, slots=True)
-class CreditedUnits:
-    """Units of an order line a credit note credited, and what it stated for them."""
-
-    order_line_id: uuid.UUID
-    credit_note: str
-    quantity: int
-    gross: int
-
-
-async def credited_units(session: AsyncSession, order_id: uuid.UUID) -> list[CreditedUnits]:
-    """The order's goods lines credited so far, oldest credit note first."""
-    rows = (await session.execute(
-        select(InvoicedLine.order_line_id, CreditNote.number, InvoicedLine.quantity,
-               InvoicedLine.gross)
-        .join(CreditNote, CreditNote.id == InvoicedLine.credit_note_id)
-        .where(InvoicedLine.order_id == order_id, InvoicedLine.order_line_id.is_not(None),
-               InvoicedLine.shipping.is_(False))
-        .order_by(CreditNote.issued_at, CreditNote.number))).all()
-    return [CreditedUnits(line_id, number, int(quantity), int(gross))
-            for line_id, number, quantity, gross in rows]
 
 
 # --- reading -----------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from comptoir.orders.schemas import (
     OrderPage,
     RejectIn,
 )
-from comptoir.payments import service as payments
+from comptoir.payments import following as payments
 from comptoir.tracking.wording import negotiate
 
 __all__ = ["FraudReviewController", "OrdersController"]

@@ -16,7 +16,7 @@ from comptoir.auth.schemas import Principal
 from comptoir.db.base import utcnow
 from comptoir.errors import DomainError, NotFound
 from comptoir.idempotency import IdempotencyKeyHeader, answer_once
-from comptoir.payments import service
+from comptoir.payments import reading, refunds, service
 from comptoir.payments.calls import PaymentCalls
 from comptoir.payments.providers.base import BadWebhook
 from comptoir.payments.schemas import CaptureIn, PaymentsOut, RefundIn, VoidIn
@@ -40,7 +40,7 @@ class PaymentsController(Controller):
     @get("/", opt=allow(ALL), summary="The order's payment transactions and balance")
     async def list_payments(self, number: str, principal: Principal,
                             db_session: AsyncSession) -> PaymentsOut:
-        return await service.order_payments(db_session, number, principal)
+        return await reading.order_payments(db_session, number, principal)
 
     @post("/{transaction_id:uuid}/capture", opt=allow(MANAGERS), status_code=200,
           summary="Capture on an authorization (all it has left, or an amount)")
@@ -76,7 +76,7 @@ class PaymentsController(Controller):
     ) -> Response[PaymentsOut]:
         return await _once(db_session, principal, idempotency_key,
                            f"refund {number} {transaction_id}", data,
-                           lambda: service.refund(db_session, number, transaction_id, data,
+                           lambda: refunds.refund(db_session, number, transaction_id, data,
                                                   principal=principal))
 
     @post("/refund", opt=allow(MANAGERS), status_code=200,
@@ -86,7 +86,7 @@ class PaymentsController(Controller):
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[PaymentsOut]:
         return await _once(db_session, principal, idempotency_key, f"refund {number}", data,
-                           lambda: service.refund(db_session, number, None, data,
+                           lambda: refunds.refund(db_session, number, None, data,
                                                   principal=principal))
 
 

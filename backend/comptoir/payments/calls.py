@@ -1,10 +1,11 @@
 """The outbox's side of payments: ask the provider, append what it answered.
 
-Three outbox kinds (payments/service.py): ``payment.call`` asks the provider for a pending
-transaction; ``payment.authorize`` and ``payment.record`` come from a capture, which writes
-only an outbox message (its statement budget has no room for more, and a refused capture
-leaves nothing to undo): their handler first writes the transaction, its id the message's
-own, so a message delivered twice writes it once. A call is made only while the
+Four outbox kinds (payments/transactions.py): ``payment.call`` asks the provider for a
+pending transaction; ``payment.authorize`` and ``payment.record`` come from a capture, which
+writes only an outbox message (its statement budget has no room for more, and a refused
+capture leaves nothing to undo): their handler first writes the transaction, its id the
+message's own, so a message delivered twice writes it once; ``payment.release`` voids an
+authorization the shop made for an order Comptoir refused. A call is made only while the
 transaction has no outcome, always with the same idempotency key (``ProviderCall``): after
 a crash, a timeout or a redelivery the provider sees the same call and performs it once.
 """
@@ -22,7 +23,7 @@ from comptoir.db.base import utcnow
 from comptoir.events.dispatcher import Delivery, Handler
 from comptoir.orders import lifecycle
 from comptoir.orders.models import Order
-from comptoir.payments import service
+from comptoir.payments import service, transactions
 from comptoir.payments.models import PaymentOutcome, PaymentTransaction
 from comptoir.payments.providers.base import (
     Answer,
@@ -49,7 +50,8 @@ class PaymentCalls:
     """The payment outbox handlers and the webhook intake, over the configured providers."""
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession],
-                 providers: Mapping[str, PaymentProvider], delivered: service.Delivered) -> None:
+                 providers: Mapping[str, PaymentProvider],
+                 delivered: transactions.Delivered) -> None:
         self.sessionmaker = sessionmaker
         self.providers = providers
         self.delivered = delivered
@@ -62,8 +64,8 @@ class PaymentCalls:
                 await close()
 
     def handlers(self) -> dict[str, Handler]:
-        return {service.CALL: self.call, service.AUTHORIZE: self.authorize,
-                service.RECORD: self.record, service.RELEASE: self.release}
+        return {transactions.CALL: self.call, transactions.AUTHORIZE: self.authorize,
+                transactions.RECORD: self.record, transactions.RELEASE: self.release}
 
     # --- outbox handlers ------------------------------------------------------------------------
 
@@ -123,7 +125,7 @@ class PaymentCalls:
             actor=str(payload.get("actor") or "channel"), created_at=utcnow())
         session.add(tx)
         await session.flush()
-        await service.record_requested(session, tx)
+        await transactions.record_requested(session, tx)
         return tx
 
     # --- the call -------------------------------------------------------------------------------
