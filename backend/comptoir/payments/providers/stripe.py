@@ -40,9 +40,7 @@ Webhook events followed (any other is acknowledged with no outcome):
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Mapping
-from typing import Literal, TypeVar
 
 import msgspec
 import stripe
@@ -59,112 +57,27 @@ from comptoir.payments.providers.base import (
     Operation,
     ProviderCall,
     ProviderUnavailable,
-    RefundLine,
     WebhookOutcome,
+)
+from comptoir.payments.providers.stripe_objects import (
+    Intent,
+    Refund,
+    failed_intent,
+    metadata_of,
+    read,
+    refusal,
+)
+from comptoir.payments.providers.stripe_webhooks import (
+    SIGNATURE_TOLERANCE,
+    outcomes,
+    verified_event,
 )
 from comptoir.settings import Settings
 
 __all__ = ["SIGNATURE_TOLERANCE", "StripeProvider", "stripe_provider"]
 
-TRANSACTION_KEY = "comptoir_transaction"
-OPERATION_KEY = "comptoir_operation"
-ORDER_KEY = "comptoir_order"
-LINES_KEY = "comptoir_lines"
-REASON_KEY = "comptoir_reason"
-METADATA_VALUE_LIMIT = 500  # characters, Stripe's limit for one metadata value
-# A signed webhook older than this is refused: a replay, not Stripe (Stripe's own default).
-SIGNATURE_TOLERANCE = dt.timedelta(seconds=300)
 CANCELLATION_REASONS = frozenset({"duplicate", "fraudulent", "requested_by_customer", "abandoned"})
 REFUND_REASONS = frozenset({"duplicate", "fraudulent", "requested_by_customer"})
-
-
-# --- what Comptoir reads of Stripe's objects -------------------------------------------------
-
-
-class _Failure(msgspec.Struct):
-    """An error object, or a PaymentIntent's ``last_payment_error``."""
-
-    code: str | None = None
-    decline_code: str | None = None
-    message: str | None = None
-
-
-class _Multicapture(msgspec.Struct):
-    status: str
-
-
-class _CardDetails(msgspec.Struct):
-    multicapture: _Multicapture | None = None
-
-
-class _PaymentMethodDetails(msgspec.Struct):
-    card: _CardDetails | None = None
-
-
-class _Refund(msgspec.Struct):
-    id: str
-    amount: int
-    status: str | None = None
-    failure_reason: str | None = None
-    metadata: dict[str, str] | None = None
-
-
-class _RefundList(msgspec.Struct):
-    data: list[_Refund] = []
-
-
-class _Charge(msgspec.Struct):
-    id: str
-    payment_method_details: _PaymentMethodDetails | None = None
-    # Absent since API version 2022-11-15 unless expanded: refund.* events name refunds then.
-    refunds: _RefundList | None = None
-
-
-class _Intent(msgspec.Struct):
-    id: str
-    amount: int
-    currency: str
-    status: str
-    amount_capturable: int = 0
-    amount_received: int = 0
-    metadata: dict[str, str] = {}
-    last_payment_error: _Failure | None = None
-    cancellation_reason: str | None = None
-    latest_charge: str | _Charge | None = None
-
-    @property
-    def multicapture_available(self) -> bool:
-        charge = self.latest_charge
-        details = charge.payment_method_details if isinstance(charge, _Charge) else None
-        card = details.card if details is not None else None
-        return (card is not None and card.multicapture is not None
-                and card.multicapture.status == "available")
-
-
-class _Reference(msgspec.Struct):
-    id: str
-
-
-class _Error(_Failure):
-    payment_intent: _Reference | None = None  # the PaymentIntent a declined card left
-
-
-class _EventData(msgspec.Struct):
-    object: msgspec.Raw
-
-
-class _Event(msgspec.Struct):
-    id: str
-    type: str
-    data: _EventData
-
-
-_T = TypeVar("_T")
-
-
-def _read(obj: stripe.StripeObject, kind: type[_T]) -> _T:
-    """A Stripe SDK object as the Struct that says what Comptoir reads of it."""
-    return msgspec.convert(obj.to_dict(), kind)
 
 
 # --- the provider ------------------------------------------------------------------------------
@@ -214,7 +127,7 @@ class StripeProvider:
                 f"Stripe refused Comptoir's key (COMPTOIR_STRIPE_SECRET_KEY): {exc.user_message}"
             ) from exc
         except stripe.StripeError as exc:
-            return _refusal(exc)
+            return refusal(exc)
 
     async def _authorize(self, call: ProviderCall) -> Answer:
         if not call.source.startswith("pm_"):
@@ -229,23 +142,23 @@ class StripeProvider:
             "confirm": True,
             "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
             "description": f"Order {call.order_number}",
-            "metadata": _metadata(call),
+            "metadata": metadata_of(call),
         }
         if self._multicapture:
             params["payment_method_options"] = {"card": {"request_multicapture": "if_available"}}
-        intent = _read(await self._stripe.v1.payment_intents.create_async(
-            params, {"idempotency_key": call.idempotency_key}), _Intent)
+        intent = read(await self._stripe.v1.payment_intents.create_async(
+            params, {"idempotency_key": call.idempotency_key}), Intent)
         match intent.status:
             case "requires_capture":
                 return Answer(status="succeeded", reference=intent.id)
             case "requires_action" | "processing":
                 return Answer(status="pending", reference=intent.id)
             case _:
-                return _failed_intent(intent)
+                return failed_intent(intent)
 
     async def _check_shop_authorization(self, call: ProviderCall) -> Answer:
-        intent = _read(await self._stripe.v1.payment_intents.retrieve_async(call.source),
-                       _Intent)
+        intent = read(await self._stripe.v1.payment_intents.retrieve_async(call.source),
+                       Intent)
         if intent.status != "requires_capture":
             return Answer(status="failed", reference=intent.id,
                           failure_code="authorization_not_capturable",
@@ -268,11 +181,11 @@ class StripeProvider:
     async def _capture(self, call: ProviderCall) -> Answer:
         params: PaymentIntentCaptureParams = {
             "amount_to_capture": call.amount,
-            "metadata": _metadata(call),
+            "metadata": metadata_of(call),
         }
         if not call.final:
-            intent = _read(await self._stripe.v1.payment_intents.retrieve_async(
-                call.source, {"expand": ["latest_charge"]}), _Intent)
+            intent = read(await self._stripe.v1.payment_intents.retrieve_async(
+                call.source, {"expand": ["latest_charge"]}), Intent)
             if not intent.multicapture_available:
                 return Answer(status="failed", reference=intent.id,
                               failure_code="multicapture_unavailable",
@@ -280,15 +193,15 @@ class StripeProvider:
                                       "multicapture): nothing was captured, so that the last "
                                       "capture can take all the goods are worth.")
             params["final_capture"] = False
-        intent = _read(await self._stripe.v1.payment_intents.capture_async(
-            call.source, params, {"idempotency_key": call.idempotency_key}), _Intent)
+        intent = read(await self._stripe.v1.payment_intents.capture_async(
+            call.source, params, {"idempotency_key": call.idempotency_key}), Intent)
         match intent.status:
             case "succeeded" | "requires_capture":  # the latter: captured, the rest kept
                 return Answer(status="succeeded", reference=intent.id)
             case "processing":
                 return Answer(status="pending", reference=intent.id)
             case _:
-                return _failed_intent(intent)
+                return failed_intent(intent)
 
     async def _void(self, call: ProviderCall) -> Answer:
         """Cancel the PaymentIntent. One already captured for the last time has nothing left
@@ -298,31 +211,31 @@ class StripeProvider:
             else "requested_by_customer",
         }
         try:
-            intent = _read(await self._stripe.v1.payment_intents.cancel_async(
-                call.source, params, {"idempotency_key": call.idempotency_key}), _Intent)
+            intent = read(await self._stripe.v1.payment_intents.cancel_async(
+                call.source, params, {"idempotency_key": call.idempotency_key}), Intent)
         except stripe.InvalidRequestError as exc:
             if exc.code != "payment_intent_unexpected_state":
                 raise
-            intent = _read(await self._stripe.v1.payment_intents.retrieve_async(call.source),
-                           _Intent)
+            intent = read(await self._stripe.v1.payment_intents.retrieve_async(call.source),
+                           Intent)
             if intent.status == "succeeded" and intent.amount_capturable == 0:
                 return Answer(status="succeeded", reference=intent.id,
                               message="Released by Stripe at the final capture.")
             raise
         if intent.status == "canceled":
             return Answer(status="succeeded", reference=intent.id)
-        return _failed_intent(intent)
+        return failed_intent(intent)
 
     async def _refund(self, call: ProviderCall) -> Answer:
         params: RefundCreateParams = {
             "payment_intent": call.source,
             "amount": call.amount,
-            "metadata": _metadata(call),
+            "metadata": metadata_of(call),
         }
         if call.reason in REFUND_REASONS:
             params["reason"] = call.reason
-        refund = _read(await self._stripe.v1.refunds.create_async(
-            params, {"idempotency_key": call.idempotency_key}), _Refund)
+        refund = read(await self._stripe.v1.refunds.create_async(
+            params, {"idempotency_key": call.idempotency_key}), Refund)
         match refund.status:
             case "succeeded":
                 return Answer(status="succeeded", reference=refund.id)
@@ -339,31 +252,11 @@ class StripeProvider:
         """The outcomes a Stripe event reports; BadWebhook when its ``Stripe-Signature`` is
         missing, wrong or signed more than SIGNATURE_TOLERANCE before ``now``, or the body
         is not an event. An event Comptoir does not follow gives no outcome."""
-        event = self._verified_event(body, headers, now=now)
+        event = verified_event(body, headers, secret=self._webhook_secret, now=now)
         try:
-            return _outcomes(event)
+            return outcomes(event)
         except msgspec.ValidationError as exc:
             raise BadWebhook(f"Stripe event {event.id} ({event.type}): {exc}") from exc
-
-    def _verified_event(self, body: bytes, headers: Mapping[str, str], *,
-                        now: dt.datetime) -> _Event:
-        header = next((value for name, value in headers.items()
-                       if name.lower() == "stripe-signature"), None)
-        try:
-            # tolerance=None: the SDK would check the age against the wall clock; ``now`` here.
-            stripe.WebhookSignature.verify_header(body, header, self._webhook_secret,
-                                                  tolerance=None)
-        except (stripe.SignatureVerificationError, UnicodeDecodeError) as exc:
-            raise BadWebhook(f"Not signed by Stripe: {exc}") from exc
-        assert header is not None  # verify_header refuses a missing one
-        signed_at = _signed_at(header)
-        if now.timestamp() - signed_at > SIGNATURE_TOLERANCE.total_seconds():
-            raise BadWebhook(f"Signed at {signed_at}, more than "
-                             f"{SIGNATURE_TOLERANCE.total_seconds():.0f} s ago: a replay.")
-        try:
-            return msgspec.json.decode(body, type=_Event)
-        except msgspec.DecodeError as exc:  # ValidationError included
-            raise BadWebhook(f"Not a Stripe event: {exc}") from exc
 
 
 def stripe_provider(settings: Settings) -> StripeProvider | None:
@@ -371,134 +264,3 @@ def stripe_provider(settings: Settings) -> StripeProvider | None:
     if not settings.stripe_secret_key:
         return None
     return StripeProvider(settings.stripe_secret_key, settings.stripe_webhook_secret)
-
-
-# --- mapping -------------------------------------------------------------------------------------
-
-
-def _metadata(call: ProviderCall) -> dict[str, str]:
-    metadata = {
-        TRANSACTION_KEY: str(call.transaction_id),
-        OPERATION_KEY: call.operation.value,
-        ORDER_KEY: call.order_number,
-    }
-    if call.lines:
-        metadata[LINES_KEY] = _clip(_lines_text(call.lines))
-    if call.reason:
-        metadata[REASON_KEY] = _clip(call.reason)
-    return metadata
-
-
-def _lines_text(lines: tuple[RefundLine, ...]) -> str:
-    """``SKU-1 x2, SKU-2 x1``: what a refund gives back, readable in Stripe's dashboard."""
-    return ", ".join(f"{line.sku} x{line.quantity}" for line in lines)
-
-
-def _clip(text: str) -> str:
-    if len(text) <= METADATA_VALUE_LIMIT:
-        return text
-    return text[:METADATA_VALUE_LIMIT - 1] + "…"
-
-
-def _refusal(exc: stripe.StripeError) -> Answer:
-    """A refusal by Stripe (402 card declined, 400 invalid, 404 unknown) as a failed Answer,
-    with the issuer's reason (``decline_code``) before Stripe's own code."""
-    error = _read(exc.error, _Error) if exc.error is not None else _Error()
-    return Answer(
-        status="failed",
-        reference=error.payment_intent.id if error.payment_intent is not None else None,
-        failure_code=error.decline_code or error.code or exc.code or "stripe_error",
-        message=error.message or exc.user_message,
-    )
-
-
-def _failed_intent(intent: _Intent) -> Answer:
-    failure = intent.last_payment_error or _Failure()
-    return Answer(status="failed", reference=intent.id,
-                  failure_code=failure.decline_code or failure.code
-                  or f"payment_intent_{intent.status}",
-                  message=failure.message or f"The PaymentIntent is {intent.status}.")
-
-
-def _signed_at(header: str) -> int:
-    for item in header.split(","):
-        key, _, value = item.partition("=")
-        if key.strip() == "t":
-            return int(value)
-    raise BadWebhook("Stripe-Signature has no timestamp.")  # verify_header refuses it first
-
-
-def _ours(metadata: Mapping[str, str] | None, operation: Operation) -> uuid.UUID | None:
-    """Our transaction, when the metadata names one for this operation."""
-    if not metadata or metadata.get(OPERATION_KEY) != operation.value:
-        return None
-    try:
-        return uuid.UUID(metadata[TRANSACTION_KEY])
-    except (KeyError, ValueError):
-        return None
-
-
-def _about(intent: _Intent, operation: Operation, status: Literal["succeeded", "failed"], *,
-           amount: int | None = None, failure: _Failure | None = None) -> WebhookOutcome:
-    return WebhookOutcome(
-        transaction_id=_ours(intent.metadata, operation), reference=intent.id,
-        operation=operation, status=status, amount=amount,
-        failure_code=(failure.decline_code or failure.code) if failure else None,
-        message=failure.message if failure else None,
-    )
-
-
-def _refund_outcomes(refund: _Refund) -> list[WebhookOutcome]:
-    match refund.status:
-        case "succeeded":
-            status: Literal["succeeded", "failed"] = "succeeded"
-        case "failed" | "canceled":
-            status = "failed"
-        case _:  # pending, requires_action: not an end yet
-            return []
-    return [WebhookOutcome(
-        transaction_id=_ours(refund.metadata, Operation.REFUND), reference=refund.id,
-        operation=Operation.REFUND, status=status, amount=refund.amount,
-        failure_code=(refund.failure_reason or f"refund_{refund.status}")
-        if status == "failed" else None,
-    )]
-
-
-def _outcomes(event: _Event) -> list[WebhookOutcome]:
-    """What one event says happened. A PaymentIntent's metadata names our transaction only
-    for the operation that wrote it last (``comptoir_operation``); otherwise the outcome
-    names the PaymentIntent (``reference``) and the operation."""
-    raw = event.data.object
-    match event.type:
-        case "payment_intent.amount_capturable_updated":
-            intent = msgspec.json.decode(raw, type=_Intent)
-            if intent.status != "requires_capture" or intent.amount_received:
-                return []  # a partial capture (multicapture) lowered it: not an authorization
-            return [_about(intent, Operation.AUTHORIZE, "succeeded",
-                           amount=intent.amount_capturable)]
-        case "payment_intent.payment_failed":
-            intent = msgspec.json.decode(raw, type=_Intent)
-            return [_about(intent, Operation.AUTHORIZE, "failed",
-                           failure=intent.last_payment_error or _Failure())]
-        case "payment_intent.succeeded":
-            # amount_received adds up every capture of the intent: not this capture's amount.
-            return [_about(msgspec.json.decode(raw, type=_Intent), Operation.CAPTURE,
-                           "succeeded")]
-        case "payment_intent.canceled":
-            intent = msgspec.json.decode(raw, type=_Intent)
-            # Our void, or Stripe's after 7 days (automatic): the authorization is released.
-            return [WebhookOutcome(
-                transaction_id=None, reference=intent.id, operation=Operation.VOID,
-                status="succeeded",
-                message=f"Cancelled on Stripe ({intent.cancellation_reason or 'no reason'}).",
-            )]
-        case "charge.refunded":
-            charge = msgspec.json.decode(raw, type=_Charge)
-            refunds = charge.refunds.data if charge.refunds is not None else []
-            return [outcome for refund in refunds
-                    if _ours(refund.metadata, Operation.REFUND) is not None
-                    for outcome in _refund_outcomes(refund)]
-        case "refund.created" | "refund.updated" | "refund.failed":
-            return _refund_outcomes(msgspec.json.decode(raw, type=_Refund))
-        case _:
-            return []
