@@ -29,7 +29,7 @@ import pytest
 from sqlalchemy import func, select
 
 from comptoir.payments.providers.base import Operation
-from comptoir.payments.providers.sandbox import BankRecord, HttpBank
+from comptoir.payments.providers.sandbox_banks import BankRecord, HttpBank
 from comptoir.settings import Settings, load_settings
 from tests.conftest import ADMIN_DATABASE_URL
 from tests.payments.bank import REPO, BankProcess, until

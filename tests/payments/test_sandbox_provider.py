@@ -29,13 +29,11 @@ from comptoir.payments.providers.base import (
 )
 from comptoir.payments.providers.sandbox import (
     DEMO_WEBHOOK_SECRET,
-    MEMORY_BANK,
-    HttpBank,
-    MemoryBank,
     SandboxProvider,
-    outcome,
     sandbox_provider,
 )
+from comptoir.payments.providers.sandbox_banks import MEMORY_BANK, HttpBank, MemoryBank
+from comptoir.payments.providers.sandbox_outcomes import outcome
 from comptoir.settings import SettingsError, load_settings
 from tests.events.receiver import WebhookReceiver
 from tests.payments.bank import REPO, BankProcess, until
@@ -419,7 +417,8 @@ async def test_a_bank_that_does_not_answer_is_a_provider_unavailable() -> None:
 CLIENT = """
 import asyncio, sys, uuid
 from comptoir.payments.providers.base import Operation, ProviderCall
-from comptoir.payments.providers.sandbox import HttpBank, SandboxProvider
+from comptoir.payments.providers.sandbox import SandboxProvider
+from comptoir.payments.providers.sandbox_banks import HttpBank
 
 async def main() -> None:
     sandbox = SandboxProvider(HttpBank(sys.argv[1]))

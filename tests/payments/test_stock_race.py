@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from comptoir.payments.providers.base import Operation, ProviderCall
-from comptoir.payments.providers.sandbox import MEMORY_BANK, BankRecord
+from comptoir.payments.providers.sandbox_banks import MEMORY_BANK, BankRecord
 from tests.orders.conftest import order_body
 
 RACERS = 200

@@ -3,10 +3,10 @@
     python -m comptoir.payments.sandbox_bank --port 8765 --db var/sandbox-bank.db
 
 Comptoir talks to it when ``COMPTOIR_SANDBOX_BANK_URL=http://127.0.0.1:8765`` is set
-(``providers/sandbox.HttpBank``). What it performed outlives it and Comptoir (a ``kill -9``
-of either loses nothing committed), and can be read back: ``GET /operations``, or
-``sqlite3 var/sandbox-bank.db 'select * from operations'``. The decisions are those of
-``providers/sandbox.py``, whose docstring is the specification.
+(``providers/sandbox_banks.HttpBank``). What it performed outlives it and Comptoir (a
+``kill -9`` of either loses nothing committed), and can be read back: ``GET /operations``,
+or ``sqlite3 var/sandbox-bank.db 'select * from operations'``. The decisions are those of
+``providers/sandbox_outcomes.py``, whose docstring is the specification.
 
 - ``POST /operations`` (body: a ``ProviderCall``, header ``Idempotency-Key``): perform it,
   or count a repeat and give back the first answer; 409 when the key was used for another
@@ -37,16 +37,14 @@ from litestar.exceptions import NotFoundException
 from litestar.params import Parameter
 
 from comptoir.payments.providers.base import ProviderCall
-from comptoir.payments.providers.sandbox import (
-    DEMO_WEBHOOK_SECRET,
+from comptoir.payments.providers.sandbox import DEMO_WEBHOOK_SECRET, event_of, sign_webhook
+from comptoir.payments.providers.sandbox_banks import (
     Bank,
     BankRecord,
     KeyReused,
     asked_again,
-    event_of,
     first_record,
     settled,
-    sign_webhook,
 )
 
 __all__ = ["SqliteBank", "WebhookRequest", "WebhookSent", "create_bank_app", "main"]
