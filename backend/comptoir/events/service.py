@@ -144,7 +144,7 @@ def announce_committed(events: Sequence[Event], *, database: URL) -> None:
     and has committed (order capture's shared statements).
 
     Not checked here: after the commit a refusal would come too late. The caller checks
-    them before it writes (capture's ``draft.DraftEvent``).
+    them before it writes (capture's ``rows.DraftEvent``).
     """
     if events:
         _notify(events, database)

@@ -42,12 +42,13 @@ from comptoir.orders.checks import (
     request_hash,
     unit_price_for,
 )
-from comptoir.orders.draft import CaptureFacts, OrderDraft, Written, draft_order
+from comptoir.orders.draft import CaptureFacts, OrderDraft, draft_order
 from comptoir.orders.handoff import hand_off_payloads
 from comptoir.orders.models import Order
 from comptoir.orders.pricing import line_rate
 from comptoir.orders.reading import render
 from comptoir.orders.refusals import not_routed, short_after_all
+from comptoir.orders.rows import Written
 from comptoir.orders.schemas import OrderIn, OrderOut
 from comptoir.orders.screening import screening_for
 from comptoir.orders.writing import Refusal, Refused, writer_for

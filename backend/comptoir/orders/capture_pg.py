@@ -33,7 +33,8 @@ from comptoir.db.coalesce import Coalescer
 from comptoir.db.engine import batch_engine, limits
 from comptoir.inventory import service as inventory
 from comptoir.orders import numbering
-from comptoir.orders.draft import OrderDraft, Written, row
+from comptoir.orders.draft import OrderDraft
+from comptoir.orders.rows import Written, row
 from comptoir.orders.schemas import CustomerOut
 from comptoir.orders.writing import Refusal, Refused
 

@@ -2,9 +2,9 @@
 
 ``draft_order`` turns a checked request (``checks.CaptureRequest``) and what was read for
 it (``CaptureFacts``: the variants, the VAT rate, the routing decision…) into an
-``OrderDraft``: priced lines, totals, allocations, the order's status (on hold for a
-fraud score over the channel's threshold, ``fraud.score``), its events and
-outbox messages, the inputs of its number and of its search text, the customer to match
+``OrderDraft`` (its rows are ``rows.py``'s): priced lines, totals, allocations, the order's
+status (on hold for a fraud score over the channel's threshold, ``fraud.score``), its events
+and outbox messages, the inputs of its number and of its search text, the customer to match
 and the answer to store for its Idempotency-Key. A writer (``writing.CaptureWriter``)
 persists it; what only the database can decide at write time (the number's serial, the
 customer's id and stored name, conflicts) comes back as ``Written`` and is filled in with
@@ -13,7 +13,6 @@ customer's id and stored name, conflicts) comes back as ``Written`` and is fille
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import secrets
 import uuid
@@ -25,7 +24,7 @@ import msgspec
 
 from comptoir.db.base import new_id
 from comptoir.errors import InvalidInput
-from comptoir.events.types import EventType, check_event
+from comptoir.events.types import EventType
 from comptoir.inventory.service import SellableVariant
 from comptoir.orders import fraud, tax
 from comptoir.orders.checks import CaptureRequest, unit_price_for
@@ -33,27 +32,31 @@ from comptoir.orders.handoff import HAND_OFF
 from comptoir.orders.lifecycle import Status
 from comptoir.orders.numbering import NumberFormat, number_format
 from comptoir.orders.reading import order_out
-from comptoir.orders.schemas import CustomerOut, OrderOut
+from comptoir.orders.rows import (
+    AllocationRow,
+    CustomerRow,
+    DraftEvent,
+    Json,
+    KeyRow,
+    LineRow,
+    OrderRow,
+    OutboxRow,
+    Written,
+    row,
+)
+from comptoir.orders.schemas import OrderOut
 from comptoir.routing import scoring
 from comptoir.routing import service as routing
 
 if TYPE_CHECKING:
-    from _typeshed import DataclassInstance
+    pass
 
 __all__ = [
-    "AllocationRow",
+    "SUSPECTED_FRAUD",
     "CaptureFacts",
-    "CustomerRow",
-    "DraftEvent",
-    "KeyRow",
-    "LineRow",
     "OrderDraft",
-    "OrderRow",
-    "OutboxRow",
-    "Written",
     "draft_order",
     "new_pickup_code",
-    "row",
     "search_words",
 ]
 
@@ -61,8 +64,6 @@ SUSPECTED_FRAUD = "suspected_fraud"  # the hold reason (lifecycle.HOLD_REASONS) 
 
 PICKUP_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud at a counter
 
-# What a JSON column holds: the payloads of events, outbox messages and decisions.
-Json = dict[str, object]
 
 
 def new_pickup_code() -> str:
@@ -72,143 +73,6 @@ def new_pickup_code() -> str:
 
 def search_words(*parts: str | None) -> str:
     return " ".join(p.lower() for p in parts if p)
-
-
-@dataclass(frozen=True, slots=True)
-class OrderRow:
-    """The ``orders`` row. ``number``, ``customer_id`` and ``search`` are the writer's to
-    fill in (``Written``); ``customer_name``/``customer_phone`` are the ones sent, which a
-    returning customer's stored ones complete."""
-
-    id: uuid.UUID
-    number: str
-    channel: str
-    external_ref: str | None
-    status: str
-    held_from: str | None
-    hold_reason: str | None
-    hold_note: str | None
-    version: int
-    currency: str
-    prices_include_tax: bool
-    vat_rate_bp: int
-    customer_id: uuid.UUID | None
-    customer_email: str | None
-    customer_name: str | None
-    customer_phone: str | None
-    delivery_method: str
-    pickup_location: str | None
-    pickup_code: str | None
-    ship_to: Json | None
-    note: str | None
-    language: str | None
-    subtotal: int
-    shipping: int
-    shipping_tax: int
-    tax: int
-    total: int
-    tracking_token: str
-    search: str
-    fraud_score: int | None
-    fraud_threshold: int | None
-    fraud_reasons: list[Json] | None
-    card_fingerprint: str | None
-    address_key: str | None
-    created_by: str
-    created_at: dt.datetime
-    updated_at: dt.datetime
-
-
-@dataclass(frozen=True, slots=True)
-class LineRow:
-    id: uuid.UUID
-    order_id: uuid.UUID
-    position: int
-    sku: str
-    name: str
-    quantity: int
-    cancelled_quantity: int
-    unit_price: int
-    vat_rate_bp: int
-    net: int
-    tax: int
-    total: int
-
-
-@dataclass(frozen=True, slots=True)
-class AllocationRow:
-    id: uuid.UUID
-    order_id: uuid.UUID
-    line_id: uuid.UUID
-    sku: str
-    location: str
-    quantity: int
-    created_at: dt.datetime
-
-
-@dataclass(frozen=True, slots=True)
-class DraftEvent:
-    """An event of the capture; its subject is the order's number, known once written.
-    Checked against the registry when drafted: the batched writer commits it before any
-    Python sees it again."""
-
-    id: uuid.UUID
-    type: EventType
-    data: Json
-
-    def __post_init__(self) -> None:
-        check_event(self.type, "order", self.data)
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxRow:
-    """An ``outbox`` row; its payload's ``order_number`` is filled in once written."""
-
-    id: uuid.UUID
-    kind: str
-    payload: Json
-    event_seq: int | None
-    status: str
-    attempts: int
-    available_at: dt.datetime
-    claimed_by: str | None
-    claimed_until: dt.datetime | None
-    last_error: str | None
-    created_at: dt.datetime
-    delivered_at: dt.datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class CustomerRow:
-    """The customer to match by e-mail (any case), or create: name and phone as sent."""
-
-    id: uuid.UUID
-    email: str
-    email_lower: str
-    name: str | None
-    phone: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class KeyRow:
-    """The Idempotency-Key to claim, with the answer the draft gives (``answer_for``)."""
-
-    id: uuid.UUID
-    scope: str
-    key: str
-    request_hash: str
-
-
-@dataclass(frozen=True, slots=True)
-class Written:
-    """What the database decided when the order was written: its number, and its customer
-    as stored (a returning customer keeps the name and phone the order did not send).
-    ``committed``: the writer committed it already (announce now, not at the session's
-    commit)."""
-
-    number: str
-    customer: CustomerOut | None
-    committed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,18 +140,6 @@ class OrderDraft:
         """The order as the API shows it, and the answer stored for its Idempotency-Key."""
         customer = self.answer.customer if written.customer is None else written.customer
         return msgspec.structs.replace(self.answer, number=written.number, customer=customer)
-
-
-_FIELDS: dict[type[DataclassInstance], tuple[str, ...]] = {}
-
-
-def row(value: DataclassInstance) -> dict[str, object]:
-    """A draft's row as the column values an INSERT takes."""
-    kind = type(value)
-    names = _FIELDS.get(kind)
-    if names is None:
-        names = _FIELDS[kind] = tuple(field.name for field in dataclasses.fields(kind))
-    return {name: getattr(value, name) for name in names}
 
 
 def draft_order(request: CaptureRequest, facts: CaptureFacts) -> OrderDraft:

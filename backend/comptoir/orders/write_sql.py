@@ -16,8 +16,9 @@ from comptoir.events.models import Event, OutboxMessage
 from comptoir.idempotency import CLAIM_KEY
 from comptoir.inventory import service as inventory
 from comptoir.orders import numbering
-from comptoir.orders.draft import OrderDraft, Written, row
+from comptoir.orders.draft import OrderDraft
 from comptoir.orders.models import Order, OrderAllocation, OrderLine
+from comptoir.orders.rows import Written, row
 from comptoir.orders.schemas import CustomerOut
 from comptoir.orders.writing import Refusal, Refused
 from comptoir.routing import service as routing

@@ -16,7 +16,8 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from comptoir.db.dialect import POSTGRESQL, dialect_of
-from comptoir.orders.draft import OrderDraft, Written
+from comptoir.orders.draft import OrderDraft
+from comptoir.orders.rows import Written
 
 __all__ = ["CaptureWriter", "Refusal", "Refused", "Written", "writer_for"]
 
