@@ -135,13 +135,8 @@ def _out(fulfillment: Fulfillment, lines: Sequence[FulfillmentLine],
 
 async def delivered_units(session: AsyncSession, order_id: uuid.UUID) -> dict[uuid.UUID, int]:
     """Units of each order line that have left so far (shipped or handed over): what
-    invoicing may invoice."""
-    rows = (await session.execute(
-        select(FulfillmentLine.line_id, func.sum(FulfillmentLine.shipped_quantity))
-        .join(Fulfillment, Fulfillment.id == FulfillmentLine.fulfillment_id)
-        .where(Fulfillment.order_id == order_id)
-        .group_by(FulfillmentLine.line_id))).all()
-    return {line_id: int(units) for line_id, units in rows if units}
+    invoicing may invoice, and payments capture."""
+    return (await delivered_units_of(session, [order_id])).get(order_id, {})
 
 
 async def delivered_units_of(

@@ -66,8 +66,6 @@ RECOVERY_INDEMNITY = 4000  # the 40 € fixed indemnity for recovery costs (Code
 NO_EARLY_DISCOUNT = {"fr": "Pas d'escompte pour paiement anticipé",
                      "en": "No discount for early payment"}
 SHIPPING_NAME = {"fr": "Livraison", "en": "Shipping"}
-# Goods have all left: an order invoiced once (policy per_order) is invoiced in these states.
-_ALL_LEFT = frozenset({lifecycle.Status.SHIPPED, lifecycle.Status.COMPLETED})
 
 Trigger = Literal["shipment", "handover", "manager"]
 
@@ -175,7 +173,7 @@ async def goods_left(session: AsyncSession, order: Order,
     company = await config.company()
     if company is None or not company.legal_name.strip():
         return None
-    if company.invoicing_policy == "per_order" and order.status not in _ALL_LEFT:
+    if company.invoicing_policy == "per_order" and order.status not in lifecycle.ALL_LEFT:
         return None
     return await issue_invoice(session, order, await delivered(), actor=actor,
                                trigger=trigger, company=company, required=False)

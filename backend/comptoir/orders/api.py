@@ -86,8 +86,9 @@ class OrdersController(Controller):
                 db_session, data, principal=principal, idempotency_key=idempotency_key)
             if replay is None:
                 # Nor an authorization the shop made for it.
-                await payments.release_unused(db_session, refusal.code, data.payment,
-                                              data.channel or principal.channel)
+                if await payments.release_unused(db_session, refusal.code, data.payment,
+                                                 data.channel or principal.channel):
+                    await db_session.commit()
                 raise
             outcome = replay
         if isinstance(outcome, capture.AlreadyCaptured):

@@ -8,6 +8,7 @@ from enum import StrEnum
 from comptoir.errors import Conflict
 
 __all__ = [
+    "ALL_LEFT",
     "EDITABLE",
     "HOLD_REASONS",
     "INITIAL",
@@ -47,8 +48,12 @@ class Action(StrEnum):
     COMPLETE = "complete"
 
 
-# The states a captured order starts in: confirmed (routed), or waiting for capacity.
+# The states a captured order starts in: confirmed (routed), or waiting for capacity. No
+# work has started on it yet: nothing of it can have left.
 INITIAL = (Status.AWAITING_CAPACITY, Status.CONFIRMED)
+
+# The states in which every unit still ordered has left (shipped or handed over).
+ALL_LEFT = frozenset({Status.SHIPPED, Status.COMPLETED})
 
 HOLD_REASONS = ("address_check", "suspected_fraud", "customer_request", "stock_problem")
 

@@ -43,7 +43,6 @@ _OPERATION = {Kind.AUTHORIZATION: Operation.AUTHORIZE, Kind.CAPTURE: Operation.C
               Kind.VOID: Operation.VOID, Kind.REFUND: Operation.REFUND}
 _KIND = {operation: kind for kind, operation in _OPERATION.items()}
 _RELEASES = uuid.UUID("6d1f0c52-6a0e-4a51-9d0c-7f5b2b8f0e11")  # keys of refused orders' voids
-_ALL_LEFT = frozenset({lifecycle.Status.SHIPPED.value, lifecycle.Status.COMPLETED.value})
 
 
 class PaymentCalls:
@@ -169,7 +168,7 @@ class PaymentCalls:
             found = await _outcome(session, authorization.id)
             source = (found.reference if found and found.reference else authorization.source) or ""
         order = await session.get(Order, tx.order_id)
-        final = kind is Kind.CAPTURE and order is not None and order.status in _ALL_LEFT
+        final = kind is Kind.CAPTURE and order is not None and order.status in lifecycle.ALL_LEFT
         return tx.provider, ProviderCall(
             transaction_id=tx.id, operation=_OPERATION[kind], amount=tx.amount,
             currency=tx.currency, order_number=tx.order_number, source=source, final=final,

@@ -27,11 +27,6 @@ __all__ = ["UNSERVED", "follow_change", "follow_order", "release_unused"]
 # again with the same authorization.
 UNSERVED = frozenset({"out_of_stock", "not_routable"})
 
-_ALL_LEFT = frozenset({lifecycle.Status.SHIPPED.value, lifecycle.Status.COMPLETED.value})
-# States before any work started: no goods can have left (in fulfillment or ready for
-# pickup, one of several parcels may have).
-_NOTHING_LEFT = frozenset({lifecycle.Status.CONFIRMED.value,
-                           lifecycle.Status.AWAITING_CAPACITY.value})
 
 
 async def follow_order(session: AsyncSession, order: Order,
@@ -52,12 +47,12 @@ async def follow_order(session: AsyncSession, order: Order,
     ledger = ledger_of(found)
     channel = await config.get_channel(order.channel)
     cancelled = order.status == lifecycle.Status.CANCELLED.value
-    everything_left = order.status in _ALL_LEFT
+    everything_left = order.status in lifecycle.ALL_LEFT
     if channel is not None and channel.capture_policy == "at_capture" and not cancelled:
         target = order.total
     elif everything_left or cancelled:
         target = order.total
-    elif delivered is None or order.status in _NOTHING_LEFT:
+    elif delivered is None or order.status in lifecycle.INITIAL:
         # Nothing left since the last time, or nothing left at all: no new reads.
         target = min(ledger.capture_asked, order.total)
     else:
@@ -114,8 +109,8 @@ async def release_unused(session: AsyncSession, code: str, payment: PaymentIn | 
                          channel: str | None) -> bool:
     """After a capture refused with ``code``: an authorization the shop made itself for that
     order (``payment.reference``) is voided through the outbox, so no money stays held
-    without an order. A card token was never authorized: nothing to do. The session is the
-    refused capture's, rolled back; this commits."""
+    without an order. A card token was never authorized: nothing to do. True when a release
+    was queued (in the session: the caller commits)."""
     if (code not in UNSERVED or payment is None or not payment.reference
             or payment.provider == "external"):
         return False
@@ -123,5 +118,4 @@ async def release_unused(session: AsyncSession, code: str, payment: PaymentIn | 
         "provider": payment.provider, "reference": payment.reference,
         "amount": payment.amount, "currency": (payment.currency or "").upper(),
         "channel": channel})
-    await session.commit()
     return True

@@ -17,7 +17,7 @@ from comptoir.fulfillment import reading as fulfillment
 from comptoir.invoicing import reading as invoicing
 from comptoir.invoicing.service import SELLER_TIME
 from comptoir.orders import reading as orders
-from comptoir.orders.lifecycle import Status
+from comptoir.orders.lifecycle import ALL_LEFT
 from comptoir.payments import reading as payments
 from comptoir.payments.rules import Kind, LineValue
 from comptoir.reports.reconciliation import (
@@ -45,7 +45,6 @@ __all__ = ["CSV_COLUMNS", "bounds", "csv_filename", "day_asked", "language_asked
            "reconciliation", "to_csv"]
 
 CHUNK = 500  # orders read at a time (an IN list every database takes)
-_ALL_LEFT = frozenset({Status.SHIPPED.value, Status.COMPLETED.value})
 CSV_COLUMNS = ("section", "order_number", "currency", "amount", "expected", "actual",
                "detail", "transaction_id")
 
@@ -95,7 +94,7 @@ async def _facts(session: AsyncSession,
             stated = documents.get(order_id)
             found[order_id] = OrderFacts(
                 number=order.number, currency=order.currency, total=order.total,
-                everything_left=order.status in _ALL_LEFT,
+                everything_left=order.status in ALL_LEFT,
                 lines=tuple(LineValue(line.total, line.quantity, left.get(line.id, 0))
                             for line in order.lines),
                 shipping=order.total - sum(line.total for line in order.lines),
